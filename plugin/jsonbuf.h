@@ -1,0 +1,20 @@
+/*-------------------------------------------------------------------------
+ * jsonbuf.h
+ *	  JSON text helpers shared by every part of the plugin: string escaping
+ *	  and base64, appended straight into a StringInfo.
+ *-------------------------------------------------------------------------
+ */
+#ifndef CDC_KAFKA_JSONBUF_H
+#define CDC_KAFKA_JSONBUF_H
+
+#include "lib/stringinfo.h"
+
+/* Append s[0..len) as a quoted JSON string; invalid bytes never escape it. */
+extern void jsonbuf_append_string(StringInfo buf, const char *s, int len);
+extern void jsonbuf_append_cstring(StringInfo buf, const char *s);
+/* Append s as a quoted JSON string holding base64 of data[0..len). */
+extern void jsonbuf_append_base64(StringInfo buf, const char *data, int len);
+/* A palloc'd quoted JSON string literal for s (for caching). */
+extern char *jsonbuf_quote(const char *s);
+
+#endif							/* CDC_KAFKA_JSONBUF_H */

@@ -1,0 +1,51 @@
+/*-------------------------------------------------------------------------
+ * options.h
+ *	  Output plugin options, parsed and validated once in the startup
+ *	  callback (and by snapshot_events for the SQL path).
+ *-------------------------------------------------------------------------
+ */
+#ifndef CDC_KAFKA_OPTIONS_H
+#define CDC_KAFKA_OPTIONS_H
+
+#include "nodes/pg_list.h"
+#include "regex/regex.h"
+
+typedef enum CdcDecimalHandling
+{
+	CDC_DECIMAL_PRECISE,		/* org.apache.kafka.connect.data.Decimal bytes */
+	CDC_DECIMAL_DOUBLE,
+	CDC_DECIMAL_STRING
+} CdcDecimalHandling;
+
+typedef enum CdcFormat
+{
+	CDC_FORMAT_JSON,			/* one {"topic","key","value"} object per line */
+	CDC_FORMAT_KAFKA			/* binary framing read by the sidecar */
+} CdcFormat;
+
+typedef struct CdcOptions
+{
+	char	   *topic_prefix;	/* Debezium's topic.prefix; default: database */
+	bool		schemas;		/* wrap key and value in schema + payload */
+	CdcDecimalHandling decimal_handling;
+	CdcFormat	format;
+	bool		include_transaction;	/* BEGIN/END events + transaction block */
+	bool		publish_via_root;	/* partitions publish as their root table */
+	bool		include_truncate;
+	bool		include_messages;
+	List	   *message_prefixes;	/* char *; NIL means every prefix */
+	/* compiled filters on "schema" and "schema.table"; NULL = not set */
+	regex_t    *include_schemas;
+	regex_t    *exclude_schemas;
+	regex_t    *include_tables;
+	regex_t    *exclude_tables;
+} CdcOptions;
+
+extern void options_init(CdcOptions *opts);
+extern void options_parse(CdcOptions *opts, List *defelems);
+extern void options_set(CdcOptions *opts, const char *name, const char *value);
+extern bool options_table_wanted(const CdcOptions *opts, const char *nspname,
+								 const char *relname);
+extern bool options_message_wanted(const CdcOptions *opts, const char *prefix);
+
+#endif							/* CDC_KAFKA_OPTIONS_H */

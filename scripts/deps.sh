@@ -1,0 +1,28 @@
+#!/bin/bash
+# Installs what cdc_kafka needs to build, test and demo, from Debian and npm.
+# Quick when everything is already there; needs root (or sudo) otherwise.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+PACKAGES="build-essential postgresql-15 postgresql-server-dev-15 libpq-dev
+  librdkafka-dev libjson-c-dev libzstd-dev kcat libipc-run-perl
+  postgresql-15-wal2json postgresql-15-decoderbufs nodejs npm"
+
+missing=
+for p in $PACKAGES; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+done
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if [ -n "$missing" ]; then
+	echo "deps: installing$missing"
+	as_root apt-get update -qq
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# The independent Parquet reader used by the tests and the demo (DuckDB).
+if [ ! -d "$ROOT/t/node_modules/@duckdb/node-api" ]; then
+	echo "deps: installing DuckDB's node package into t/node_modules"
+	(cd "$ROOT/t" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+fi

@@ -1,0 +1,88 @@
+#!/bin/bash
+# Runs the whole suite against real parts and ends with "N passed, N failed":
+#   1. pg_regress (sql/, expected/) against a temporary cluster;
+#   2. the TAP tests t/*.pl (PostgreSQL::Test::Cluster, the mock Kafka broker,
+#      kcat, DuckDB), each assertion counted.
+# PostgreSQL refuses to run as root, so as root this re-runs itself as the
+# "postgres" user with a scratch directory that user owns.
+#
+# Usage: t/run_tests.sh [t/NNN_name.pl ...]   (default: everything)
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+PG_CONFIG=${PG_CONFIG:-pg_config}
+BINDIR=$($PG_CONFIG --bindir)
+PGXS_DIR=$(dirname "$($PG_CONFIG --pgxs)")/..
+
+if [ "$(id -u)" = 0 ]; then
+	work=$(mktemp -d /tmp/cdc_kafka_test.XXXXXX)
+	chown postgres: "$work"
+	runuser -u postgres -- env CDC_TEST_WORK="$work" PG_CONFIG="$PG_CONFIG" \
+		bash "$0" "$@"
+	rc=$?
+	[ "${CDC_KEEP_WORK:-}" ] || rm -rf "$work"
+	exit $rc
+fi
+
+WORK=${CDC_TEST_WORK:-$(mktemp -d /tmp/cdc_kafka_test.XXXXXX)}
+export PATH="$BINDIR:$ROOT/sidecar:$ROOT/writer:$ROOT/tools:$PATH"
+cd "$ROOT"
+passed=0
+failed=0
+
+run_regress()
+{
+	local dir=$WORK/regress port=$((20000 + RANDOM % 20000))
+	mkdir -p "$dir"
+	initdb -D "$dir/data" -A trust -U postgres >"$dir/initdb.log" 2>&1 || {
+		echo "regress: initdb failed"; cat "$dir/initdb.log"; failed=$((failed + 1)); return; }
+	cat sql/logical.conf >>"$dir/data/postgresql.conf"
+	pg_ctl -D "$dir/data" -l "$dir/server.log" -w \
+		-o "-p $port -k $dir -c listen_addresses=''" start >/dev/null || {
+		echo "regress: server did not start"; cat "$dir/server.log"; failed=$((failed + 1)); return; }
+	"$PGXS_DIR/src/test/regress/pg_regress" --inputdir="$ROOT" --outputdir="$dir" \
+		--bindir="$BINDIR" --host="$dir" --port="$port" --user=postgres \
+		--dbname=contrib_regression $(make -s --no-print-directory regress-list) \
+		>"$dir/out.txt" 2>&1
+	pg_ctl -D "$dir/data" -m fast stop >/dev/null
+	cat "$dir/out.txt"
+	local ok bad
+	ok=$(grep -cE '^(ok|test |     ).* \.\.\. ok' "$dir/out.txt")
+	bad=$(grep -cE '\.\.\. FAILED' "$dir/out.txt")
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	if [ -s "$dir/regression.diffs" ]; then
+		head -200 "$dir/regression.diffs"
+	fi
+}
+
+run_tap()
+{
+	local t=$1 out=$WORK/tap/$(basename "$t").out rc
+	mkdir -p "$WORK/tap"
+	echo "=== $t"
+	TESTDIR="$WORK/tap/$(basename "$t" .pl)" PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
+		CDC_ROOT="$ROOT" timeout 1200 perl -I"$PGXS_DIR/src/test/perl" -I"$ROOT/t" "$t" >"$out" 2>&1
+	rc=$?
+	grep -E '^(not )?ok |^# ' "$out" | grep -v '^# Looks like' | head -300
+	local ok bad plan
+	ok=$(grep -cE '^ok ' "$out")
+	bad=$(grep -cE '^not ok ' "$out")
+	plan=$(grep -cE '^1\.\.[0-9]+' "$out")
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+	if [ "$rc" != 0 ] && [ "$bad" = 0 ] || [ "$plan" = 0 ]; then
+		echo "$t: exited $rc without a complete plan"; tail -30 "$out"
+		failed=$((failed + 1))
+	fi
+}
+
+if [ $# -eq 0 ]; then
+	run_regress
+	set -- t/[0-9]*.pl
+fi
+for t in "$@"; do
+	[ -f "$t" ] && run_tap "$t"
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
