@@ -1,0 +1,128 @@
+/*-------------------------------------------------------------------------
+ *
+ * delta_log.h
+ *	  Reading and appending a Delta table's _delta_log (reader version 1,
+ *	  writer version 2): replay, txn versions, atomic commits, checkpoints.
+ *
+ * delta_open replays every JSON commit from version 0 (this writer never
+ * deletes log files, so the JSON commits are always complete); the
+ * checkpoints and _last_checkpoint it writes every checkpoint_interval
+ * commits are for other readers (Spark, delta-rs, DuckDB, Trino).
+ *
+ * A commit is written to a temporary file in _delta_log and published with
+ * link(), which fails if the version exists: a version is never
+ * overwritten, and losing the race returns DELTA_CONFLICT (the caller
+ * stops, or re-opens the table and re-checks its txn versions).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CDC_DELTA_LOG_H
+#define CDC_DELTA_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parquet.h"
+
+typedef struct DeltaColumn
+{
+	char	   *name;
+	char	   *type;			/* Delta type: string, long, integer, short,
+								 * byte, boolean, double, float, date,
+								 * timestamp, binary, decimal(p,s) */
+	bool		nullable;
+} DeltaColumn;
+
+typedef struct DeltaAdd
+{
+	const char *path;			/* relative to the table dir, no escaping
+								 * needed: [A-Za-z0-9._/-] only */
+	int64_t		size;			/* bytes */
+	int64_t		modification_time;	/* ms since epoch */
+	const char *stats_json;		/* parquet_stats_json() or NULL */
+} DeltaAdd;
+
+typedef struct DeltaTxn
+{
+	const char *app_id;
+	int64_t		version;		/* last Kafka offset included */
+	int64_t		last_updated;	/* ms since epoch */
+} DeltaTxn;
+
+typedef struct DeltaCommit
+{
+	/* new schema, or NULL/0 to keep the table's (required on version 0) */
+	const DeltaColumn *schema;
+	int			nschema;
+	const DeltaAdd *adds;
+	int			nadds;
+	const DeltaTxn *txns;
+	int			ntxns;
+	const char *operation;		/* commitInfo operation, NULL = "STREAMING
+								 * UPDATE" */
+	const char *operation_parameters_json;	/* JSON object text or NULL */
+	int64_t		timestamp;		/* ms; 0 = now */
+} DeltaCommit;
+
+typedef enum DeltaResult
+{
+	DELTA_OK = 0,
+	DELTA_ERROR,				/* I/O or format error, errstr says which */
+	DELTA_CONFLICT				/* the version exists: another writer */
+} DeltaResult;
+
+typedef struct DeltaTable DeltaTable;
+
+/*
+ * Opens table_dir (creating it and _delta_log if missing) and replays the
+ * log.  A missing log is an empty table (version -1).
+ */
+extern DeltaTable *delta_open(const char *table_dir, char *errstr,
+							  size_t errlen);
+
+/* Reads commits that appeared since the last replay (other writers). */
+extern bool delta_refresh(DeltaTable *t, char *errstr, size_t errlen);
+
+extern void delta_close(DeltaTable *t);
+
+/* Latest committed version, -1 for an empty table. */
+extern int64_t delta_version(const DeltaTable *t);
+
+/* Latest txn version of app_id, -1 if none. */
+extern int64_t delta_txn_version(const DeltaTable *t, const char *app_id);
+
+/* Current schema: columns (owned by t, valid until the next commit or
+ * refresh) and the raw schemaString; NULL/0 for an empty table. */
+extern const DeltaColumn *delta_schema(const DeltaTable *t, int *ncols);
+extern const char *delta_schema_string(const DeltaTable *t);
+
+/* Live files (adds without a later remove), in no particular order. */
+extern int	delta_num_files(const DeltaTable *t);
+extern const char *delta_file_path(const DeltaTable *t, int i);
+
+/*
+ * Writes version delta_version(t) + 1.  Version 0 gets protocol + metaData;
+ * later versions get metaData only when c->schema differs from the
+ * current one.  After the commit, writes a checkpoint when the new version
+ * is a multiple of the checkpoint interval (a failing checkpoint is only a
+ * warning in errstr; the commit stands and DELTA_OK is returned).
+ */
+extern DeltaResult delta_commit(DeltaTable *t, const DeltaCommit *c,
+								char *errstr, size_t errlen);
+
+/* Default 10; 0 disables checkpoints. */
+extern void delta_set_checkpoint_interval(DeltaTable *t, int interval);
+
+/* Writes <version>.checkpoint.parquet and _last_checkpoint now. */
+extern bool delta_checkpoint(DeltaTable *t, char *errstr, size_t errlen);
+
+/* Delta type name for a Parquet column (buf >= 32 bytes). */
+extern const char *delta_type_for(const PqColumnDef *col, char *buf,
+								  size_t buflen);
+
+/* Parses a Delta primitive type name; false if unsupported. */
+extern bool delta_type_parse(const char *type, PqType *pqtype,
+							 int *precision, int *scale);
+
+#endif							/* CDC_DELTA_LOG_H */
