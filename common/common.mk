@@ -1,0 +1,7 @@
+# common/: configuration, logging and librdkafka glue shared by the daemons.
+COMMON_OBJS = \
+	common/config.o \
+	common/kafka_conf.o \
+	common/log.o
+
+DAEMON_OBJS += $(COMMON_OBJS)

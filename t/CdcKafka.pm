@@ -1,0 +1,262 @@
+# CdcKafka.pm: shared helpers for the cdc_kafka TAP tests.
+#
+#   my $mb = CdcKafka::start_mock_broker(brokers => 3, topics => ['t:3']);
+#   $mb->bootstrap; $mb->down(2); $mb->up(2); $mb->error('Produce', 'NOT_LEADER_FOR_PARTITION', 3); $mb->stop;
+#   my @msgs = CdcKafka::kcat_consume($mb->bootstrap, 'topic');   # {key, value, partition, offset, headers}
+#   CdcKafka::kcat_produce($mb->bootstrap, 'topic', [key, value], ...);
+#   CdcKafka::murmur2_partition($key, $partitions)                 # Java's default partitioner
+#   my $node = CdcKafka::start_pg('name');                         # wal_level=logical + CREATE EXTENSION
+#
+# Everything runs against real processes: the project's mock broker tool
+# (tools/cdc_kafka_mock_broker), kcat as the independent Kafka client, and
+# PostgreSQL::Test::Cluster.
+package CdcKafka;
+
+use strict;
+use warnings;
+
+use Carp;
+use File::Spec;
+use IPC::Run;
+use JSON::PP;
+use Time::HiRes qw(usleep time);
+
+our $ROOT = $ENV{CDC_ROOT} // File::Spec->rel2abs(File::Spec->catdir(__FILE__, '..', '..'));
+
+# Path of one of the project's programs, built in the source tree.
+sub program
+{
+	my ($rel) = @_;
+	my $p = "$ROOT/$rel";
+	croak "$p is not built (run make)" unless -x $p;
+	return $p;
+}
+
+# ---------------------------------------------------------------- mock broker
+
+sub start_mock_broker
+{
+	my (%opts) = @_;
+	my @cmd = (program('tools/cdc_kafka_mock_broker'), '-b', $opts{brokers} // 1);
+	push @cmd, '-t', $_ for @{ $opts{topics} // [] };
+	push @cmd, '-v' if $opts{verbose};
+	my $self = bless { in => '', out => '', err => '' }, 'CdcKafka::MockBroker';
+	$self->{h} = IPC::Run::start(\@cmd, '<', \$self->{in}, '>', \$self->{out},
+		'2>', \$self->{err});
+	my $deadline = time + 30;
+	while ($self->{out} !~ /\n/)
+	{
+		croak "mock broker did not start: $self->{err}" if time > $deadline || !$self->{h}->pumpable;
+		$self->{h}->pump_nb;
+		usleep(20_000);
+	}
+	($self->{bootstrap}) = $self->{out} =~ /^(\S+)\n/;
+	$self->{out} =~ s/^[^\n]*\n//;
+	return $self;
+}
+
+package CdcKafka::MockBroker;
+
+use Carp;
+use Time::HiRes qw(usleep time);
+
+sub bootstrap { return $_[0]->{bootstrap}; }
+
+# Sends one command and returns its answer line ("ok ..." or dies).
+sub command
+{
+	my ($self, $line) = @_;
+	$self->{in} .= "$line\n";
+	my $deadline = time + 30;
+	while ($self->{out} !~ /\n/)
+	{
+		croak "mock broker: no answer to \"$line\"" if time > $deadline || !$self->{h}->pumpable;
+		$self->{h}->pump_nb;
+		usleep(10_000);
+	}
+	$self->{out} =~ s/^([^\n]*)\n//;
+	my $answer = $1;
+	croak "mock broker: $line: $answer" unless $answer =~ /^ok\b/;
+	return $answer;
+}
+
+sub down { my ($self, $id) = @_; return $self->command("down $id"); }
+sub up { my ($self, $id) = @_; return $self->command("up $id"); }
+sub create_topic { my ($self, $spec) = @_; return $self->command("topic $spec"); }
+
+sub error
+{
+	my ($self, $api, $err, $count) = @_;
+	return $self->command("error $api $err $count");
+}
+
+sub stop
+{
+	my ($self) = @_;
+	return unless $self->{h};
+	$self->{in} .= "quit\n";
+	eval { $self->{h}->finish; 1 } or $self->{h}->kill_kill;
+	delete $self->{h};
+	return;
+}
+
+sub DESTROY { my ($self) = @_; local $@; eval { $self->{h}->kill_kill if $self->{h}; }; }
+
+package CdcKafka;
+
+# ---------------------------------------------------------------- kcat
+
+# Every message of a topic from the beginning to the current end, as
+# hashrefs {topic, partition, offset, key, value, headers => {k => v}},
+# sorted by partition then offset.  Null keys and values are undef.
+#   partition => N   only that partition
+#   timeout => S     give up after S seconds (default 60)
+sub kcat_consume
+{
+	my ($bootstrap, $topic, %opts) = @_;
+	my @cmd = ('kcat', '-C', '-b', $bootstrap, '-t', $topic, '-e', '-J', '-q',
+		'-o', 'beginning', '-X', 'topic.metadata.refresh.interval.ms=1000');
+	push @cmd, '-p', $opts{partition} if defined $opts{partition};
+	my ($out, $err) = ('', '');
+	my $ok = IPC::Run::run(\@cmd, '<', \undef, '>', \$out, '2>', \$err,
+		IPC::Run::timeout($opts{timeout} // 60));
+	croak "kcat -C $topic failed: $err" unless $ok;
+	my @msgs;
+	my $json = JSON::PP->new;
+	for my $line (split /\n/, $out)
+	{
+		next unless $line =~ /^\{/;
+		my $m = $json->decode($line);
+		my %h = @{ $m->{headers} // [] };
+		push @msgs, {
+			topic => $m->{topic},
+			partition => $m->{partition},
+			offset => $m->{offset},
+			key => $m->{key},
+			value => $m->{payload},
+			headers => \%h,
+		};
+	}
+	return sort { $a->{partition} <=> $b->{partition} || $a->{offset} <=> $b->{offset} } @msgs;
+}
+
+# Produces [key, value] pairs with murmur2_random (Java's default placement).
+sub kcat_produce
+{
+	my ($bootstrap, $topic, @pairs) = @_;
+	my $in = join('', map { "$_->[0]\x1f$_->[1]\n" } @pairs);
+	my ($out, $err) = ('', '');
+	my $ok = IPC::Run::run(['kcat', '-P', '-b', $bootstrap, '-t', $topic, '-K', "\x1f",
+			'-X', 'partitioner=murmur2_random'],
+		'<', \$in, '>', \$out, '2>', \$err, IPC::Run::timeout(60));
+	croak "kcat -P $topic failed: $err" unless $ok;
+	return;
+}
+
+# Partition count of a topic, from kcat's metadata listing.
+sub kcat_partitions
+{
+	my ($bootstrap, $topic) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run(['kcat', '-L', '-J', '-b', $bootstrap, '-t', $topic],
+		'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(60))
+	  or croak "kcat -L failed: $err";
+	my $md = JSON::PP->new->decode($out);
+	for my $t (@{ $md->{topics} })
+	{
+		return scalar @{ $t->{partitions} } if $t->{topic} eq $topic;
+	}
+	return 0;
+}
+
+# ---------------------------------------------------------------- partitioner
+
+# 32-bit multiply without going through floating point.
+sub _mul32
+{
+	my ($a, $b) = @_;
+	return (($a * ($b & 0xffff)) + ((($a * ($b >> 16)) & 0xffff) << 16)) & 0xffffffff;
+}
+
+# org.apache.kafka.common.utils.Utils.murmur2, written from its definition.
+sub murmur2
+{
+	my ($data) = @_;
+	my @b = unpack('C*', $data);
+	my $len = scalar @b;
+	my $m = 0x5bd1e995;
+	my $h = (0x9747b28c ^ $len) & 0xffffffff;
+	my $n4 = $len & ~3;
+	for (my $i = 0; $i < $n4; $i += 4)
+	{
+		my $k = $b[$i] | ($b[$i + 1] << 8) | ($b[$i + 2] << 16) | ($b[$i + 3] << 24);
+		$k = _mul32($k, $m);
+		$k ^= $k >> 24;
+		$k = _mul32($k, $m);
+		$h = _mul32($h, $m);
+		$h ^= $k;
+	}
+	my $rest = $len % 4;
+	if ($rest)
+	{
+		$h ^= $b[$n4 + 2] << 16 if $rest >= 3;
+		$h ^= $b[$n4 + 1] << 8 if $rest >= 2;
+		$h ^= $b[$n4];
+		$h = _mul32($h, $m);
+	}
+	$h ^= $h >> 13;
+	$h = _mul32($h, $m);
+	$h ^= $h >> 15;
+	return $h;
+}
+
+# The Java client's DefaultPartitioner for a non-null key.
+sub murmur2_partition
+{
+	my ($key, $partitions) = @_;
+	return (murmur2($key) & 0x7fffffff) % $partitions;
+}
+
+# ---------------------------------------------------------------- Postgres
+
+# A started PostgreSQL::Test::Cluster with logical decoding, the plugin
+# allowed, and the extension created in "postgres" (unless extension => 0).
+sub start_pg
+{
+	my ($name, %opts) = @_;
+	require PostgreSQL::Test::Cluster;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init(allows_streaming => 'logical');
+	open(my $fh, '<', "$ROOT/sql/logical.conf") or croak "sql/logical.conf: $!";
+	my $conf = do { local $/; <$fh> };
+	close $fh;
+	$conf =~ s/^output_plugin_libraries.*$/output_plugin_libraries = '$opts{plugins}'/m
+	  if defined $opts{plugins};
+	$node->append_conf('postgresql.conf', $conf);
+	$node->append_conf('postgresql.conf', $opts{conf}) if $opts{conf};
+	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION cdc_kafka')
+	  unless defined $opts{extension} && !$opts{extension};
+	return $node;
+}
+
+# The Debezium tutorial's inventory.customers with its four seed rows.
+sub create_seed_table
+{
+	my ($node, $db) = @_;
+	$node->safe_psql($db // 'postgres', q{
+		CREATE SCHEMA inventory;
+		CREATE TABLE inventory.customers (id SERIAL PRIMARY KEY,
+			first_name VARCHAR(255) NOT NULL, last_name VARCHAR(255) NOT NULL,
+			email VARCHAR(255) NOT NULL UNIQUE);
+		INSERT INTO inventory.customers VALUES
+			(1, 'Sally', 'Thomas', 'sally.thomas@acme.com'),
+			(2, 'George', 'Bailey', 'gbailey@foobar.com'),
+			(3, 'Edward', 'Walker', 'ed@walker.com'),
+			(4, 'Jonh', 'Kretchmar', 'annek@noanswer.org');
+		SELECT setval('inventory.customers_id_seq', 4);
+	});
+	return;
+}
+
+1;
