@@ -61,6 +61,14 @@ typedef struct CdcType
 	 */
 	char	   *schema_head;
 	char	   *schema_tail;
+	/*
+	 * CDC_TYPE_ENUM: the labels known at resolve time, by ascending pg_enum
+	 * OID, each as a quoted JSON literal, so that a value is rendered by a
+	 * binary search instead of enum_out's syscache lookup.
+	 */
+	int			nlabels;
+	Oid		   *label_oids;
+	char	  **label_json;
 } CdcType;
 
 /* Fill *t for typid/typmod; allocates in CurrentMemoryContext. */

@@ -1,0 +1,168 @@
+/*-------------------------------------------------------------------------
+ * jsonbuf.c
+ *	  JSON string escaping and base64, appended straight into a StringInfo.
+ *
+ * Every string of every event passes through jsonbuf_append_string, so it
+ * copies runs of bytes that need no escaping with one memcpy and looks up
+ * each byte in a 256-entry table.  Escapes follow what Jackson (and so
+ * Kafka's JsonConverter) writes: \" \\ \b \f \n \r \t, \u00XX for the other
+ * control characters, everything else (including non-ASCII UTF-8 and DEL)
+ * verbatim.
+ *
+ * This file does not know about types or events; typemap.c and event.c do.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "common/base64.h"
+#include "mb/pg_wchar.h"
+
+#include "jsonbuf.h"
+
+/*
+ * For each byte: 0 if it is copied as is, else the character after the
+ * backslash ('u' meaning \u00XX).
+ */
+static const char jsonbuf_escape[256] = {
+	/* 0x00 .. 0x1f: control characters */
+	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+	'b', 't', 'n', 'u', 'f', 'r', 'u', 'u',
+	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+	'u', 'u', 'u', 'u', 'u', 'u', 'u', 'u',
+	/* 0x20 .. 0x2f */
+	0, 0, '"', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x30 .. 0x5b */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 0x5c: backslash */
+	'\\',
+	/* 0x5d .. 0xff are all zero */
+};
+
+static const char jsonbuf_hex[] = "0123456789abcdef";
+
+/* Append a \u00XX escape of byte c. */
+static inline void
+jsonbuf_append_u00(StringInfo buf, unsigned char c)
+{
+	char		esc[6];
+
+	esc[0] = '\\';
+	esc[1] = 'u';
+	esc[2] = '0';
+	esc[3] = '0';
+	esc[4] = jsonbuf_hex[c >> 4];
+	esc[5] = jsonbuf_hex[c & 0x0f];
+	appendBinaryStringInfo(buf, esc, 6);
+}
+
+/*
+ * Escape s[0..len) without the quotes.  With latin1 set, bytes >= 0x80 are
+ * escaped as \u00XX: used for SQL_ASCII databases, whose text may be any
+ * bytes and so could make the document invalid UTF-8.
+ */
+static void
+jsonbuf_escape_body(StringInfo buf, const char *s, int len, bool latin1)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *end = p + len;
+
+	while (p < end)
+	{
+		const unsigned char *run = p;
+		char		e;
+
+		if (latin1)
+		{
+			while (p < end && jsonbuf_escape[*p] == 0 && *p < 0x80)
+				p++;
+		}
+		else
+		{
+			while (p < end && jsonbuf_escape[*p] == 0)
+				p++;
+		}
+		if (p > run)
+			appendBinaryStringInfo(buf, (const char *) run, p - run);
+		if (p >= end)
+			break;
+
+		e = jsonbuf_escape[*p];
+		if (e == 'u' || e == 0)
+			jsonbuf_append_u00(buf, *p);
+		else
+		{
+			char		esc[2];
+
+			esc[0] = '\\';
+			esc[1] = e;
+			appendBinaryStringInfo(buf, esc, 2);
+		}
+		p++;
+	}
+}
+
+void
+jsonbuf_append_string(StringInfo buf, const char *s, int len)
+{
+	int			encoding = GetDatabaseEncoding();
+
+	/* Reserve room for the common case: nothing to escape. */
+	enlargeStringInfo(buf, len + 2);
+	buf->data[buf->len++] = '"';
+
+	if (encoding == PG_UTF8)
+		jsonbuf_escape_body(buf, s, len, false);
+	else if (encoding == PG_SQL_ASCII)
+		jsonbuf_escape_body(buf, s, len, true);
+	else
+	{
+		/*
+		 * JSON is UTF-8: convert from the server encoding.  Every server
+		 * encoding maps into UTF-8, so this cannot fail on valid text.
+		 */
+		char	   *conv = pg_server_to_any(s, len, PG_UTF8);
+
+		jsonbuf_escape_body(buf, conv, strlen(conv), false);
+		if (conv != s)
+			pfree(conv);
+	}
+
+	appendStringInfoCharMacro(buf, '"');
+}
+
+void
+jsonbuf_append_cstring(StringInfo buf, const char *s)
+{
+	jsonbuf_append_string(buf, s, strlen(s));
+}
+
+void
+jsonbuf_append_base64(StringInfo buf, const char *data, int len)
+{
+	int			enclen = pg_b64_enc_len(len);
+	int			written;
+
+	enlargeStringInfo(buf, enclen + 2);
+	buf->data[buf->len++] = '"';
+	if (len > 0)
+	{
+		written = pg_b64_encode(data, len, buf->data + buf->len, enclen);
+		if (written < 0)
+			elog(ERROR, "could not encode %d bytes as base64", len);
+		buf->len += written;
+	}
+	buf->data[buf->len++] = '"';
+	buf->data[buf->len] = '\0';
+}
+
+char *
+jsonbuf_quote(const char *s)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	jsonbuf_append_cstring(&buf, s);
+	return buf.data;
+}
