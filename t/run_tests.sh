@@ -6,12 +6,12 @@
 # PostgreSQL refuses to run as root, so as root this re-runs itself as the
 # "postgres" user with a scratch directory that user owns.
 #
-# Usage: t/run_tests.sh [t/NNN_name.pl ...]   (default: everything)
+# Usage: t/run_tests.sh [regress] [t/NNN_name.pl ...]   (default: everything)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-pg_config}
 BINDIR=$($PG_CONFIG --bindir)
-PGXS_DIR=$(dirname "$($PG_CONFIG --pgxs)")/..
+PGXS_DIR=$(dirname "$(dirname "$(dirname "$($PG_CONFIG --pgxs)")")")
 
 if [ "$(id -u)" = 0 ]; then
 	work=$(mktemp -d /tmp/cdc_kafka_test.XXXXXX)
@@ -76,7 +76,10 @@ run_tap()
 	fi
 }
 
-if [ $# -eq 0 ]; then
+if [ "${1:-}" = regress ]; then
+	shift
+	run_regress
+elif [ $# -eq 0 ]; then
 	run_regress
 	set -- t/[0-9]*.pl
 fi

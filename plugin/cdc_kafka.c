@@ -1,0 +1,619 @@
+/*-------------------------------------------------------------------------
+ * cdc_kafka.c
+ *	  Logical decoding output plugin "cdc_kafka": the decoding callbacks
+ *	  and the framing of each event on the wire.
+ *
+ * Each event is one OutputPluginWrite: a {"topic","key","value"} JSON line
+ * with format=json, or the binary frame of doc/contracts.md with
+ * format=kafka.  What an event contains is event.c's business; which
+ * events a change produces, and in what order, is decided here.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "libpq/pqformat.h"
+#include "port/pg_bswap.h"
+#include "replication/logical.h"
+#include "replication/output_plugin.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "event.h"
+#include "jsonbuf.h"
+#include "options.h"
+#include "relcache.h"
+
+PG_MODULE_MAGIC;
+
+extern void _PG_output_plugin_init(OutputPluginCallbacks *cb);
+
+/* Prefix of the messages cdc_kafka.emit() writes (see write_outbox). */
+#define CDC_OUTBOX_PREFIX "cdc_kafka.outbox"
+
+/* Report progress this often through skipped changes (see pgoutput). */
+#define CHANGES_PER_PROGRESS 100
+
+typedef struct CdcDecodingData
+{
+	CdcOptions	opts;
+	MemoryContext change_cxt;	/* reset after every change */
+	MemoryContext txn_cxt;		/* reset after every transaction */
+	char	   *txn_topic;		/* <prefix>.transaction */
+	char	   *message_topic;	/* <prefix>.message */
+	int			skipped_changes;	/* since the last progress update */
+} CdcDecodingData;
+
+/* Transaction metadata: events per table, for the END event. */
+typedef struct CdcCollectionCount
+{
+	Oid			relid;			/* hash key: the published relation */
+	char	   *qualified;		/* schema.table, in txn_cxt */
+	int64		count;
+} CdcCollectionCount;
+
+/*
+ * Per-transaction state, in txn_cxt.  BEGIN metadata and the kafka 'C'
+ * frame are written only for transactions that produce an event, so the
+ * sidecar never waits for an acknowledgement that cannot come.
+ */
+typedef struct CdcTxnData
+{
+	uint32		seq;			/* events written so far (frame seq) */
+	int64		data_events;	/* data events, for transaction.total_order */
+	HTAB	   *collections;	/* CdcCollectionCount by relid, or NULL */
+} CdcTxnData;
+
+static void cdc_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
+						bool is_init);
+static void cdc_shutdown(LogicalDecodingContext *ctx);
+static void cdc_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn);
+static void cdc_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+					   XLogRecPtr commit_lsn);
+static void cdc_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+					   Relation relation, ReorderBufferChange *change);
+static void cdc_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+						 int nrelations, Relation relations[],
+						 ReorderBufferChange *change);
+static void cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+						XLogRecPtr message_lsn, bool transactional,
+						const char *prefix, Size message_size,
+						const char *message);
+
+void
+_PG_output_plugin_init(OutputPluginCallbacks *cb)
+{
+	AssertVariableIsOfType(&_PG_output_plugin_init, LogicalOutputPluginInit);
+
+	cb->startup_cb = cdc_startup;
+	cb->begin_cb = cdc_begin;
+	cb->change_cb = cdc_change;
+	cb->truncate_cb = cdc_truncate;
+	cb->message_cb = cdc_message;
+	cb->commit_cb = cdc_commit;
+	cb->shutdown_cb = cdc_shutdown;
+}
+
+static void
+cdc_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
+{
+	CdcDecodingData *data;
+	MemoryContext oldcxt;
+	bool		own_xact = !IsTransactionState();
+
+	data = MemoryContextAllocZero(ctx->context, sizeof(CdcDecodingData));
+	data->change_cxt = AllocSetContextCreate(ctx->context, "cdc_kafka change",
+											 ALLOCSET_DEFAULT_SIZES);
+	data->txn_cxt = AllocSetContextCreate(ctx->context, "cdc_kafka transaction",
+										  ALLOCSET_SMALL_SIZES);
+	ctx->output_plugin_private = data;
+
+	/*
+	 * The default topic prefix is the database's name, a catalog lookup; a
+	 * walsender calls us outside any transaction.
+	 */
+	if (own_xact)
+		StartTransactionCommand();
+	oldcxt = MemoryContextSwitchTo(ctx->context);
+	options_init(&data->opts);
+	options_parse(&data->opts, ctx->output_plugin_options);
+	event_init(&data->opts);
+	data->txn_topic = event_txn_topic();
+	data->message_topic = event_message_topic();
+	MemoryContextSwitchTo(oldcxt);
+	if (own_xact)
+		CommitTransactionCommand();
+
+	relcache_init(ctx->context, &data->opts);
+
+	opt->output_type = data->opts.format == CDC_FORMAT_KAFKA ?
+		OUTPUT_PLUGIN_BINARY_OUTPUT : OUTPUT_PLUGIN_TEXTUAL_OUTPUT;
+	opt->receive_rewrites = false;
+}
+
+static void
+cdc_shutdown(LogicalDecodingContext *ctx)
+{
+	/* every context we made is a child of ctx->context */
+}
+
+/*
+ * Framing.  frame_begin starts a write and the topic; each of key and value
+ * is either frame_part_begin + content + frame_part_end, or frame_part_null;
+ * frame_end finishes the write.
+ */
+static void
+frame_begin(LogicalDecodingContext *ctx, char kind, char op,
+			XLogRecPtr commit_lsn, XLogRecPtr change_lsn, uint32 seq,
+			const char *topic, int topic_len)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+	StringInfo	out;
+
+	OutputPluginPrepareWrite(ctx, true);
+	out = ctx->out;
+	if (data->opts.format == CDC_FORMAT_KAFKA)
+	{
+		pq_sendbyte(out, kind);
+		pq_sendbyte(out, op);
+		pq_sendint64(out, commit_lsn);
+		pq_sendint64(out, change_lsn);
+		pq_sendint32(out, seq);
+		pq_sendint32(out, topic_len);
+		appendBinaryStringInfo(out, topic, topic_len);
+	}
+	else
+	{
+		appendStringInfoString(out, "{\"topic\":");
+		jsonbuf_append_string(out, topic, topic_len);
+	}
+}
+
+/* Returns where the part's length goes (kafka) for frame_part_end. */
+static int
+frame_part_begin(LogicalDecodingContext *ctx, bool is_value)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+	StringInfo	out = ctx->out;
+	int			lenpos = out->len;
+
+	if (data->opts.format == CDC_FORMAT_KAFKA)
+		pq_sendint32(out, 0);	/* patched by frame_part_end */
+	else
+		appendStringInfoString(out, is_value ? ",\"value\":" : ",\"key\":");
+	return lenpos;
+}
+
+static void
+frame_part_end(LogicalDecodingContext *ctx, int lenpos)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+	StringInfo	out = ctx->out;
+
+	if (data->opts.format == CDC_FORMAT_KAFKA)
+	{
+		uint32		len = pg_hton32(out->len - lenpos - 4);
+
+		memcpy(out->data + lenpos, &len, 4);
+	}
+}
+
+static void
+frame_part_null(LogicalDecodingContext *ctx, bool is_value)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+
+	if (data->opts.format == CDC_FORMAT_KAFKA)
+		pq_sendint32(ctx->out, -1);
+	else
+		appendStringInfoString(ctx->out, is_value ? ",\"value\":null" : ",\"key\":null");
+}
+
+static void
+frame_end(LogicalDecodingContext *ctx)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+
+	if (data->opts.format == CDC_FORMAT_JSON)
+		appendStringInfoChar(ctx->out, '}');
+	OutputPluginWrite(ctx, true);
+}
+
+static void
+cdc_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+
+	txn->output_plugin_private =
+		MemoryContextAllocZero(data->txn_cxt, sizeof(CdcTxnData));
+}
+
+/* Transaction metadata BEGIN or END on <prefix>.transaction. */
+static void
+write_txn_status(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+				 CdcTxnData *txndata, const char *collections_json)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+	bool		is_end = collections_json != NULL;
+	int			lenpos;
+
+	txndata->seq++;
+	frame_begin(ctx, 'E', is_end ? 'E' : 'B', txn->end_lsn,
+				is_end ? txn->end_lsn : txn->first_lsn, txndata->seq,
+				data->txn_topic, strlen(data->txn_topic));
+	lenpos = frame_part_begin(ctx, false);
+	event_append_txn_key(ctx->out, txn->xid, txn->end_lsn);
+	frame_part_end(ctx, lenpos);
+	lenpos = frame_part_begin(ctx, true);
+	event_append_txn_status(ctx->out, txn->xid, txn->end_lsn,
+							txn->xact_time.commit_time, txndata->data_events,
+							collections_json);
+	frame_part_end(ctx, lenpos);
+	frame_end(ctx);
+}
+
+/* Called before each event of a transaction: lazy BEGIN, sequence. */
+static uint32
+next_event_seq(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+	CdcTxnData *txndata = txn->output_plugin_private;
+
+	if (txndata->seq == 0 && data->opts.include_transaction)
+		write_txn_status(ctx, txn, txndata, NULL);
+	return ++txndata->seq;
+}
+
+/* The transaction block of a data event, counting it per table. */
+static CdcTxnBlock *
+count_data_event(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+				 CdcRelation *rel, CdcTxnBlock *block)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+	CdcTxnData *txndata = txn->output_plugin_private;
+	CdcCollectionCount *cc;
+	bool		found;
+
+	txndata->data_events++;
+	if (!data->opts.include_transaction)
+		return NULL;
+
+	if (txndata->collections == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(CdcCollectionCount);
+		ctl.hcxt = data->txn_cxt;
+		txndata->collections = hash_create("cdc_kafka collections", 16, &ctl,
+										   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	cc = hash_search(txndata->collections, &rel->publish_relid, HASH_ENTER,
+					 &found);
+	if (!found)
+	{
+		cc->qualified = MemoryContextStrdup(data->txn_cxt, rel->qualified);
+		cc->count = 0;
+	}
+	cc->count++;
+
+	block->xid = txn->xid;
+	block->commit_lsn = txn->end_lsn;
+	block->total_order = txndata->data_events;
+	block->collection_order = cc->count;
+	return block;
+}
+
+/* One data event of rel: key from key_row (may be NULL), then the value. */
+static void
+write_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+			 CdcRelation *rel, char op, XLogRecPtr lsn, const CdcRow *key_row,
+			 const CdcRow *before, const CdcRow *after)
+{
+	CdcSource	src;
+	CdcTxnBlock block;
+	const CdcTxnBlock *blockp;
+	uint32		seq;
+	int			lenpos;
+
+	seq = next_event_seq(ctx, txn);
+	blockp = count_data_event(ctx, txn, rel, &block);
+
+	src.snapshot = "false";
+	src.commit_time = txn->xact_time.commit_time;
+	src.commit_lsn = txn->end_lsn;
+	src.lsn = lsn;
+	src.xid = txn->xid;
+
+	frame_begin(ctx, 'E', op, txn->end_lsn, lsn, seq, rel->topic, rel->topic_len);
+	if (key_row && rel->nkey > 0)
+	{
+		lenpos = frame_part_begin(ctx, false);
+		event_append_key(ctx->out, rel, key_row);
+		frame_part_end(ctx, lenpos);
+	}
+	else
+		frame_part_null(ctx, false);
+	lenpos = frame_part_begin(ctx, true);
+	event_append_change(ctx->out, rel, op, before, after, &src, blockp);
+	frame_part_end(ctx, lenpos);
+	frame_end(ctx);
+}
+
+static void
+skip_change(LogicalDecodingContext *ctx)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+
+	/* keep the walsender's timeout at bay through long filtered stretches */
+	if (++data->skipped_changes >= CHANGES_PER_PROGRESS)
+	{
+		OutputPluginUpdateProgress(ctx, false);
+		data->skipped_changes = 0;
+	}
+}
+
+static void
+cdc_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+		   Relation relation, ReorderBufferChange *change)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+	TupleDesc	desc = RelationGetDescr(relation);
+	bool		identity_only =
+		relation->rd_rel->relreplident != REPLICA_IDENTITY_FULL;
+	MemoryContext oldcxt;
+	CdcRelation *rel;
+	CdcRow		oldrow;
+	CdcRow		newrow;
+	bool		has_old = false;
+	bool		has_new = false;
+
+	oldcxt = MemoryContextSwitchTo(data->change_cxt);
+	rel = relcache_get(relation);
+	if (!rel->wanted)
+	{
+		skip_change(ctx);
+		goto done;
+	}
+
+	if (change->data.tp.oldtuple)
+	{
+		event_deform(&oldrow, &change->data.tp.oldtuple->tuple, desc,
+					 identity_only);
+		has_old = true;
+	}
+	if (change->data.tp.newtuple)
+	{
+		event_deform(&newrow, &change->data.tp.newtuple->tuple, desc, false);
+		has_new = true;
+	}
+
+	switch (change->action)
+	{
+		case REORDER_BUFFER_CHANGE_INSERT:
+			if (has_new)
+				write_change(ctx, txn, rel, 'c', change->lsn, &newrow,
+							 NULL, &newrow);
+			break;
+		case REORDER_BUFFER_CHANGE_UPDATE:
+			if (!has_new)
+				break;
+			if (has_old && rel->nkey > 0 &&
+				!event_keys_equal(rel, &oldrow, &newrow))
+			{
+				/*
+				 * The key changed: as Debezium, a delete of the old key (the
+				 * sidecar follows it with a tombstone) and a create of the
+				 * new, so that compacted topics keep one row per key.
+				 */
+				write_change(ctx, txn, rel, 'd', change->lsn, &oldrow,
+							 &oldrow, NULL);
+				write_change(ctx, txn, rel, 'c', change->lsn, &newrow,
+							 NULL, &newrow);
+			}
+			else
+				write_change(ctx, txn, rel, 'u', change->lsn, &newrow,
+							 has_old ? &oldrow : NULL, &newrow);
+			break;
+		case REORDER_BUFFER_CHANGE_DELETE:
+			/* under REPLICA IDENTITY NOTHING there is no old tuple at all */
+			write_change(ctx, txn, rel, 'd', change->lsn,
+						 has_old ? &oldrow : NULL,
+						 has_old ? &oldrow : NULL, NULL);
+			break;
+		default:
+			Assert(false);
+	}
+
+done:
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(data->change_cxt);
+}
+
+static void
+cdc_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+			 int nrelations, Relation relations[], ReorderBufferChange *change)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+	MemoryContext oldcxt;
+
+	if (!data->opts.include_truncate)
+		return;
+
+	oldcxt = MemoryContextSwitchTo(data->change_cxt);
+	for (int i = 0; i < nrelations; i++)
+	{
+		CdcRelation *rel = relcache_get(relations[i]);
+
+		if (rel->wanted)
+			write_change(ctx, txn, rel, 't', change->lsn, NULL, NULL, NULL);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(data->change_cxt);
+}
+
+/*
+ * An outbox event from cdc_kafka.emit(): the message content is
+ * "<topic>\n<payload json>\n<key>", and the event goes to that topic with
+ * the key as a JSON string and the payload as its value, unwrapped, as
+ * Debezium's outbox event router would publish it.
+ */
+static void
+write_outbox(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+			 XLogRecPtr lsn, const char *message, Size size)
+{
+	const char *end = message + size;
+	const char *topic_end = memchr(message, '\n', size);
+	const char *payload_end;
+	uint32		seq;
+	int			lenpos;
+
+	payload_end = topic_end ? memchr(topic_end + 1, '\n', end - topic_end - 1) : NULL;
+	if (payload_end == NULL)
+	{
+		elog(WARNING, "skipping malformed cdc_kafka outbox message at %X/%X",
+			 LSN_FORMAT_ARGS(lsn));
+		return;
+	}
+
+	seq = next_event_seq(ctx, txn);
+	frame_begin(ctx, 'E', 'o', txn->end_lsn, lsn, seq,
+				message, topic_end - message);
+	lenpos = frame_part_begin(ctx, false);
+	jsonbuf_append_string(ctx->out, payload_end + 1, end - payload_end - 1);
+	frame_part_end(ctx, lenpos);
+	lenpos = frame_part_begin(ctx, true);
+	appendBinaryStringInfo(ctx->out, topic_end + 1, payload_end - topic_end - 1);
+	frame_part_end(ctx, lenpos);
+	frame_end(ctx);
+}
+
+static void
+cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+			XLogRecPtr message_lsn, bool transactional, const char *prefix,
+			Size message_size, const char *message)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+	MemoryContext oldcxt;
+	CdcSource	src;
+	XLogRecPtr	commit_lsn;
+	uint32		seq;
+	int			lenpos;
+
+	if (transactional && strcmp(prefix, CDC_OUTBOX_PREFIX) == 0)
+	{
+		write_outbox(ctx, txn, message_lsn, message, message_size);
+		return;
+	}
+	if (!data->opts.include_messages ||
+		!options_message_wanted(&data->opts, prefix))
+		return;
+
+	oldcxt = MemoryContextSwitchTo(data->change_cxt);
+	src.snapshot = "false";
+	src.lsn = message_lsn;
+	if (transactional)
+	{
+		seq = next_event_seq(ctx, txn);
+		commit_lsn = txn->end_lsn;
+		src.commit_time = txn->xact_time.commit_time;
+		src.xid = txn->xid;
+	}
+	else
+	{
+		/*
+		 * A message outside any transaction is its own unit: it is
+		 * confirmed at its own LSN, and Debezium stamps it with the time it
+		 * was seen.
+		 */
+		seq = 1;
+		commit_lsn = message_lsn;
+		src.commit_time = GetCurrentTimestamp();
+		src.xid = InvalidTransactionId;
+	}
+	src.commit_lsn = commit_lsn;
+
+	frame_begin(ctx, 'E', 'm', commit_lsn, message_lsn, seq,
+				data->message_topic, strlen(data->message_topic));
+	lenpos = frame_part_begin(ctx, false);
+	event_append_message_key(ctx->out, prefix);
+	frame_part_end(ctx, lenpos);
+	lenpos = frame_part_begin(ctx, true);
+	event_append_message(ctx->out, prefix, message, message_size, &src);
+	frame_part_end(ctx, lenpos);
+	frame_end(ctx);
+
+	if (!transactional && data->opts.format == CDC_FORMAT_KAFKA)
+	{
+		frame_begin(ctx, 'C', '0', commit_lsn, commit_lsn, 1, "", 0);
+		frame_part_null(ctx, false);
+		frame_part_null(ctx, true);
+		frame_end(ctx);
+	}
+
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextReset(data->change_cxt);
+}
+
+/* The END event's data_collections array. */
+static char *
+collections_json(CdcTxnData *txndata)
+{
+	StringInfoData buf;
+	HASH_SEQ_STATUS seq;
+	CdcCollectionCount *cc;
+	bool		first = true;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	if (txndata->collections)
+	{
+		hash_seq_init(&seq, txndata->collections);
+		while ((cc = hash_seq_search(&seq)) != NULL)
+		{
+			if (!first)
+				appendStringInfoChar(&buf, ',');
+			first = false;
+			appendStringInfoString(&buf, "{\"data_collection\":");
+			jsonbuf_append_cstring(&buf, cc->qualified);
+			appendStringInfo(&buf, ",\"event_count\":" INT64_FORMAT "}",
+							 cc->count);
+		}
+	}
+	appendStringInfoChar(&buf, ']');
+	return buf.data;
+}
+
+static void
+cdc_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
+		   XLogRecPtr commit_lsn)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+	CdcTxnData *txndata = txn->output_plugin_private;
+
+	/* as pgoutput: lets the walsender confirm progress past empty ones */
+	OutputPluginUpdateProgress(ctx, txndata->seq == 0);
+
+	if (txndata->seq > 0)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(data->txn_cxt);
+
+		if (data->opts.include_transaction)
+			write_txn_status(ctx, txn, txndata, collections_json(txndata));
+		if (data->opts.format == CDC_FORMAT_KAFKA)
+		{
+			/* the end of what the sidecar must see acknowledged */
+			frame_begin(ctx, 'C', '0', txn->end_lsn, txn->end_lsn,
+						txndata->seq, "", 0);
+			frame_part_null(ctx, false);
+			frame_part_null(ctx, true);
+			frame_end(ctx);
+		}
+		MemoryContextSwitchTo(oldcxt);
+	}
+
+	txn->output_plugin_private = NULL;
+	MemoryContextReset(data->txn_cxt);
+}

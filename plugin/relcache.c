@@ -1,0 +1,262 @@
+/*-------------------------------------------------------------------------
+ * relcache.c
+ *	  The plugin's cache of per-relation publishing state.
+ *
+ * Everything an event needs that depends only on a table's definition is
+ * derived here once: which columns are published and how their types map,
+ * the key columns, the topic, and the text of the key and envelope schema
+ * blocks.  Invalidation callbacks (registered once per backend, since they
+ * cannot be unregistered) only mark entries stale, as pgoutput does: they
+ * may fire in the middle of a change, when freeing would be unsafe.
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "access/sysattr.h"
+#include "catalog/partition.h"
+#include "catalog/pg_type.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
+#include "utils/syscache.h"
+
+#include "event.h"
+#include "jsonbuf.h"
+#include "relcache.h"
+
+static HTAB *relation_cache = NULL;
+static MemoryContext relation_cache_cxt = NULL;
+static const CdcOptions *relation_cache_opts = NULL;
+
+static void
+relcache_invalidate_cb(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS seq;
+	CdcRelation *entry;
+
+	if (relation_cache == NULL)
+		return;
+
+	/*
+	 * A change to a partition root must reach the entries of its partitions,
+	 * which carry the root's schema; the cache is small, so scan it all.
+	 */
+	hash_seq_init(&seq, relation_cache);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		if (!OidIsValid(relid) || entry->relid == relid ||
+			entry->publish_relid == relid)
+			entry->valid = false;
+	}
+}
+
+/* An enum's labels or a domain's base may change: rebuild everything. */
+static void
+relcache_type_cb(Datum arg, int cacheid, uint32 hashvalue)
+{
+	relcache_invalidate_cb(arg, InvalidOid);
+}
+
+/* The cache dies with the decoding context; forget the pointers with it. */
+static void
+relcache_reset_cb(void *arg)
+{
+	relation_cache = NULL;
+	relation_cache_cxt = NULL;
+	relation_cache_opts = NULL;
+}
+
+void
+relcache_init(MemoryContext parent, const CdcOptions *opts)
+{
+	static bool callbacks_registered = false;
+	static MemoryContextCallback reset_cb;
+	HASHCTL		ctl;
+
+	relation_cache_cxt = AllocSetContextCreate(parent, "cdc_kafka relations",
+											   ALLOCSET_DEFAULT_SIZES);
+	relation_cache_opts = opts;
+
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(CdcRelation);
+	ctl.hcxt = relation_cache_cxt;
+	relation_cache = hash_create("cdc_kafka relation cache", 64, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	reset_cb.func = relcache_reset_cb;
+	reset_cb.arg = NULL;
+	MemoryContextRegisterResetCallback(relation_cache_cxt, &reset_cb);
+
+	if (!callbacks_registered)
+	{
+		CacheRegisterRelcacheCallback(relcache_invalidate_cb, (Datum) 0);
+		CacheRegisterSyscacheCallback(TYPEOID, relcache_type_cb, (Datum) 0);
+		callbacks_registered = true;
+	}
+}
+
+/* The key: the primary key, else the replica identity index, else none. */
+static Bitmapset *
+key_attributes(Relation rel)
+{
+	Bitmapset  *attrs;
+
+	attrs = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
+	if (bms_is_empty(attrs) && rel->rd_rel->relreplident == REPLICA_IDENTITY_INDEX)
+		attrs = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_IDENTITY_KEY);
+	return attrs;
+}
+
+/* 0-based attribute of column attname in desc, or -1. */
+static int
+find_attribute(TupleDesc desc, const char *attname)
+{
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), attname) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static void
+relcache_build(CdcRelation *entry, Relation rel)
+{
+	const CdcOptions *opts = relation_cache_opts;
+	Relation	pubrel = rel;
+	TupleDesc	pubdesc;
+	TupleDesc	desc = RelationGetDescr(rel);
+	Bitmapset  *keyattrs;
+	StringInfoData fields;
+	StringInfoData keyfields;
+	char	   *nspname;
+	char	   *relname;
+	MemoryContext oldcxt;
+
+	if (entry->cxt)
+		MemoryContextDelete(entry->cxt);
+	entry->cxt = AllocSetContextCreate(relation_cache_cxt, "cdc_kafka relation",
+									   ALLOCSET_SMALL_SIZES);
+	oldcxt = MemoryContextSwitchTo(entry->cxt);
+
+	entry->publish_relid = RelationGetRelid(rel);
+	if (opts->publish_via_root && rel->rd_rel->relispartition)
+	{
+		List	   *ancestors = get_partition_ancestors(RelationGetRelid(rel));
+
+		entry->publish_relid = llast_oid(ancestors);
+		pubrel = RelationIdGetRelation(entry->publish_relid);
+		if (!RelationIsValid(pubrel))
+			elog(ERROR, "could not open partition root %u",
+				 entry->publish_relid);
+	}
+	pubdesc = RelationGetDescr(pubrel);
+
+	nspname = get_namespace_name(RelationGetNamespace(pubrel));
+	relname = pstrdup(RelationGetRelationName(pubrel));
+	entry->wanted = options_table_wanted(opts, nspname, relname);
+	entry->valid = true;
+	if (!entry->wanted)
+	{
+		if (pubrel != rel)
+			RelationClose(pubrel);
+		MemoryContextSwitchTo(oldcxt);
+		return;
+	}
+
+	entry->topic = psprintf("%s.%s.%s", opts->topic_prefix, nspname, relname);
+	entry->topic_len = strlen(entry->topic);
+	entry->qualified = psprintf("%s.%s", nspname, relname);
+	{
+		StringInfoData names;
+
+		initStringInfo(&names);
+		appendStringInfoString(&names, ",\"schema\":");
+		jsonbuf_append_cstring(&names, nspname);
+		appendStringInfoString(&names, ",\"table\":");
+		jsonbuf_append_cstring(&names, relname);
+		entry->source_names = names.data;
+	}
+
+	/*
+	 * Columns in the published table's order.  Dropped columns are gone,
+	 * and generated columns are skipped: PostgreSQL 15 does not decode
+	 * them, as pgoutput and so Debezium do not publish them.
+	 */
+	keyattrs = key_attributes(pubrel);
+	entry->columns = palloc0(pubdesc->natts * sizeof(CdcColumn));
+	entry->key = palloc0(pubdesc->natts * sizeof(int));
+	entry->ncolumns = 0;
+	entry->nkey = 0;
+	initStringInfo(&fields);
+	initStringInfo(&keyfields);
+	for (int i = 0; i < pubdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(pubdesc, i);
+		CdcColumn  *col;
+		char	   *name_lit;
+
+		if (att->attisdropped || att->attgenerated)
+			continue;
+
+		col = &entry->columns[entry->ncolumns];
+		col->attoff = (pubrel == rel) ? i :
+			find_attribute(desc, NameStr(att->attname));
+		if (col->attoff < 0)
+			elog(ERROR, "column \"%s\" of \"%s\" is missing from partition \"%s\"",
+				 NameStr(att->attname), relname, RelationGetRelationName(rel));
+		col->notnull = att->attnotnull;
+		col->in_key = bms_is_member(att->attnum - FirstLowInvalidHeapAttributeNumber,
+									keyattrs);
+		typemap_resolve(&col->type, att->atttypid, att->atttypmod, opts);
+
+		name_lit = jsonbuf_quote(NameStr(att->attname));
+		col->name_json = psprintf("%s:", name_lit);
+
+		if (entry->ncolumns > 0)
+			appendStringInfoChar(&fields, ',');
+		typemap_append_schema(&fields, &col->type, !col->notnull && !col->in_key,
+							  name_lit);
+		if (col->in_key)
+		{
+			if (entry->nkey > 0)
+				appendStringInfoChar(&keyfields, ',');
+			typemap_append_schema(&keyfields, &col->type, false, name_lit);
+			entry->key[entry->nkey++] = entry->ncolumns;
+		}
+		entry->ncolumns++;
+	}
+
+	entry->key_schema = entry->nkey > 0 ?
+		event_key_schema(entry->topic, keyfields.data) : NULL;
+	entry->value_schema = event_value_schema(entry->topic, fields.data);
+
+	if (pubrel != rel)
+		RelationClose(pubrel);
+	MemoryContextSwitchTo(oldcxt);
+}
+
+CdcRelation *
+relcache_get(Relation rel)
+{
+	Oid			relid = RelationGetRelid(rel);
+	CdcRelation *entry;
+	bool		found;
+
+	Assert(relation_cache != NULL);
+	entry = hash_search(relation_cache, &relid, HASH_ENTER, &found);
+	if (!found)
+	{
+		entry->cxt = NULL;
+		entry->valid = false;
+	}
+	if (!entry->valid)
+		relcache_build(entry, rel);
+	return entry;
+}

@@ -1,0 +1,23 @@
+-- Schema changes mid-stream, dropped and generated columns.
+\set VERBOSITY terse
+SET synchronous_commit = on;
+CREATE TABLE evolving (id int PRIMARY KEY, a text, doomed text,
+					   twice int GENERATED ALWAYS AS (id * 2) STORED);
+
+SELECT 'init' FROM pg_create_logical_replication_slot('ddl_slot', 'cdc_kafka');
+INSERT INTO evolving (id, a, doomed) VALUES (1, 'a1', 'd1');
+ALTER TABLE evolving ADD COLUMN b int NOT NULL DEFAULT 7;
+INSERT INTO evolving (id, a) VALUES (2, 'a2');
+ALTER TABLE evolving DROP COLUMN doomed;
+BEGIN;
+INSERT INTO evolving (id, a) VALUES (3, 'a3');
+ALTER TABLE evolving ALTER COLUMN a TYPE varchar(10);
+INSERT INTO evolving (id, a) VALUES (4, 'a4');
+COMMIT;
+
+-- each event carries the schema in force when it was written
+SELECT c->'value'->'payload'->'after' AS after,
+	   (SELECT string_agg(f->>'field' || ':' || (f->>'type') || ':' || (f->>'optional'), ', ')
+		  FROM jsonb_array_elements(c->'value'->'schema'->'fields'->1->'fields') f) AS after_fields
+  FROM changes('ddl_slot') AS c;
+SELECT 'drop' FROM pg_drop_replication_slot('ddl_slot');

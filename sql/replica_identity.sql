@@ -1,0 +1,44 @@
+-- before under each REPLICA IDENTITY, key changes, tables without a key.
+\set VERBOSITY terse
+SET synchronous_commit = on;
+CREATE TABLE ri_default (id int PRIMARY KEY, name text NOT NULL, note text, n int NOT NULL);
+CREATE TABLE ri_full (id int PRIMARY KEY, name text NOT NULL, note text);
+ALTER TABLE ri_full REPLICA IDENTITY FULL;
+CREATE TABLE ri_nothing (id int PRIMARY KEY, name text);
+ALTER TABLE ri_nothing REPLICA IDENTITY NOTHING;
+CREATE TABLE ri_index (a int NOT NULL, b text NOT NULL, c text);
+CREATE UNIQUE INDEX ri_index_ab ON ri_index (a, b);
+ALTER TABLE ri_index REPLICA IDENTITY USING INDEX ri_index_ab;
+CREATE TABLE no_key (x int, y text);
+INSERT INTO ri_default VALUES (1, 'one', 'n1', 11), (2, 'two', NULL, 22);
+INSERT INTO ri_full VALUES (1, 'one', 'n1');
+INSERT INTO ri_nothing VALUES (1, 'one');
+INSERT INTO ri_index VALUES (1, 'b1', 'c1');
+INSERT INTO no_key VALUES (1, 'y1');
+
+SELECT 'init' FROM pg_create_logical_replication_slot('ri_slot', 'cdc_kafka');
+
+-- DEFAULT: update has no before; delete has the key, other required
+-- columns at their zero value, optional ones null.
+UPDATE ri_default SET name = 'uno' WHERE id = 1;
+DELETE FROM ri_default WHERE id = 2;
+-- a key change is a delete of the old key and a create of the new one
+UPDATE ri_default SET id = 3 WHERE id = 1;
+-- FULL: the whole old row
+UPDATE ri_full SET name = 'uno' WHERE id = 1;
+UPDATE ri_full SET id = 4 WHERE id = 1;
+DELETE FROM ri_full WHERE id = 4;
+-- NOTHING: no old values at all, no crash
+UPDATE ri_nothing SET name = 'uno' WHERE id = 1;
+DELETE FROM ri_nothing WHERE id = 1;
+-- USING INDEX without a primary key: the index columns are the key
+UPDATE ri_index SET c = 'c2' WHERE a = 1;
+DELETE FROM ri_index WHERE a = 1;
+-- no key at all: null key
+INSERT INTO no_key VALUES (2, 'y2');
+
+SELECT c->>'topic' AS topic, c->'key' AS key, c->'value'->>'op' AS op,
+	   c->'value'->'before' AS before, c->'value'->'after' AS after
+  FROM changes('ri_slot', 'schemas', 'false') AS c;
+
+SELECT 'drop' FROM pg_drop_replication_slot('ri_slot');

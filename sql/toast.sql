@@ -1,0 +1,27 @@
+-- Unchanged TOASTed values are not in the WAL: Debezium's placeholder.
+\set VERBOSITY terse
+SET synchronous_commit = on;
+CREATE TABLE toasted (id int PRIMARY KEY, big text, blob bytea, small text);
+ALTER TABLE toasted ALTER COLUMN big SET STORAGE EXTERNAL;
+ALTER TABLE toasted ALTER COLUMN blob SET STORAGE EXTERNAL;
+CREATE TABLE toasted_full (id int PRIMARY KEY, big text);
+ALTER TABLE toasted_full ALTER COLUMN big SET STORAGE EXTERNAL;
+ALTER TABLE toasted_full REPLICA IDENTITY FULL;
+
+SELECT 'init' FROM pg_create_logical_replication_slot('toast_slot', 'cdc_kafka');
+
+INSERT INTO toasted VALUES (1, repeat('x', 100000), convert_to(repeat('y', 5000), 'UTF8'), 's');
+INSERT INTO toasted_full VALUES (1, repeat('z', 100000));
+UPDATE toasted SET small = 't' WHERE id = 1;
+UPDATE toasted SET big = repeat('w', 90000) WHERE id = 1;
+UPDATE toasted_full SET id = 1 WHERE id = 1;
+
+SELECT c->>'topic' AS topic, c->'value'->>'op' AS op,
+	   length(c->'value'->'after'->>'big') AS big_len,
+	   left(c->'value'->'after'->>'big', 30) AS big_head,
+	   left(c->'value'->'after'->>'blob', 30) AS blob_head,
+	   c->'value'->'after'->>'small' AS small,
+	   length(c->'value'->'before'->>'big') AS before_big_len
+  FROM changes('toast_slot', 'schemas', 'false') AS c;
+
+SELECT 'drop' FROM pg_drop_replication_slot('toast_slot');
