@@ -1,0 +1,527 @@
+/*-------------------------------------------------------------------------
+ *
+ * consumer.c
+ *	  librdkafka consumer for the Delta writer.
+ *
+ * Positions come from the Delta logs, not from Kafka: when partitions are
+ * assigned, each one is started at its table's txn version + 1 (or at the
+ * beginning when the log has none), so a crash between a Delta commit and
+ * a Kafka offset commit can neither skip nor repeat a message.  Kafka's
+ * committed group offsets are written after each Delta commit, async, only
+ * as a hint for monitoring tools (consumer lag).
+ *
+ * On revocation every table is committed before the partitions go, so the
+ * next owner starts exactly where this one stopped.
+ *
+ * Owns: the rd_kafka_t, the topic -> table map.  Does not own: row
+ * building (event.c, table.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <librdkafka/rdkafka.h>
+
+#include "consumer.h"
+#include "event.h"
+#include "kafka_conf.h"
+#include "log.h"
+
+typedef struct TopicTable
+{
+	char	   *topic;			/* owned */
+	char	   *key;			/* "<schema>/<table>" before sanitising */
+	Table	   *table;			/* shared by topics with the same key */
+	bool		owner;			/* this entry closes the table */
+} TopicTable;
+
+struct Consumer
+{
+	rd_kafka_t *rk;
+	ConsumerOptions opts;
+	DeadLetter *dl;
+	EventParser *parser;
+	TopicTable *tables;
+	int			ntables;
+	const rd_kafka_topic_t *last_rkt;	/* cache of the last lookup */
+	Table	   *last_table;
+	bool		fatal;
+	int64_t		rows;			/* appended since start */
+	int64_t		bad;			/* dead-lettered since start */
+};
+
+/* Finds or opens the table of a topic; NULL (fatal) on error. */
+static Table *
+consumer_table(Consumer *c, const char *topic)
+{
+	char		schema[256],
+				name[256],
+				key[600],
+				err[512];
+	TopicTable *nt;
+	Table	   *t = NULL;
+	bool		owner = true;
+
+	for (int i = 0; i < c->ntables; i++)
+		if (strcmp(c->tables[i].topic, topic) == 0)
+			return c->tables[i].table;
+	table_names_from_topic(topic, schema, sizeof(schema), name, sizeof(name));
+	snprintf(key, sizeof(key), "%s/%s", schema, name);
+	for (int i = 0; i < c->ntables; i++)
+	{
+		if (strcmp(c->tables[i].key, key) == 0)
+		{
+			/* another prefix for the same table: one log, one writer */
+			t = c->tables[i].table;
+			owner = false;
+			break;
+		}
+	}
+	if (t == NULL)
+	{
+		t = table_open(c->opts.root, topic, &c->opts.table, err, sizeof(err));
+		if (t == NULL)
+		{
+			log_error("topic \"%s\": %s", topic, err);
+			c->fatal = true;
+			return NULL;
+		}
+	}
+	nt = realloc(c->tables, (c->ntables + 1) * sizeof(TopicTable));
+	if (nt == NULL)
+	{
+		if (owner)
+			table_close(t);
+		c->fatal = true;
+		return NULL;
+	}
+	c->tables = nt;
+	nt[c->ntables].topic = strdup(topic);
+	nt[c->ntables].key = strdup(key);
+	nt[c->ntables].table = t;
+	nt[c->ntables].owner = owner;
+	c->ntables++;
+	return t;
+}
+
+/* Tells Kafka where the table's partitions are (a hint, async). */
+static void
+commit_hints(Consumer *c, Table *t)
+{
+	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(4);
+	int			iter = 0;
+	const char *topic;
+	int32_t		partition;
+	int64_t		offset;
+
+	while (table_committed_next(t, &iter, &topic, &partition, &offset))
+		rd_kafka_topic_partition_list_add(list, topic, partition)->offset = offset + 1;
+	if (list->cnt > 0)
+		rd_kafka_commit(c->rk, list, 1);
+	rd_kafka_topic_partition_list_destroy(list);
+}
+
+static bool
+flush_table(Consumer *c, Table *t)
+{
+	char		err[512] = "";
+
+	/* dead letters first: their offsets are in this commit */
+	if (c->dl && !deadletter_sync(c->dl, err, sizeof(err)))
+	{
+		log_error("%s", err);
+		c->fatal = true;
+		return false;
+	}
+	if (table_flush(t, err, sizeof(err)) != TABLE_OK)
+	{
+		log_error("table %s: commit failed: %s", table_dir(t), err);
+		c->fatal = true;
+		return false;
+	}
+	commit_hints(c, t);
+	return true;
+}
+
+static bool
+flush_all(Consumer *c)
+{
+	bool		ok = true;
+
+	for (int i = 0; i < c->ntables && !c->fatal; i++)
+		if (c->tables[i].owner && table_has_pending(c->tables[i].table))
+			ok = flush_table(c, c->tables[i].table) && ok;
+	return ok && !c->fatal;
+}
+
+static void
+rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+			 rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	Consumer   *c = opaque;
+	bool		cooperative = strcmp(rd_kafka_rebalance_protocol(rk),
+									 "COOPERATIVE") == 0;
+	char		errstr[512];
+	rd_kafka_error_t *error = NULL;
+	rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
+
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+	{
+		for (int i = 0; i < parts->cnt; i++)
+		{
+			rd_kafka_topic_partition_t *p = &parts->elems[i];
+			Table	   *t = consumer_table(c, p->topic);
+			int64_t		off;
+
+			if (t == NULL)
+				return;			/* fatal: the loop stops */
+			off = table_resume_offset(t, p->topic, p->partition, errstr,
+									  sizeof(errstr));
+			if (off == -2)
+			{
+				log_error("table %s: %s", table_dir(t), errstr);
+				c->fatal = true;
+				return;
+			}
+			p->offset = off >= 0 ? off : RD_KAFKA_OFFSET_BEGINNING;
+			if (off >= 0)
+				log_info("assigned %s [%" PRId32 "] @%" PRId64 " (from the Delta log)",
+						 p->topic, p->partition, off);
+			else
+				log_info("assigned %s [%" PRId32 "] from the beginning (no txn in the Delta log)",
+						 p->topic, p->partition);
+		}
+		if (cooperative)
+			error = rd_kafka_incremental_assign(rk, parts);
+		else
+			rerr = rd_kafka_assign(rk, parts);
+	}
+	else
+	{
+		/* commit what we hold before the partitions move elsewhere */
+		flush_all(c);
+		for (int i = 0; i < parts->cnt; i++)
+		{
+			rd_kafka_topic_partition_t *p = &parts->elems[i];
+
+			log_info("revoked %s [%" PRId32 "]", p->topic, p->partition);
+			for (int k = 0; k < c->ntables; k++)
+				if (strcmp(c->tables[k].topic, p->topic) == 0)
+					table_forget(c->tables[k].table, p->topic, p->partition);
+		}
+		if (cooperative)
+			error = rd_kafka_incremental_unassign(rk, parts);
+		else
+			rerr = rd_kafka_assign(rk, NULL);
+	}
+	if (error)
+	{
+		log_error("assignment failed: %s", rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+		c->fatal = true;
+	}
+	else if (rerr)
+	{
+		log_error("assignment failed: %s", rd_kafka_err2str(rerr));
+		c->fatal = true;
+	}
+}
+
+static void
+error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	Consumer   *c = opaque;
+
+	if (err == RD_KAFKA_RESP_ERR__FATAL)
+	{
+		char		buf[512];
+
+		rd_kafka_fatal_error(rk, buf, sizeof(buf));
+		log_error("fatal Kafka error: %s", buf);
+		c->fatal = true;
+		return;
+	}
+	/* transient (broker down, all brokers down): librdkafka retries */
+	log_warn("Kafka: %s", reason);
+}
+
+static void
+log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	if (level <= 3)
+		log_error("librdkafka %s: %s", fac, buf);
+	else if (level <= 5)
+		log_info("librdkafka %s: %s", fac, buf);
+	else
+		log_debug("librdkafka %s: %s", fac, buf);
+}
+
+static bool
+has_kafka_key(const Config *cfg, const char *key)
+{
+	int			iter = 0;
+	const char *name,
+			   *value;
+
+	while (config_prefix_next(cfg, "kafka.", &iter, &name, &value))
+		if (strcmp(name, key) == 0)
+			return true;
+	return false;
+}
+
+Consumer *
+consumer_new(const Config *cfg, const ConsumerOptions *opts, DeadLetter *dl,
+			 char *errstr, size_t errlen)
+{
+	Consumer   *c = calloc(1, sizeof(Consumer));
+	rd_kafka_conf_t *conf;
+	rd_kafka_topic_partition_list_t *subs;
+	rd_kafka_resp_err_t err;
+	static const char *const defaults[][2] = {
+		{"group.id", "cdc_delta_writer"},
+		{"auto.offset.reset", "earliest"},
+		/* bounds what librdkafka prefetches (memory) */
+		{"queued.max.messages.kbytes", "32768"},
+	};
+
+	if (c == NULL)
+	{
+		snprintf(errstr, errlen, "out of memory");
+		return NULL;
+	}
+	c->opts = *opts;
+	c->dl = dl;
+	c->parser = event_parser_new();
+	conf = rd_kafka_conf_new();
+	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+		if (!has_kafka_key(cfg, defaults[i][0]) &&
+			!kafka_conf_set(conf, defaults[i][0], defaults[i][1], errstr, errlen))
+			goto fail_conf;
+	if (!kafka_conf_apply(cfg, conf, errstr, errlen))
+		goto fail_conf;
+	/* progress lives in the Delta log; these are never ours to change */
+	if (!kafka_conf_set(conf, "enable.auto.commit", "false", errstr, errlen) ||
+		!kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, errlen))
+		goto fail_conf;
+	rd_kafka_conf_set_opaque(conf, c);
+	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+	rd_kafka_conf_set_error_cb(conf, error_cb);
+	rd_kafka_conf_set_log_cb(conf, log_cb);
+	c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errlen);
+	if (c->rk == NULL)
+		goto fail_conf;
+	/* rd_kafka_new owns conf from here */
+	rd_kafka_poll_set_consumer(c->rk);
+
+	subs = rd_kafka_topic_partition_list_new(8);
+	if (opts->pattern)
+	{
+		char		pat[1024];
+
+		snprintf(pat, sizeof(pat), "%s%s", opts->pattern[0] == '^' ? "" : "^",
+				 opts->pattern);
+		rd_kafka_topic_partition_list_add(subs, pat, RD_KAFKA_PARTITION_UA);
+	}
+	if (opts->topics)
+	{
+		char	   *copy = strdup(opts->topics);
+		char	   *save = NULL;
+
+		for (char *tok = strtok_r(copy, ", ", &save); tok;
+			 tok = strtok_r(NULL, ", ", &save))
+			rd_kafka_topic_partition_list_add(subs, tok, RD_KAFKA_PARTITION_UA);
+		free(copy);
+	}
+	if (subs->cnt == 0)
+	{
+		rd_kafka_topic_partition_list_destroy(subs);
+		snprintf(errstr, errlen, "no topics: give -t TOPIC or -p PATTERN");
+		consumer_free(c);
+		return NULL;
+	}
+	err = rd_kafka_subscribe(c->rk, subs);
+	rd_kafka_topic_partition_list_destroy(subs);
+	if (err)
+	{
+		snprintf(errstr, errlen, "could not subscribe: %s", rd_kafka_err2str(err));
+		consumer_free(c);
+		return NULL;
+	}
+	return c;
+
+fail_conf:
+	if (c->rk == NULL)
+		rd_kafka_conf_destroy(conf);
+	consumer_free(c);
+	return NULL;
+}
+
+static void
+handle_message(Consumer *c, rd_kafka_message_t *m)
+{
+	const char *topic;
+	Table	   *t;
+	EventRow	row;
+	EventResult er;
+	TableResult tr;
+	char		err[512];
+	rd_kafka_timestamp_type_t tstype;
+	int64_t		ts;
+
+	if (m->err)
+	{
+		if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+			log_warn("consume error: %s", rd_kafka_message_errstr(m));
+		return;
+	}
+	if (m->rkt == c->last_rkt)
+		t = c->last_table;
+	else
+	{
+		t = consumer_table(c, rd_kafka_topic_name(m->rkt));
+		if (t == NULL)
+			return;
+		c->last_rkt = m->rkt;
+		c->last_table = t;
+	}
+	topic = rd_kafka_topic_name(m->rkt);
+	/* already in the table (a re-fetch after a rebalance) */
+	if (m->offset <= table_position(t, topic, m->partition))
+		return;
+
+	er = event_parse(c->parser, m->key, m->key_len, m->payload, m->len,
+					 &row, err, sizeof(err));
+	if (er == EVENT_SKIP)
+	{
+		table_consumed(t, topic, m->partition, m->offset);
+		return;
+	}
+	if (er == EVENT_ROW)
+	{
+		ts = rd_kafka_message_timestamp(m, &tstype);
+		tr = table_append(t, topic, m->partition, m->offset, ts, &row,
+						  err, sizeof(err));
+		if (tr == TABLE_OK)
+		{
+			c->rows++;
+			return;
+		}
+		if (tr == TABLE_FATAL)
+		{
+			log_error("table %s: %s", table_dir(t), err);
+			c->fatal = true;
+			return;
+		}
+	}
+	/* EVENT_BAD or TABLE_BAD_ROW: keep the bytes, go on with the table */
+	c->bad++;
+	if (c->dl)
+	{
+		char		dlerr[512];
+
+		if (!deadletter_write(c->dl, topic, m->partition, m->offset, err,
+							  m->key, m->key_len, m->payload, m->len,
+							  dlerr, sizeof(dlerr)))
+		{
+			log_error("%s", dlerr);
+			c->fatal = true;
+			return;
+		}
+	}
+	else
+		log_warn("%s [%" PRId32 "] @%" PRId64 ": %s (skipped, no dead-letter file)",
+				 topic, m->partition, m->offset, err);
+	table_consumed(t, topic, m->partition, m->offset);
+}
+
+int
+consumer_run(Consumer *c, volatile sig_atomic_t *stop,
+			 volatile sig_atomic_t *reopen)
+{
+	int64_t		last_check = table_now_ms();
+	int64_t		last_stats = last_check;
+	int64_t		last_rows = 0;
+	int			rc;
+
+	while (!*stop && !c->fatal)
+	{
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 100);
+		int64_t		now;
+
+		if (*reopen)
+		{
+			char		err[512];
+
+			*reopen = 0;
+			if (!log_reopen(err, sizeof(err)))
+				log_warn("%s", err);
+		}
+
+		if (m)
+		{
+			handle_message(c, m);
+			rd_kafka_message_destroy(m);
+			/* size thresholds matter per row; time ones can wait a bit */
+			if (c->last_table && !c->fatal &&
+				table_flush_due(c->last_table, last_check))
+				flush_table(c, c->last_table);
+		}
+		now = table_now_ms();
+		if (now - last_check >= 50)
+		{
+			for (int i = 0; i < c->ntables && !c->fatal; i++)
+				if (c->tables[i].owner && table_flush_due(c->tables[i].table, now))
+					flush_table(c, c->tables[i].table);
+			last_check = now;
+		}
+		if (now - last_stats >= 30000)
+		{
+			if (c->rows != last_rows)
+				log_info("%" PRId64 " rows written (%.0f rows/s), %" PRId64 " dead-lettered",
+						 c->rows, (c->rows - last_rows) * 1000.0 / (now - last_stats),
+						 c->bad);
+			last_rows = c->rows;
+			last_stats = now;
+		}
+	}
+	if (c->fatal)
+	{
+		/* nothing more is committed: the log stays at its last good version */
+		log_error("stopping after a fatal error; restart resumes from the Delta log");
+		return 2;
+	}
+	rc = flush_all(c) ? 0 : 2;
+	log_info("stopping: %" PRId64 " rows written, %" PRId64 " dead-lettered",
+			 c->rows, c->bad);
+	return rc;
+}
+
+void
+consumer_free(Consumer *c)
+{
+	if (c == NULL)
+		return;
+	if (c->rk)
+	{
+		rd_kafka_resp_err_t err;
+
+		/* the revoke callback may commit once more; then leave the group */
+		err = rd_kafka_consumer_close(c->rk);
+		if (err)
+			log_warn("closing the consumer: %s", rd_kafka_err2str(err));
+		rd_kafka_destroy(c->rk);
+	}
+	for (int i = 0; i < c->ntables; i++)
+	{
+		if (c->tables[i].owner)
+			table_close(c->tables[i].table);
+		free(c->tables[i].topic);
+		free(c->tables[i].key);
+	}
+	free(c->tables);
+	event_parser_free(c->parser);
+	free(c);
+}

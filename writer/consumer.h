@@ -1,0 +1,42 @@
+/*-------------------------------------------------------------------------
+ *
+ * consumer.h
+ *	  The Kafka side of the Delta writer: subscription, assignment at the
+ *	  offsets recorded in the Delta logs, the poll loop, offset hints.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CDC_WRITER_CONSUMER_H
+#define CDC_WRITER_CONSUMER_H
+
+#include <signal.h>
+#include <stdbool.h>
+
+#include "config.h"
+#include "deadletter.h"
+#include "table.h"
+
+typedef struct ConsumerOptions
+{
+	const char *root;			/* tables go to <root>/<schema>/<table> */
+	const char *topics;			/* comma-separated names, or NULL */
+	const char *pattern;		/* regex (anchored with ^), or NULL */
+	TableOptions table;
+} ConsumerOptions;
+
+typedef struct Consumer Consumer;
+
+/* Builds the librdkafka consumer from cfg's "kafka." keys and subscribes. */
+extern Consumer *consumer_new(const Config *cfg, const ConsumerOptions *opts,
+							  DeadLetter *dl, char *errstr, size_t errlen);
+
+/*
+ * Consumes until *stop is set (then commits what it holds) or a fatal
+ * error; *reopen (SIGHUP) reopens the log file.  Returns 0 on a clean stop, 2 on a runtime failure.
+ */
+extern int	consumer_run(Consumer *c, volatile sig_atomic_t *stop,
+						 volatile sig_atomic_t *reopen);
+
+extern void consumer_free(Consumer *c);
+
+#endif							/* CDC_WRITER_CONSUMER_H */

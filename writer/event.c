@@ -1,0 +1,1444 @@
+/*-------------------------------------------------------------------------
+ *
+ * event.c
+ *	  Debezium JSON change event -> change-log row values.
+ *
+ * With schemas on, a message is {"schema": S, "payload": P} and S is the
+ * same 1-2 KB for every message of a table version.  We find S's bytes
+ * with a cheap scanner, look them up in a cache keyed by their hash, and
+ * hand only P to json-c, so the JSON work per message is the payload.
+ * Anything that does not have that exact shape (other key order, a
+ * schemaless envelope) goes through a full json-c parse instead: slower,
+ * same result.
+ *
+ * Mapping of Kafka Connect / Debezium types to Delta types (doc/writer.md):
+ * int8/int16 -> short, int32 -> integer, int64 -> long, float -> float,
+ * double -> double, boolean, string, bytes -> binary, Decimal -> decimal(p,s)
+ * (string when p > 38), VariableScaleDecimal -> string, Date -> date,
+ * Timestamp/MicroTimestamp/NanoTimestamp/ZonedTimestamp -> timestamp,
+ * arrays, maps and structs -> string holding their JSON text.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "event.h"
+
+/* How a field's payload value is read. */
+typedef enum EventKind
+{
+	EK_BOOL,
+	EK_SHORT,
+	EK_INT,
+	EK_LONG,
+	EK_FLOAT,
+	EK_DOUBLE,
+	EK_STRING,
+	EK_BYTES,
+	EK_DECIMAL,					/* base64 unscaled, precision <= 38 */
+	EK_DECIMAL_TEXT,			/* base64 unscaled, precision > 38: text */
+	EK_VARDECIMAL,				/* {"scale":s,"value":base64}: text */
+	EK_DATE,
+	EK_TS_MS,
+	EK_TS_US,
+	EK_TS_NS,
+	EK_TS_ZONED,				/* ISO-8601 string */
+	EK_JSON_TEXT				/* array, map, struct: JSON text */
+} EventKind;
+
+typedef struct EventField
+{
+	char	   *name;
+	EventKind	kind;
+	PqColumnDef want;
+	char		want_type[32];
+} EventField;
+
+typedef struct EventSchema
+{
+	uint64_t	hash;
+	size_t		len;
+	char	   *bytes;			/* the schema block, for an exact compare */
+	int			nfields;
+	EventField *fields;
+} EventSchema;
+
+/* Distinct schema versions alive at once; the cache is cleared when full. */
+#define EVENT_SCHEMA_SLOTS 256
+
+struct EventParser
+{
+	struct json_tokener *tok;
+	struct json_object *payload;	/* current message, owned */
+	struct json_object *keyobj; /* current key, owned (deletes only) */
+	EventSchema *slots[EVENT_SCHEMA_SLOTS];
+	int			nslots_used;
+	int64_t		schemas_parsed;
+	EventValue *values;
+	int			values_cap;
+	char	   *scratch;		/* decoded bytes and texts of this event */
+	size_t		scratch_cap;
+	size_t		scratch_used;
+};
+
+static const char *const empty_schema_text = "";
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	return p;
+}
+
+/*
+ * Returns the end of the JSON value starting at p, or NULL if it is not
+ * well formed enough to delimit (json-c validates it later if it matters).
+ */
+static const char *
+skip_value(const char *p, const char *end)
+{
+	int			depth = 0;
+
+	if (p >= end)
+		return NULL;
+	if (*p != '{' && *p != '[' && *p != '"')
+	{
+		while (p < end && *p != ',' && *p != '}' && *p != ']' &&
+			   *p != ' ' && *p != '\n' && *p != '\r' && *p != '\t')
+			p++;
+		return p;
+	}
+	while (p < end)
+	{
+		char		c = *p++;
+
+		if (c == '"')
+		{
+			while (p < end && *p != '"')
+			{
+				if (*p == '\\')
+					p++;
+				p++;
+			}
+			if (p >= end)
+				return NULL;
+			p++;
+			if (depth == 0)
+				return p;
+		}
+		else if (c == '{' || c == '[')
+			depth++;
+		else if (c == '}' || c == ']')
+		{
+			if (--depth == 0)
+				return p;
+		}
+	}
+	return NULL;
+}
+
+/* Matches a literal (such as "\"payload\"") at p; returns the end or NULL. */
+static const char *
+match(const char *p, const char *end, const char *lit)
+{
+	size_t		n = strlen(lit);
+
+	if ((size_t) (end - p) < n || memcmp(p, lit, n) != 0)
+		return NULL;
+	return p + n;
+}
+
+/* 64-bit hash, a word at a time: only needs to spread schema versions. */
+static uint64_t
+hash_bytes(const char *s, size_t len)
+{
+	uint64_t	h = 0x9E3779B97F4A7C15ULL ^ len;
+	size_t		i = 0;
+
+	for (; i + 8 <= len; i += 8)
+	{
+		uint64_t	w;
+
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	for (; i < len; i++)
+		h = (h ^ (unsigned char) s[i]) * 0x100000001b3ULL;
+	h ^= h >> 29;
+	return h ? h : 1;
+}
+
+static char *
+scratch_alloc(EventParser *p, size_t n)
+{
+	char	   *r;
+
+	/* event_parse reserved enough for the whole message up front */
+	if (p->scratch_used + n > p->scratch_cap)
+		return NULL;
+	r = p->scratch + p->scratch_used;
+	p->scratch_used += n;
+	return r;
+}
+
+static int
+b64val(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+' || c == '-')
+		return 62;
+	if (c == '/' || c == '_')
+		return 63;
+	return -1;
+}
+
+/* Decodes base64 (standard or URL-safe, padding optional); -1 if bad. */
+static long
+base64_decode(const char *in, size_t len, unsigned char *out)
+{
+	unsigned int acc = 0;
+	int			bits = 0;
+	long		n = 0;
+	size_t		i;
+
+	while (len > 0 && in[len - 1] == '=')
+		len--;
+	for (i = 0; i < len; i++)
+	{
+		int			v = b64val((unsigned char) in[i]);
+
+		if (v < 0)
+			return -1;
+		acc = (acc << 6) | (unsigned int) v;
+		bits += 6;
+		if (bits >= 8)
+		{
+			bits -= 8;
+			out[n++] = (unsigned char) (acc >> bits);
+		}
+	}
+	return n;
+}
+
+/* Big-endian two's complement bytes -> __int128; false if > 16 bytes. */
+static bool
+be_to_int128(const unsigned char *b, long n, __int128 *out)
+{
+	unsigned __int128 v;
+	long		i;
+
+	if (n > 16)
+		return false;
+	if (n == 0)
+	{
+		*out = 0;
+		return true;
+	}
+	v = (b[0] & 0x80) ? ~(unsigned __int128) 0 : 0;
+	for (i = 0; i < n; i++)
+		v = (v << 8) | b[i];
+	*out = (__int128) v;
+	return true;
+}
+
+/*
+ * Renders big-endian two's complement bytes of any length as decimal text
+ * with the given scale (numeric(p,s) with p > 38 and VariableScaleDecimal).
+ */
+static bool
+be_to_text(const unsigned char *b, long n, int scale, char *out, size_t outcap)
+{
+	unsigned char *mag;
+	char	   *digits;
+	long		nd = 0;
+	bool		neg = n > 0 && (b[0] & 0x80);
+	long		i;
+	size_t		o = 0;
+
+	mag = malloc(n > 0 ? n : 1);
+	digits = malloc(n * 3 + 2);
+	if (!mag || !digits)
+	{
+		free(mag);
+		free(digits);
+		return false;
+	}
+	memcpy(mag, b, n);
+	if (neg)
+	{
+		/* two's complement negate: invert and add one */
+		int			carry = 1;
+
+		for (i = n - 1; i >= 0; i--)
+		{
+			int			s = (unsigned char) ~mag[i] + carry;
+
+			mag[i] = (unsigned char) s;
+			carry = s >> 8;
+		}
+	}
+	for (;;)
+	{
+		int			rem = 0;
+		bool		zero = true;
+
+		for (i = 0; i < n; i++)
+		{
+			int			cur = rem * 256 + mag[i];
+
+			mag[i] = (unsigned char) (cur / 10);
+			rem = cur % 10;
+			if (mag[i])
+				zero = false;
+		}
+		digits[nd++] = (char) ('0' + rem);
+		if (zero)
+			break;
+	}
+	while (nd <= scale)
+		digits[nd++] = '0';
+	if ((size_t) nd + 3 > outcap)
+	{
+		free(mag);
+		free(digits);
+		return false;
+	}
+	if (neg)
+		out[o++] = '-';
+	for (i = nd - 1; i >= 0; i--)
+	{
+		out[o++] = digits[i];
+		if (i == scale && scale > 0)
+			out[o++] = '.';
+	}
+	out[o] = '\0';
+	free(mag);
+	free(digits);
+	return true;
+}
+
+void
+event_decimal_text(__int128 v, int scale, char *buf, size_t buflen)
+{
+	unsigned char be[16];
+	int			i;
+
+	for (i = 15; i >= 0; i--)
+	{
+		be[i] = (unsigned char) (v & 0xff);
+		v >>= 8;
+	}
+	if (!be_to_text(be, 16, scale, buf, buflen))
+		snprintf(buf, buflen, "?");
+}
+
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t		era;
+	unsigned	yoe,
+				doy,
+				doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned) (y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t) doe - 719468;
+}
+
+/*
+ * Parses an ISO-8601 timestamp ("2018-06-20T13:13:16.945104Z", also with a
+ * space, a +hh:mm offset, or no zone meaning UTC) into UTC microseconds.
+ */
+static bool
+parse_iso_timestamp(const char *s, size_t len, int64_t *out)
+{
+	const char *p = s,
+			   *end = s + len;
+	int64_t		year = 0;
+	int			mon,
+				day,
+				hh = 0,
+				mi = 0,
+				ss = 0,
+				ndig = 0;
+	int64_t		frac = 0;
+	int			fdig = 0;
+	int			sign = 1;
+	int64_t		offset_s = 0;
+
+	if (len == 8 && memcmp(s, "infinity", 8) == 0)
+	{
+		*out = INT64_MAX;
+		return true;
+	}
+	if (len == 9 && memcmp(s, "-infinity", 9) == 0)
+	{
+		*out = -INT64_MAX;
+		return true;
+	}
+	if (p < end && (*p == '-' || *p == '+'))
+		sign = (*p++ == '-') ? -1 : 1;
+	while (p < end && isdigit((unsigned char) *p))
+	{
+		year = year * 10 + (*p++ - '0');
+		ndig++;
+	}
+	if (ndig < 4 || end - p < 6 || p[0] != '-' || p[3] != '-' ||
+		!isdigit((unsigned char) p[1]) || !isdigit((unsigned char) p[2]) ||
+		!isdigit((unsigned char) p[4]) || !isdigit((unsigned char) p[5]))
+		return false;
+	mon = (p[1] - '0') * 10 + (p[2] - '0');
+	day = (p[4] - '0') * 10 + (p[5] - '0');
+	p += 6;
+	if (p < end && (*p == 'T' || *p == ' '))
+	{
+		if (end - p < 9 || p[3] != ':' || p[6] != ':')
+			return false;
+		hh = (p[1] - '0') * 10 + (p[2] - '0');
+		mi = (p[4] - '0') * 10 + (p[5] - '0');
+		ss = (p[7] - '0') * 10 + (p[8] - '0');
+		p += 9;
+		if (p < end && *p == '.')
+		{
+			p++;
+			while (p < end && isdigit((unsigned char) *p))
+			{
+				if (fdig < 6)
+				{
+					frac = frac * 10 + (*p - '0');
+					fdig++;
+				}
+				p++;
+			}
+			while (fdig < 6)
+			{
+				frac *= 10;
+				fdig++;
+			}
+		}
+	}
+	if (p < end && *p == 'Z')
+		p++;
+	else if (p < end && (*p == '+' || *p == '-'))
+	{
+		int			osign = *p == '-' ? -1 : 1;
+		int			oh,
+					om = 0;
+
+		p++;
+		if (end - p < 2)
+			return false;
+		oh = (p[0] - '0') * 10 + (p[1] - '0');
+		p += 2;
+		if (p < end && *p == ':')
+			p++;
+		if (end - p >= 2)
+		{
+			om = (p[0] - '0') * 10 + (p[1] - '0');
+			p += 2;
+		}
+		offset_s = osign * (oh * 3600 + om * 60);
+	}
+	if (p != end || mon < 1 || mon > 12 || day < 1 || day > 31 ||
+		hh > 23 || mi > 59 || ss > 60)
+		return false;
+	*out = ((days_from_civil(sign * year, mon, day) * 86400 +
+			 hh * 3600 + mi * 60 + ss - offset_s) * 1000000) + frac;
+	return true;
+}
+
+/* ---- schema blocks ---------------------------------------------------- */
+
+static const char *
+get_string(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) ||
+		!json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static void
+field_set(EventField *f, EventKind kind, PqType type, const char *delta_type)
+{
+	f->kind = kind;
+	f->want.type = type;
+	f->want.nullable = true;
+	snprintf(f->want_type, sizeof(f->want_type), "%s", delta_type);
+}
+
+/* Chooses how to read and store one field from its Connect schema. */
+static void
+field_from_schema(EventField *f, struct json_object *fs)
+{
+	const char *type = get_string(fs, "type");
+	const char *name = get_string(fs, "name");
+
+	if (type == NULL)
+		type = "string";
+	if (name)
+	{
+		if (strcmp(name, "io.debezium.time.Date") == 0 ||
+			strcmp(name, "org.apache.kafka.connect.data.Date") == 0)
+			return field_set(f, EK_DATE, PQ_DATE, "date");
+		if (strcmp(name, "io.debezium.time.Timestamp") == 0 ||
+			strcmp(name, "org.apache.kafka.connect.data.Timestamp") == 0)
+			return field_set(f, EK_TS_MS, PQ_TIMESTAMP_US, "timestamp");
+		if (strcmp(name, "io.debezium.time.MicroTimestamp") == 0)
+			return field_set(f, EK_TS_US, PQ_TIMESTAMP_US, "timestamp");
+		if (strcmp(name, "io.debezium.time.NanoTimestamp") == 0)
+			return field_set(f, EK_TS_NS, PQ_TIMESTAMP_US, "timestamp");
+		if (strcmp(name, "io.debezium.time.ZonedTimestamp") == 0)
+			return field_set(f, EK_TS_ZONED, PQ_TIMESTAMP_US, "timestamp");
+		if (strcmp(name, "io.debezium.data.VariableScaleDecimal") == 0)
+			return field_set(f, EK_VARDECIMAL, PQ_STRING, "string");
+		if (strcmp(name, "org.apache.kafka.connect.data.Decimal") == 0)
+		{
+			struct json_object *params;
+			const char *sc = NULL,
+					   *pr = NULL;
+			int			scale,
+						precision;
+
+			if (json_object_object_get_ex(fs, "parameters", &params))
+			{
+				sc = get_string(params, "scale");
+				pr = get_string(params, "connect.decimal.precision");
+			}
+			scale = sc ? atoi(sc) : 0;
+			/* no precision (money, numeric without typmod): widest we have */
+			precision = pr ? atoi(pr) : 38;
+			if (scale < 0 || precision < 1 || precision > 38 || scale > precision)
+			{
+				field_set(f, EK_DECIMAL_TEXT, PQ_STRING, "string");
+				f->want.scale = scale < 0 ? 0 : scale;
+				return;
+			}
+			field_set(f, EK_DECIMAL, PQ_DECIMAL, "");
+			f->want.precision = precision;
+			f->want.scale = scale;
+			snprintf(f->want_type, sizeof(f->want_type), "decimal(%d,%d)",
+					 precision, scale);
+			return;
+		}
+	}
+	if (strcmp(type, "boolean") == 0)
+		return field_set(f, EK_BOOL, PQ_BOOLEAN, "boolean");
+	if (strcmp(type, "int8") == 0 || strcmp(type, "int16") == 0)
+		return field_set(f, EK_SHORT, PQ_INT32, "short");
+	if (strcmp(type, "int32") == 0)
+		return field_set(f, EK_INT, PQ_INT32, "integer");
+	if (strcmp(type, "int64") == 0)
+		return field_set(f, EK_LONG, PQ_INT64, "long");
+	if (strcmp(type, "float") == 0 || strcmp(type, "float32") == 0)
+		return field_set(f, EK_FLOAT, PQ_FLOAT, "float");
+	if (strcmp(type, "double") == 0 || strcmp(type, "float64") == 0)
+		return field_set(f, EK_DOUBLE, PQ_DOUBLE, "double");
+	if (strcmp(type, "bytes") == 0)
+		return field_set(f, EK_BYTES, PQ_BINARY, "binary");
+	if (strcmp(type, "string") == 0)
+		return field_set(f, EK_STRING, PQ_STRING, "string");
+	/* array, map, struct and anything newer: keep the JSON text */
+	field_set(f, EK_JSON_TEXT, PQ_STRING, "string");
+}
+
+static void
+schema_free(EventSchema *s)
+{
+	int			i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nfields; i++)
+		free(s->fields[i].name);
+	free(s->fields);
+	if (s->bytes != empty_schema_text)
+		free(s->bytes);
+	free(s);
+}
+
+/* Builds the field list of a row struct schema ({"type":"struct","fields"}). */
+static bool
+schema_fields(EventSchema *s, struct json_object *row)
+{
+	struct json_object *fields;
+	size_t		n,
+				i;
+
+	if (!json_object_object_get_ex(row, "fields", &fields) ||
+		!json_object_is_type(fields, json_type_array))
+		return false;
+	n = json_object_array_length(fields);
+	s->fields = calloc(n ? n : 1, sizeof(EventField));
+	if (s->fields == NULL)
+		return false;
+	for (i = 0; i < n; i++)
+	{
+		struct json_object *fs = json_object_array_get_idx(fields, i);
+		const char *fname = get_string(fs, "field");
+		EventField *f;
+
+		if (fname == NULL)
+			continue;
+		f = &s->fields[s->nfields];
+		f->name = strdup(fname);
+		if (f->name == NULL)
+			return false;
+		field_from_schema(f, fs);
+		f->want.name = f->name;
+		s->nfields++;
+	}
+	return true;
+}
+
+/*
+ * Parses an envelope schema: the row's fields are those of the "after"
+ * struct (or "before": a delete-only topic may carry just one).
+ */
+static EventSchema *
+schema_parse(const char *text, size_t len, char *errstr, size_t errlen)
+{
+	struct json_object *root,
+			   *fields,
+			   *row = NULL;
+	EventSchema *s;
+	size_t		i,
+				n;
+
+	root = json_tokener_parse(text);
+	if (root == NULL || !json_object_is_type(root, json_type_object))
+	{
+		snprintf(errstr, errlen, "schema is not a JSON object");
+		json_object_put(root);
+		return NULL;
+	}
+	if (json_object_object_get_ex(root, "fields", &fields) &&
+		json_object_is_type(fields, json_type_array))
+	{
+		n = json_object_array_length(fields);
+		for (i = 0; i < n; i++)
+		{
+			struct json_object *f = json_object_array_get_idx(fields, i);
+			const char *fname = get_string(f, "field");
+
+			if (fname && strcmp(fname, "after") == 0)
+				row = f;
+			else if (fname && strcmp(fname, "before") == 0 && row == NULL)
+				row = f;
+		}
+	}
+	s = calloc(1, sizeof(EventSchema));
+	if (s == NULL)
+	{
+		json_object_put(root);
+		snprintf(errstr, errlen, "out of memory");
+		return NULL;
+	}
+	/* no before/after struct (truncate- or message-only): no columns */
+	if (row != NULL && !schema_fields(s, row))
+	{
+		schema_free(s);
+		json_object_put(root);
+		snprintf(errstr, errlen, "schema: row struct has no valid \"fields\"");
+		return NULL;
+	}
+	json_object_put(root);
+	s->len = len;
+	return s;
+}
+
+static EventSchema *
+schema_lookup(EventParser *p, const char *text, size_t len,
+			  char *errstr, size_t errlen)
+{
+	uint64_t	h = hash_bytes(text, len);
+	int			slot = (int) (h % EVENT_SCHEMA_SLOTS);
+	int			i;
+	EventSchema *s;
+	char	   *copy;
+
+	for (i = 0; i < EVENT_SCHEMA_SLOTS; i++)
+	{
+		int			k = (slot + i) % EVENT_SCHEMA_SLOTS;
+
+		s = p->slots[k];
+		if (s == NULL)
+			break;
+		if (s->hash == h && s->len == len && memcmp(s->bytes, text, len) == 0)
+			return s;
+	}
+	/* A new version.  A full cache means schemas churn: start over. */
+	if (p->nslots_used >= EVENT_SCHEMA_SLOTS / 2)
+	{
+		for (i = 0; i < EVENT_SCHEMA_SLOTS; i++)
+		{
+			schema_free(p->slots[i]);
+			p->slots[i] = NULL;
+		}
+		p->nslots_used = 0;
+	}
+	copy = malloc(len + 1);
+	if (copy == NULL)
+	{
+		snprintf(errstr, errlen, "out of memory");
+		return NULL;
+	}
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	s = schema_parse(copy, len, errstr, errlen);
+	if (s == NULL)
+	{
+		free(copy);
+		return NULL;
+	}
+	s->bytes = copy;
+	s->hash = h;
+	p->schemas_parsed++;
+	for (i = 0; i < EVENT_SCHEMA_SLOTS; i++)
+	{
+		int			k = (slot + i) % EVENT_SCHEMA_SLOTS;
+
+		if (p->slots[k] == NULL)
+		{
+			p->slots[k] = s;
+			p->nslots_used++;
+			break;
+		}
+	}
+	return s;
+}
+
+/* ---- values ----------------------------------------------------------- */
+
+static const char *
+json_type_label(struct json_object *v)
+{
+	return json_type_to_name(json_object_get_type(v));
+}
+
+static bool
+read_double(struct json_object *v, double *out)
+{
+	if (json_object_is_type(v, json_type_double) ||
+		json_object_is_type(v, json_type_int))
+	{
+		*out = json_object_get_double(v);
+		return true;
+	}
+	if (json_object_is_type(v, json_type_string))
+	{
+		const char *s = json_object_get_string(v);
+
+		/* Jackson writes non-finite doubles as these strings */
+		if (strcmp(s, "NaN") == 0 || strcmp(s, "Infinity") == 0 ||
+			strcmp(s, "-Infinity") == 0)
+		{
+			*out = strtod(s, NULL);
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+read_int(struct json_object *v, int64_t *out)
+{
+	if (!json_object_is_type(v, json_type_int))
+		return false;
+	errno = 0;
+	*out = json_object_get_int64(v);
+	return errno == 0;
+}
+
+static int64_t
+mul_clamp(int64_t v, int64_t m)
+{
+	if (v > INT64_MAX / m)
+		return INT64_MAX;
+	if (v < -INT64_MAX / m)
+		return -INT64_MAX;
+	return v * m;
+}
+
+/* Reads one payload value as its schema field says. */
+static bool
+read_value(EventParser *p, const EventField *f, struct json_object *v,
+		   EventValue *out, char *errstr, size_t errlen)
+{
+	const char *expect = NULL;
+
+	memset(out, 0, sizeof(*out));
+	out->name = f->name;
+	out->want = f->want;
+	out->want_type = f->want_type;
+	if (v == NULL || json_object_is_type(v, json_type_null))
+	{
+		out->type = EV_NULL;
+		return true;
+	}
+	switch (f->kind)
+	{
+		case EK_BOOL:
+			if (!json_object_is_type(v, json_type_boolean))
+			{
+				expect = "boolean";
+				break;
+			}
+			out->type = EV_BOOL;
+			out->i = json_object_get_boolean(v);
+			return true;
+		case EK_SHORT:
+		case EK_INT:
+		case EK_LONG:
+			if (!read_int(v, &out->i) ||
+				(f->kind == EK_SHORT && (out->i < -32768 || out->i > 32767)) ||
+				(f->kind == EK_INT && (out->i < INT32_MIN || out->i > INT32_MAX)))
+			{
+				expect = f->want_type;
+				break;
+			}
+			out->type = EV_INT;
+			return true;
+		case EK_FLOAT:
+		case EK_DOUBLE:
+			if (!read_double(v, &out->d))
+			{
+				expect = "number";
+				break;
+			}
+			out->type = EV_DOUBLE;
+			return true;
+		case EK_STRING:
+			if (!json_object_is_type(v, json_type_string))
+			{
+				expect = "string";
+				break;
+			}
+			out->type = EV_STRING;
+			out->s = json_object_get_string(v);
+			out->len = json_object_get_string_len(v);
+			return true;
+		case EK_JSON_TEXT:
+			out->type = EV_STRING;
+			out->s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+													JSON_C_TO_STRING_NOSLASHESCAPE);
+			out->len = strlen(out->s);
+			return true;
+		case EK_BYTES:
+		case EK_DECIMAL:
+		case EK_DECIMAL_TEXT:
+			{
+				unsigned char *buf;
+				long		n;
+				size_t		slen;
+				const char *s;
+
+				if (!json_object_is_type(v, json_type_string))
+				{
+					expect = "base64 string";
+					break;
+				}
+				s = json_object_get_string(v);
+				slen = json_object_get_string_len(v);
+				buf = (unsigned char *) scratch_alloc(p, slen + 1);
+				if (buf == NULL || (n = base64_decode(s, slen, buf)) < 0)
+				{
+					expect = "base64 string";
+					break;
+				}
+				if (f->kind == EK_BYTES)
+				{
+					out->type = EV_BINARY;
+					out->s = (const char *) buf;
+					out->len = n;
+					return true;
+				}
+				if (f->kind == EK_DECIMAL)
+				{
+					if (!be_to_int128(buf, n, &out->dec))
+					{
+						expect = "decimal of at most 38 digits";
+						break;
+					}
+					out->type = EV_DECIMAL;
+					out->scale = f->want.scale;
+					return true;
+				}
+				else
+				{
+					size_t		cap = n * 3 + f->want.scale + 8;
+					char	   *text = scratch_alloc(p, cap);
+
+					if (text == NULL ||
+						!be_to_text(buf, n, f->want.scale, text, cap))
+					{
+						expect = "decimal";
+						break;
+					}
+					out->type = EV_STRING;
+					out->s = text;
+					out->len = strlen(text);
+					return true;
+				}
+			}
+		case EK_VARDECIMAL:
+			{
+				struct json_object *sc,
+						   *val;
+				unsigned char *buf;
+				long		n;
+				size_t		slen,
+							cap;
+				char	   *text;
+				int64_t		scale;
+
+				if (!json_object_is_type(v, json_type_object) ||
+					!json_object_object_get_ex(v, "scale", &sc) ||
+					!json_object_object_get_ex(v, "value", &val) ||
+					!read_int(sc, &scale) || scale < 0 || scale > 1000 ||
+					!json_object_is_type(val, json_type_string))
+				{
+					expect = "{\"scale\":int,\"value\":base64}";
+					break;
+				}
+				slen = json_object_get_string_len(val);
+				buf = (unsigned char *) scratch_alloc(p, slen + 1);
+				if (buf == NULL ||
+					(n = base64_decode(json_object_get_string(val), slen, buf)) < 0)
+				{
+					expect = "{\"scale\":int,\"value\":base64}";
+					break;
+				}
+				cap = n * 3 + scale + 8;
+				text = scratch_alloc(p, cap);
+				if (text == NULL || !be_to_text(buf, n, (int) scale, text, cap))
+				{
+					expect = "decimal";
+					break;
+				}
+				out->type = EV_STRING;
+				out->s = text;
+				out->len = strlen(text);
+				return true;
+			}
+		case EK_DATE:
+			if (!read_int(v, &out->i) || out->i < INT32_MIN || out->i > INT32_MAX)
+			{
+				expect = "int32 days";
+				break;
+			}
+			out->type = EV_DATE;
+			return true;
+		case EK_TS_MS:
+		case EK_TS_US:
+		case EK_TS_NS:
+			if (!read_int(v, &out->i))
+			{
+				expect = "int64 epoch time";
+				break;
+			}
+			if (f->kind == EK_TS_MS)
+				out->i = mul_clamp(out->i, 1000);
+			else if (f->kind == EK_TS_NS)
+				out->i /= 1000;
+			out->type = EV_TIMESTAMP;
+			return true;
+		case EK_TS_ZONED:
+			if (!json_object_is_type(v, json_type_string) ||
+				!parse_iso_timestamp(json_object_get_string(v),
+									 json_object_get_string_len(v), &out->i))
+			{
+				expect = "ISO-8601 timestamp string";
+				break;
+			}
+			out->type = EV_TIMESTAMP;
+			return true;
+	}
+	snprintf(errstr, errlen, "column \"%s\": expected %s, got %s",
+			 f->name, expect ? expect : "a value", json_type_label(v));
+	return false;
+}
+
+/* Schemaless value: the table decides its type; here only a suggestion. */
+static void
+infer_value(const char *name, struct json_object *v, EventValue *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->name = name;
+	out->want.name = name;
+	out->want.nullable = true;
+	if (v == NULL || json_object_is_type(v, json_type_null))
+		out->type = EV_NULL;
+	else
+	{
+		out->type = EV_JSON;
+		out->json = v;
+	}
+	switch (v ? json_object_get_type(v) : json_type_null)
+	{
+		case json_type_boolean:
+			out->want.type = PQ_BOOLEAN;
+			out->want_type = "boolean";
+			break;
+		case json_type_int:
+			out->want.type = PQ_INT64;
+			out->want_type = "long";
+			break;
+		case json_type_double:
+			out->want.type = PQ_DOUBLE;
+			out->want_type = "double";
+			break;
+		default:
+			out->want.type = PQ_STRING;
+			out->want_type = "string";
+			break;
+	}
+}
+
+static bool
+reserve_values(EventParser *p, int n)
+{
+	if (n > p->values_cap)
+	{
+		int			cap = n < 32 ? 32 : n * 2;
+		EventValue *nv = realloc(p->values, cap * sizeof(EventValue));
+
+		if (nv == NULL)
+			return false;
+		p->values = nv;
+		p->values_cap = cap;
+	}
+	return true;
+}
+
+/* Fills out->values from a row object, typed by schema s (NULL: inferred). */
+static bool
+row_values(EventParser *p, const EventSchema *s, struct json_object *row,
+		   EventRow *out, char *errstr, size_t errlen)
+{
+	int			i;
+
+	if (!json_object_is_type(row, json_type_object))
+	{
+		snprintf(errstr, errlen, "row is a JSON %s, not an object",
+				 json_type_label(row));
+		return false;
+	}
+	if (s)
+	{
+		if (!reserve_values(p, s->nfields))
+			goto oom;
+		for (i = 0; i < s->nfields; i++)
+		{
+			struct json_object *v = NULL;
+
+			json_object_object_get_ex(row, s->fields[i].name, &v);
+			if (!read_value(p, &s->fields[i], v, &p->values[i], errstr, errlen))
+				return false;
+		}
+		out->nvalues = s->nfields;
+	}
+	else
+	{
+		int			n = json_object_object_length(row);
+
+		if (!reserve_values(p, n))
+			goto oom;
+		i = 0;
+		json_object_object_foreach(row, k, v)
+			infer_value(k, v, &p->values[i++]);
+		out->nvalues = i;
+	}
+	out->values = p->values;
+	return true;
+oom:
+	snprintf(errstr, errlen, "out of memory");
+	return false;
+}
+
+/* ---- the envelope ----------------------------------------------------- */
+
+EventParser *
+event_parser_new(void)
+{
+	EventParser *p = calloc(1, sizeof(EventParser));
+
+	if (p == NULL)
+		return NULL;
+	p->tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+	if (p->tok == NULL)
+	{
+		free(p);
+		return NULL;
+	}
+	json_tokener_set_flags(p->tok, JSON_TOKENER_VALIDATE_UTF8);
+	return p;
+}
+
+void
+event_parser_free(EventParser *p)
+{
+	int			i;
+
+	if (p == NULL)
+		return;
+	json_object_put(p->payload);
+	json_object_put(p->keyobj);
+	json_tokener_free(p->tok);
+	for (i = 0; i < EVENT_SCHEMA_SLOTS; i++)
+		schema_free(p->slots[i]);
+	free(p->values);
+	free(p->scratch);
+	free(p);
+}
+
+int64_t
+event_schemas_parsed(const EventParser *p)
+{
+	return p->schemas_parsed;
+}
+
+static struct json_object *
+parse_json(EventParser *p, const char *s, size_t len, size_t *consumed,
+		   char *errstr, size_t errlen)
+{
+	struct json_object *o;
+	enum json_tokener_error jerr;
+
+	json_tokener_reset(p->tok);
+	o = json_tokener_parse_ex(p->tok, s, (int) len);
+	jerr = json_tokener_get_error(p->tok);
+	if (o == NULL)
+	{
+		snprintf(errstr, errlen, "not valid JSON: %s",
+				 jerr == json_tokener_continue ? "unexpected end of input" :
+				 json_tokener_error_desc(jerr));
+		return NULL;
+	}
+	*consumed = json_tokener_get_parse_end(p->tok);
+	return o;
+}
+
+/* Whole-document path: any key order, or no schema at all. */
+static struct json_object *
+parse_slow(EventParser *p, const char *value, size_t vallen,
+		   const EventSchema **schema, char *errstr, size_t errlen)
+{
+	struct json_object *doc,
+			   *sch,
+			   *pay;
+	size_t		used;
+	const char *rest;
+
+	doc = parse_json(p, value, vallen, &used, errstr, errlen);
+	if (doc == NULL)
+		return NULL;
+	rest = skip_ws(value + used, value + vallen);
+	if (rest != value + vallen)
+	{
+		json_object_put(doc);
+		snprintf(errstr, errlen, "not valid JSON: trailing data");
+		return NULL;
+	}
+	if (!json_object_is_type(doc, json_type_object))
+	{
+		snprintf(errstr, errlen, "value is a JSON %s, not an object",
+				 json_type_label(doc));
+		json_object_put(doc);
+		return NULL;
+	}
+	if (json_object_object_get_ex(doc, "schema", &sch))
+	{
+		const char *text;
+
+		if (!json_object_object_get_ex(doc, "payload", &pay))
+		{
+			json_object_put(doc);
+			snprintf(errstr, errlen, "value has a \"schema\" but no \"payload\"");
+			return NULL;
+		}
+		if (json_object_is_type(sch, json_type_null))
+			*schema = NULL;
+		else
+		{
+			text = json_object_to_json_string_ext(sch, JSON_C_TO_STRING_PLAIN);
+			*schema = schema_lookup(p, text, strlen(text), errstr, errlen);
+			if (*schema == NULL)
+			{
+				json_object_put(doc);
+				return NULL;
+			}
+		}
+		json_object_get(pay);
+		json_object_put(doc);
+		return pay;
+	}
+	*schema = NULL;
+	return doc;
+}
+
+/*
+ * Fast path for {"schema":S,"payload":P}: the schema by its bytes, only P
+ * through json-c.  Returns NULL with errstr empty when the shape differs.
+ */
+static struct json_object *
+parse_fast(EventParser *p, const char *value, size_t vallen,
+		   const EventSchema **schema, char *errstr, size_t errlen)
+{
+	const char *end = value + vallen;
+	const char *q = skip_ws(value, end);
+	const char *sstart,
+			   *send;
+	struct json_object *pay;
+	size_t		used;
+
+	errstr[0] = '\0';
+	if (q >= end || *q != '{')
+		return NULL;
+	q = skip_ws(q + 1, end);
+	if ((q = match(q, end, "\"schema\"")) == NULL)
+		return NULL;
+	q = skip_ws(q, end);
+	if (q >= end || *q != ':')
+		return NULL;
+	sstart = skip_ws(q + 1, end);
+	if ((send = skip_value(sstart, end)) == NULL || *sstart != '{')
+		return NULL;
+	q = skip_ws(send, end);
+	if (q >= end || *q != ',')
+		return NULL;
+	q = skip_ws(q + 1, end);
+	if ((q = match(q, end, "\"payload\"")) == NULL)
+		return NULL;
+	q = skip_ws(q, end);
+	if (q >= end || *q != ':')
+		return NULL;
+	q = skip_ws(q + 1, end);
+	pay = parse_json(p, q, end - q, &used, errstr, errlen);
+	if (pay == NULL)
+		return NULL;
+	q = skip_ws(q + used, end);
+	if (q >= end || *q != '}' || skip_ws(q + 1, end) != end)
+	{
+		/* more members or garbage: let the full parser judge */
+		json_object_put(pay);
+		errstr[0] = '\0';
+		return NULL;
+	}
+	*schema = schema_lookup(p, sstart, send - sstart, errstr, errlen);
+	if (*schema == NULL)
+	{
+		json_object_put(pay);
+		return NULL;
+	}
+	return pay;
+}
+
+static bool
+get_opt_int(struct json_object *o, const char *key, bool *has, int64_t *out,
+			char *errstr, size_t errlen)
+{
+	struct json_object *v;
+
+	*has = false;
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+		json_object_is_type(v, json_type_null))
+		return true;
+	if (!read_int(v, out))
+	{
+		snprintf(errstr, errlen, "source.%s: expected int64, got %s", key,
+				 json_type_label(v));
+		return false;
+	}
+	*has = true;
+	return true;
+}
+
+/* Deletes without "before": the key holds the row's identity columns. */
+static bool
+row_from_key(EventParser *p, const char *key, size_t keylen, EventRow *out,
+			 char *errstr, size_t errlen)
+{
+	struct json_object *sch,
+			   *pay;
+	size_t		used;
+	EventSchema ks;
+	bool		ok;
+
+	if (key == NULL)
+	{
+		/* a keyless table's delete without before: nothing to identify */
+		out->nvalues = 0;
+		out->values = p->values;
+		return true;
+	}
+	p->keyobj = parse_json(p, key, keylen, &used, errstr, errlen);
+	if (p->keyobj == NULL)
+	{
+		snprintf(errstr, errlen, "delete without \"before\" and a key that is not JSON");
+		return false;
+	}
+	if (json_object_object_get_ex(p->keyobj, "schema", &sch) &&
+		json_object_object_get_ex(p->keyobj, "payload", &pay))
+	{
+		memset(&ks, 0, sizeof(ks));
+		if (json_object_is_type(sch, json_type_object) && schema_fields(&ks, sch))
+		{
+			ok = row_values(p, &ks, pay, out, errstr, errlen);
+			/* values point at field names: keep them in the scratch */
+			for (int i = 0; ok && i < out->nvalues; i++)
+			{
+				size_t		n = strlen(ks.fields[i].name) + 1;
+				char	   *c = scratch_alloc(p, n);
+
+				if (c == NULL)
+				{
+					ok = false;
+					snprintf(errstr, errlen, "key too large");
+					break;
+				}
+				memcpy(c, ks.fields[i].name, n);
+				p->values[i].name = c;
+				p->values[i].want.name = c;
+				if (p->values[i].want_type != NULL)
+				{
+					size_t		tn = strlen(ks.fields[i].want_type) + 1;
+					char	   *tc = scratch_alloc(p, tn);
+
+					if (tc)
+					{
+						memcpy(tc, ks.fields[i].want_type, tn);
+						p->values[i].want_type = tc;
+					}
+				}
+			}
+			for (int i = 0; i < ks.nfields; i++)
+				free(ks.fields[i].name);
+			free(ks.fields);
+			return ok;
+		}
+		return row_values(p, NULL, pay, out, errstr, errlen);
+	}
+	return row_values(p, NULL, p->keyobj, out, errstr, errlen);
+}
+
+EventResult
+event_parse(EventParser *p, const char *key, size_t keylen,
+			const char *value, size_t vallen, EventRow *out,
+			char *errstr, size_t errlen)
+{
+	const EventSchema *schema = NULL;
+	struct json_object *pay,
+			   *src = NULL,
+			   *opv,
+			   *row = NULL;
+	const char *op;
+	size_t		need;
+
+	memset(out, 0, sizeof(*out));
+	errstr[0] = '\0';
+	json_object_put(p->payload);
+	p->payload = NULL;
+	json_object_put(p->keyobj);
+	p->keyobj = NULL;
+	if (value == NULL)
+		return EVENT_SKIP;
+
+	/* decoded bytes and texts are never longer than 3x their source */
+	need = 3 * (vallen + keylen) + 4096;
+	if (need > p->scratch_cap)
+	{
+		char	   *ns = realloc(p->scratch, need);
+
+		if (ns == NULL)
+		{
+			snprintf(errstr, errlen, "out of memory");
+			return EVENT_BAD;
+		}
+		p->scratch = ns;
+		p->scratch_cap = need;
+	}
+	p->scratch_used = 0;
+
+	pay = parse_fast(p, value, vallen, &schema, errstr, errlen);
+	if (pay == NULL && errstr[0] == '\0')
+		pay = parse_slow(p, value, vallen, &schema, errstr, errlen);
+	if (pay == NULL)
+		return EVENT_BAD;
+	p->payload = pay;
+
+	if (!json_object_is_type(pay, json_type_object))
+	{
+		snprintf(errstr, errlen, "payload is a JSON %s, not an object",
+				 json_type_label(pay));
+		return EVENT_BAD;
+	}
+	if (!json_object_object_get_ex(pay, "op", &opv) ||
+		!json_object_is_type(opv, json_type_string))
+	{
+		snprintf(errstr, errlen, "payload has no \"op\" string");
+		return EVENT_BAD;
+	}
+	op = json_object_get_string(opv);
+	if (strlen(op) != 1 || strchr("crudtm", op[0]) == NULL)
+	{
+		snprintf(errstr, errlen, "unknown op \"%.16s\"", op);
+		return EVENT_BAD;
+	}
+	out->op = op[0];
+	if (json_object_object_get_ex(pay, "source", &src) &&
+		!json_object_is_type(src, json_type_object))
+		src = NULL;
+	if (!get_opt_int(src, "lsn", &out->has_lsn, &out->lsn, errstr, errlen) ||
+		!get_opt_int(src, "txId", &out->has_txid, &out->txid, errstr, errlen) ||
+		!get_opt_int(src, "ts_ms", &out->has_ts_ms, &out->ts_ms, errstr, errlen))
+		return EVENT_BAD;
+	out->schema_id = schema ? schema->hash : 0;
+	out->values = p->values;
+
+	switch (out->op)
+	{
+		case 'c':
+		case 'r':
+		case 'u':
+			if (!json_object_object_get_ex(pay, "after", &row) ||
+				json_object_is_type(row, json_type_null))
+			{
+				snprintf(errstr, errlen, "op \"%c\" without \"after\"", out->op);
+				return EVENT_BAD;
+			}
+			break;
+		case 'd':
+			if (!json_object_object_get_ex(pay, "before", &row) ||
+				json_object_is_type(row, json_type_null))
+				return row_from_key(p, key, keylen, out, errstr, errlen) ?
+					EVENT_ROW : EVENT_BAD;
+			break;
+		default:
+			/* truncate, message: a row of nulls that records the event */
+			return EVENT_ROW;
+	}
+	if (!row_values(p, schema, row, out, errstr, errlen))
+		return EVENT_BAD;
+	return EVENT_ROW;
+}

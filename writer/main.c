@@ -1,0 +1,309 @@
+/*-------------------------------------------------------------------------
+ *
+ * main.c
+ *	  cdc_delta_writer: Kafka change topics -> Delta Lake tables.
+ *
+ *	  cdc_delta_writer -b BROKERS -r ROOT (-t TOPIC ... | -p PATTERN)
+ *					   [-c FILE] [-X key=value ...] [-v]
+ *
+ * Owns the command line, the configuration table, the signals and the
+ * exit code (0 clean stop, 1 usage or configuration, 2 runtime failure).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "consumer.h"
+#include "deadletter.h"
+#include "kafka_conf.h"
+#include "log.h"
+
+static const ConfigDef writer_config[] = {
+	{"root", CONFIG_STRING, NULL, NULL, 0, 0, 0,
+	"directory of the tables: <root>/<schema>/<table> (-r)"},
+	{"topics", CONFIG_STRING, NULL, NULL, 0, 0, 0,
+	"comma-separated topics to consume (-t)"},
+	{"topic.pattern", CONFIG_STRING, NULL, NULL, 0, 0, 0,
+	"regular expression of topics to consume, anchored at the start (-p)"},
+	{"flush.rows", CONFIG_INT, "100000", NULL, 1, 1000000000, 0,
+	"commit a table after this many rows"},
+	{"flush.bytes", CONFIG_INT, "67108864", NULL, 4096, 1LL << 40, 0,
+	"... or when its open Parquet file reaches this many bytes (estimate)"},
+	{"flush.interval.ms", CONFIG_INT, "5000", NULL, 1, 86400000, 0,
+	"... or when its oldest uncommitted message is this old"},
+	{"deadletter.path", CONFIG_STRING, "", NULL, 0, 0, 0,
+	"file of undecodable messages (empty: <root>/_deadletter.jsonl)"},
+	{"parquet.compression.level", CONFIG_INT, "3", NULL, 0, 19, 0,
+	"zstd level of the data files (0: uncompressed)"},
+	{"parquet.dictionary", CONFIG_BOOL, "true", NULL, 0, 0, 0,
+	"dictionary-encode columns while the dictionary stays small"},
+	{"parquet.page.bytes", CONFIG_INT, "1048576", NULL, 1024, 1LL << 30, 0,
+	"uncompressed bytes per data page"},
+	{"parquet.row_group.bytes", CONFIG_INT, "134217728", NULL, 65536, 1LL << 40, 0,
+	"compressed bytes per row group (memory held per open file)"},
+	{"checkpoint.interval", CONFIG_INT, "10", NULL, 0, 1000000, 0,
+	"write a Delta checkpoint every N commits (0: never)"},
+	{"log.level", CONFIG_ENUM, "info", "error|warn|info|debug", 0, 0, 0,
+	"log verbosity (-v raises it)"},
+	{"log.file", CONFIG_STRING, "", NULL, 0, 0, 0,
+	"log to this file instead of stderr (SIGHUP reopens it)"},
+	{NULL}
+};
+
+static const ConfigPrefix writer_prefixes[] = {
+	{"kafka.", kafka_conf_validate, true,
+	"librdkafka consumer properties (prefix stripped), e.g. kafka.group.id"},
+	{NULL}
+};
+
+static volatile sig_atomic_t stop_requested = 0;
+static volatile sig_atomic_t reopen_requested = 0;
+
+static void
+handle_stop(int sig)
+{
+	stop_requested = 1;
+}
+
+static void
+handle_hup(int sig)
+{
+	reopen_requested = 1;
+}
+
+static void
+usage(FILE *out, const Config *cfg)
+{
+	fprintf(out,
+			"cdc_delta_writer consumes Debezium change topics into Delta Lake tables.\n\n"
+			"Usage:\n"
+			"  cdc_delta_writer -b BROKERS -r ROOT (-t TOPIC ... | -p PATTERN) [OPTION]...\n\n"
+			"Options:\n"
+			"  -b, --brokers=LIST     Kafka bootstrap servers (kafka.bootstrap.servers)\n"
+			"  -t, --topic=TOPIC      consume TOPIC (repeatable)\n"
+			"  -p, --pattern=REGEX    consume every topic matching REGEX\n"
+			"  -r, --root=DIR         tables go to DIR/<schema>/<table>\n"
+			"  -c, --config=FILE      key=value lines, as -X\n"
+			"  -X key=value           set a configuration key; -X dump prints them all\n"
+			"  -v, --verbose          more logging (repeat for debug)\n"
+			"  -h, --help             this help\n\n");
+	if (cfg)
+		config_print_help(cfg, out);
+}
+
+static bool
+append_topic(char **topics, const char *t)
+{
+	size_t		old = *topics ? strlen(*topics) : 0;
+	char	   *n = realloc(*topics, old + strlen(t) + 2);
+
+	if (n == NULL)
+		return false;
+	if (old)
+		n[old++] = ',';
+	strcpy(n + old, t);
+	*topics = n;
+	return true;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{"brokers", required_argument, NULL, 'b'},
+		{"topic", required_argument, NULL, 't'},
+		{"pattern", required_argument, NULL, 'p'},
+		{"root", required_argument, NULL, 'r'},
+		{"config", required_argument, NULL, 'c'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
+	char		errstr[512];
+	Config	   *cfg;
+	char	   *topics = NULL;
+	const char *config_file = NULL;
+	bool		dump = false;
+	int			verbose = 0;
+	int			c;
+	LogLevel	level;
+	ConsumerOptions copts;
+	DeadLetter *dl = NULL;
+	Consumer   *consumer;
+	char		dlpath[4096];
+	const char *s;
+	struct sigaction sa;
+	int			rc;
+
+	log_init("cdc_delta_writer");
+	cfg = config_create(writer_config, writer_prefixes);
+	if (cfg == NULL)
+	{
+		log_error("out of memory");
+		return 1;
+	}
+	while ((c = getopt_long(argc, argv, "b:t:p:r:c:X:vh", long_opts, NULL)) != -1)
+	{
+		bool		ok = true;
+
+		switch (c)
+		{
+			case 'b':
+				ok = config_set(cfg, "kafka.bootstrap.servers", optarg,
+								CONFIG_SRC_FLAG, errstr, sizeof(errstr));
+				break;
+			case 't':
+				if (!append_topic(&topics, optarg))
+				{
+					log_error("out of memory");
+					return 1;
+				}
+				break;
+			case 'p':
+				ok = config_set(cfg, "topic.pattern", optarg, CONFIG_SRC_FLAG,
+								errstr, sizeof(errstr));
+				break;
+			case 'r':
+				ok = config_set(cfg, "root", optarg, CONFIG_SRC_FLAG,
+								errstr, sizeof(errstr));
+				break;
+			case 'c':
+				config_file = optarg;
+				break;
+			case 'X':
+				if (strcmp(optarg, "dump") == 0)
+					dump = true;
+				else
+					ok = config_set_pair(cfg, optarg, CONFIG_SRC_FLAG,
+										 errstr, sizeof(errstr));
+				break;
+			case 'v':
+				verbose++;
+				break;
+			case 'h':
+				usage(stdout, cfg);
+				config_destroy(cfg);
+				return 0;
+			default:
+				fprintf(stderr, "Try \"cdc_delta_writer --help\" for more information.\n");
+				config_destroy(cfg);
+				return 1;
+		}
+		if (!ok)
+		{
+			log_error("%s", errstr);
+			config_destroy(cfg);
+			return 1;
+		}
+	}
+	if (optind < argc)
+	{
+		log_error("unexpected argument \"%s\"", argv[optind]);
+		config_destroy(cfg);
+		return 1;
+	}
+	if (topics && !config_set(cfg, "topics", topics, CONFIG_SRC_FLAG,
+							  errstr, sizeof(errstr)))
+	{
+		log_error("%s", errstr);
+		return 1;
+	}
+	free(topics);
+	/* flags were set first but win: config_set ranks by source */
+	if (config_file && !config_load_file(cfg, config_file, errstr, sizeof(errstr)))
+	{
+		log_error("%s", errstr);
+		config_destroy(cfg);
+		return 1;
+	}
+	if (dump)
+	{
+		config_dump(cfg, stdout);
+		config_destroy(cfg);
+		return 0;
+	}
+
+	log_level_parse(config_get(cfg, "log.level"), &level);
+	level += verbose;
+	if (level > LOG_LEVEL_DEBUG)
+		level = LOG_LEVEL_DEBUG;
+	log_set_level(level);
+	s = config_get(cfg, "log.file");
+	if (s && s[0] && !log_open(s, errstr, sizeof(errstr)))
+	{
+		log_error("%s", errstr);
+		return 1;
+	}
+
+	memset(&copts, 0, sizeof(copts));
+	copts.root = config_get(cfg, "root");
+	copts.topics = config_get(cfg, "topics");
+	copts.pattern = config_get(cfg, "topic.pattern");
+	if (copts.root == NULL || copts.root[0] == '\0')
+	{
+		log_error("no table root: give -r DIR (or root=DIR)");
+		return 1;
+	}
+	if ((copts.topics == NULL || !copts.topics[0]) &&
+		(copts.pattern == NULL || !copts.pattern[0]))
+	{
+		log_error("no topics: give -t TOPIC or -p PATTERN");
+		return 1;
+	}
+	if (copts.topics && copts.pattern)
+	{
+		log_error("give either topics (-t) or a pattern (-p), not both");
+		return 1;
+	}
+	copts.table.flush_rows = config_get_int(cfg, "flush.rows");
+	copts.table.flush_bytes = config_get_int(cfg, "flush.bytes");
+	copts.table.flush_interval_ms = config_get_int(cfg, "flush.interval.ms");
+	copts.table.checkpoint_interval = (int) config_get_int(cfg, "checkpoint.interval");
+	parquet_options_default(&copts.table.parquet);
+	copts.table.parquet.zstd_level = (int) config_get_int(cfg, "parquet.compression.level");
+	copts.table.parquet.dictionary = config_get_bool(cfg, "parquet.dictionary");
+	copts.table.parquet.page_bytes = config_get_int(cfg, "parquet.page.bytes");
+	copts.table.parquet.row_group_bytes = config_get_int(cfg, "parquet.row_group.bytes");
+
+	s = config_get(cfg, "deadletter.path");
+	if (s == NULL || s[0] == '\0')
+	{
+		snprintf(dlpath, sizeof(dlpath), "%s/_deadletter.jsonl", copts.root);
+		s = dlpath;
+	}
+	dl = deadletter_open(s, errstr, sizeof(errstr));
+	if (dl == NULL)
+	{
+		log_error("%s", errstr);
+		return 1;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handle_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = handle_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	consumer = consumer_new(cfg, &copts, dl, errstr, sizeof(errstr));
+	if (consumer == NULL)
+	{
+		log_error("%s", errstr);
+		deadletter_close(dl);
+		return 1;
+	}
+	log_info("consuming %s%s into %s", copts.topics ? "topics " : "pattern ",
+			 copts.topics ? copts.topics : copts.pattern, copts.root);
+	rc = consumer_run(consumer, &stop_requested, &reopen_requested);
+	consumer_free(consumer);
+	deadletter_close(dl);
+	config_destroy(cfg);
+	log_close();
+	return rc;
+}

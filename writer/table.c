@@ -1,0 +1,1162 @@
+/*-------------------------------------------------------------------------
+ *
+ * table.c
+ *	  Per-table state of the Delta writer: columns and their evolution, the
+ *	  open Parquet file, the offsets it covers, the flush policy and the
+ *	  commit that makes a file and its offsets visible together.
+ *
+ * Exactly-once rests on one rule: a txn version (the last offset of a
+ * topic-partition) is written in the same Delta commit as the rows of
+ * every message up to it, and nothing else records progress.  A crash
+ * before the commit leaves an unreferenced Parquet file and the old txn
+ * version, so the messages are read and written again; after it, the
+ * restart seeks past them.
+ *
+ * Columns only grow: a new source column ends the current file (commit),
+ * then a metaData action with the wider schema goes into the next commit.
+ * A column whose source type changed keeps its Delta type; values are
+ * converted when that loses nothing, else the message is dead-lettered.
+ * Every column is nullable, so rows without a column (deletes carrying
+ * only the key, older schema versions) are valid.
+ *
+ * Owns: Table.  Does not own: Parquet or log encoding (parquet.c,
+ * delta_log.c), Kafka (consumer.c), event parsing (event.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "delta_log.h"
+#include "log.h"
+#include "paths.h"
+#include "table.h"
+
+/* The change-log columns added to every table, in this order. */
+typedef enum MetaColumn
+{
+	META_OP,
+	META_LSN,
+	META_TXID,
+	META_TS_MS,
+	META_TOPIC,
+	META_PARTITION,
+	META_OFFSET,
+	META_KAFKA_TS,
+	META_COUNT
+} MetaColumn;
+
+static const struct
+{
+	const char *name;
+	PqType		type;
+	const char *delta_type;
+}			meta_columns[META_COUNT] =
+{
+	{"__op", PQ_STRING, "string"},
+	{"__source_lsn", PQ_INT64, "long"},
+	{"__source_txid", PQ_INT64, "long"},
+	{"__source_ts_ms", PQ_INT64, "long"},
+	{"__kafka_topic", PQ_STRING, "string"},
+	{"__kafka_partition", PQ_INT32, "integer"},
+	{"__kafka_offset", PQ_INT64, "long"},
+	{"__kafka_timestamp", PQ_TIMESTAMP_US, "timestamp"},
+};
+
+typedef struct TableColumn
+{
+	char	   *name;			/* owned */
+	char	   *delta_type;		/* owned: Delta type name */
+	PqColumnDef def;			/* def.name aliases name */
+} TableColumn;
+
+/* A topic-partition feeding this table. */
+typedef struct TablePart
+{
+	char	   *topic;			/* owned */
+	int32_t		partition;
+	int64_t		consumed;		/* last offset handled, -1 none */
+	int64_t		committed;		/* txn version in the log, -1 none */
+} TablePart;
+
+/* A value converted to its column's type, not yet handed to Parquet. */
+typedef enum StagedKind
+{
+	ST_NULL,
+	ST_BOOL,
+	ST_I32,
+	ST_I64,
+	ST_DOUBLE,
+	ST_BYTES,					/* ptr, len */
+	ST_TEXT						/* off, len into the row's text buffer */
+} StagedKind;
+
+typedef struct Staged
+{
+	StagedKind	kind;
+	int64_t		i;
+	double		d;
+	const char *ptr;
+	size_t		off;
+	size_t		len;
+	unsigned char dec[16];		/* a wide decimal's bytes (ptr points here) */
+} Staged;
+
+struct Table
+{
+	char	   *dir;			/* canonical table directory */
+	DeltaTable *delta;
+	TableOptions opts;
+
+	TableColumn *cols;
+	int			ncols;
+	int			meta[META_COUNT];	/* column index of each meta column */
+	int		   *hint;			/* value index -> last matching column */
+	int			nhint;
+
+	TablePart  *parts;
+	int			nparts;
+	int			last_part;		/* cache for the common one-partition case */
+
+	PqWriter   *pq;				/* open file, NULL when none */
+	char		file_name[128];
+	int64_t		file_rows;
+	bool		pending;		/* offsets or rows since the last commit */
+	int64_t		pending_since_ms;	/* monotonic */
+
+	Staged	   *staged;			/* ncols entries */
+	char	   *text;			/* rendered texts of the current row */
+	size_t		text_cap;
+	size_t		text_used;
+
+	int64_t		rows_committed;
+};
+
+int64_t
+table_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const char *
+table_dir(const Table *t)
+{
+	return t->dir;
+}
+
+int64_t
+table_rows_committed(const Table *t)
+{
+	return t->rows_committed;
+}
+
+int64_t
+table_version(const Table *t)
+{
+	return delta_version(t->delta);
+}
+
+void
+table_names_from_topic(const char *topic, char *schema, size_t schemalen,
+					   char *table, size_t tablelen)
+{
+	const char *last = strrchr(topic, '.');
+	const char *prev = NULL;
+	const char *p;
+
+	if (last == NULL)
+	{
+		/* no prefix and no schema: a table in "default" */
+		snprintf(schema, schemalen, "default");
+		snprintf(table, tablelen, "%s", topic);
+		return;
+	}
+	for (p = topic; p < last; p++)
+		if (*p == '.')
+			prev = p;
+	if (prev == NULL)
+		snprintf(schema, schemalen, "%.*s", (int) (last - topic), topic);
+	else
+		snprintf(schema, schemalen, "%.*s", (int) (last - prev - 1), prev + 1);
+	snprintf(table, tablelen, "%s", last + 1);
+}
+
+static bool
+add_column(Table *t, const char *name, const char *delta_type, char *errstr,
+		   size_t errlen)
+{
+	TableColumn *nc;
+	TableColumn *c;
+	PqType		type;
+	int			precision = 0,
+				scale = 0;
+
+	if (!delta_type_parse(delta_type, &type, &precision, &scale))
+	{
+		snprintf(errstr, errlen, "column \"%s\": unsupported Delta type \"%s\"",
+				 name, delta_type);
+		return false;
+	}
+	nc = realloc(t->cols, (t->ncols + 1) * sizeof(TableColumn));
+	if (nc == NULL)
+		goto oom;
+	t->cols = nc;
+	c = &t->cols[t->ncols];
+	memset(c, 0, sizeof(*c));
+	c->name = strdup(name);
+	c->delta_type = strdup(delta_type);
+	if (!c->name || !c->delta_type)
+	{
+		free(c->name);
+		free(c->delta_type);
+		goto oom;
+	}
+	c->def.name = c->name;
+	c->def.type = type;
+	c->def.precision = precision;
+	c->def.scale = scale;
+	c->def.nullable = true;
+	t->ncols++;
+	/* every column pointer was just moved: re-alias the names */
+	for (int i = 0; i < t->ncols; i++)
+		t->cols[i].def.name = t->cols[i].name;
+	free(t->staged);
+	t->staged = calloc(t->ncols, sizeof(Staged));
+	if (t->staged == NULL)
+		goto oom;
+	return true;
+oom:
+	snprintf(errstr, errlen, "out of memory");
+	return false;
+}
+
+static int
+find_column(const Table *t, const char *name)
+{
+	for (int i = 0; i < t->ncols; i++)
+		if (strcmp(t->cols[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* Makes sure the change-log columns exist and notes where they are. */
+static bool
+ensure_meta_columns(Table *t, char *errstr, size_t errlen)
+{
+	for (int m = 0; m < META_COUNT; m++)
+	{
+		int			i = find_column(t, meta_columns[m].name);
+
+		if (i < 0)
+		{
+			if (!add_column(t, meta_columns[m].name, meta_columns[m].delta_type,
+							errstr, errlen))
+				return false;
+			i = t->ncols - 1;
+		}
+		t->meta[m] = i;
+	}
+	return true;
+}
+
+Table *
+table_open(const char *root, const char *topic, const TableOptions *opts,
+		   char *errstr, size_t errlen)
+{
+	char		schema[256],
+				name[256],
+				dir[4096];
+	Table	   *t;
+	const DeltaColumn *cols;
+	int			ncols = 0;
+
+	table_names_from_topic(topic, schema, sizeof(schema), name, sizeof(name));
+	if (!paths_table_dir(root, schema, name, dir, sizeof(dir), errstr, errlen))
+		return NULL;
+	t = calloc(1, sizeof(Table));
+	if (t == NULL)
+	{
+		snprintf(errstr, errlen, "out of memory");
+		return NULL;
+	}
+	t->opts = *opts;
+	t->last_part = -1;
+	t->dir = strdup(dir);
+	t->delta = delta_open(dir, errstr, errlen);
+	if (t->delta == NULL || t->dir == NULL)
+	{
+		table_close(t);
+		return NULL;
+	}
+	delta_set_checkpoint_interval(t->delta, opts->checkpoint_interval);
+	cols = delta_schema(t->delta, &ncols);
+	for (int i = 0; i < ncols; i++)
+	{
+		if (!add_column(t, cols[i].name, cols[i].type, errstr, errlen))
+		{
+			table_close(t);
+			return NULL;
+		}
+	}
+	/*
+	 * The meta columns of a new table are added after the first row's source
+	 * columns (table_append), so that SELECT * shows the row first.
+	 */
+	if (ncols > 0 && !ensure_meta_columns(t, errstr, errlen))
+	{
+		table_close(t);
+		return NULL;
+	}
+	log_info("table %s: version %" PRId64 ", %d columns", dir,
+			 delta_version(t->delta), t->ncols);
+	return t;
+}
+
+void
+table_close(Table *t)
+{
+	if (t == NULL)
+		return;
+	if (t->pq)
+		parquet_abort(t->pq);
+	if (t->delta)
+		delta_close(t->delta);
+	for (int i = 0; i < t->ncols; i++)
+	{
+		free(t->cols[i].name);
+		free(t->cols[i].delta_type);
+	}
+	for (int i = 0; i < t->nparts; i++)
+		free(t->parts[i].topic);
+	free(t->cols);
+	free(t->parts);
+	free(t->hint);
+	free(t->staged);
+	free(t->text);
+	free(t->dir);
+	free(t);
+}
+
+static TablePart *
+get_part(Table *t, const char *topic, int32_t partition)
+{
+	TablePart  *np;
+	TablePart  *p;
+
+	if (t->last_part >= 0)
+	{
+		p = &t->parts[t->last_part];
+		if (p->partition == partition && strcmp(p->topic, topic) == 0)
+			return p;
+	}
+	for (int i = 0; i < t->nparts; i++)
+	{
+		p = &t->parts[i];
+		if (p->partition == partition && strcmp(p->topic, topic) == 0)
+		{
+			t->last_part = i;
+			return p;
+		}
+	}
+	np = realloc(t->parts, (t->nparts + 1) * sizeof(TablePart));
+	if (np == NULL)
+		return NULL;
+	t->parts = np;
+	p = &t->parts[t->nparts];
+	p->topic = strdup(topic);
+	if (p->topic == NULL)
+		return NULL;
+	p->partition = partition;
+	p->consumed = -1;
+	p->committed = -1;
+	t->last_part = t->nparts++;
+	return p;
+}
+
+static void
+app_id(char *buf, size_t len, const char *topic, int32_t partition)
+{
+	snprintf(buf, len, "%s-%" PRId32, topic, partition);
+}
+
+int64_t
+table_resume_offset(Table *t, const char *topic, int32_t partition,
+					char *errstr, size_t errlen)
+{
+	char		id[512];
+	TablePart  *p;
+	int64_t		v;
+
+	if (!delta_refresh(t->delta, errstr, errlen))
+		return -2;
+	app_id(id, sizeof(id), topic, partition);
+	v = delta_txn_version(t->delta, id);
+	p = get_part(t, topic, partition);
+	if (p == NULL)
+	{
+		snprintf(errstr, errlen, "out of memory");
+		return -2;
+	}
+	/* never go back behind what this process holds uncommitted */
+	if (p->consumed < v)
+		p->consumed = v;
+	p->committed = v;
+	return v >= 0 ? v + 1 : -1;
+}
+
+int64_t
+table_position(Table *t, const char *topic, int32_t partition)
+{
+	TablePart  *p = get_part(t, topic, partition);
+
+	return p ? p->consumed : -1;
+}
+
+void
+table_forget(Table *t, const char *topic, int32_t partition)
+{
+	for (int i = 0; i < t->nparts; i++)
+	{
+		if (t->parts[i].partition == partition &&
+			strcmp(t->parts[i].topic, topic) == 0)
+		{
+			free(t->parts[i].topic);
+			t->parts[i] = t->parts[--t->nparts];
+			t->last_part = -1;
+			return;
+		}
+	}
+}
+
+bool
+table_committed_next(const Table *t, int *iter, const char **topic,
+					 int32_t *partition, int64_t *offset)
+{
+	while (*iter < t->nparts)
+	{
+		const TablePart *p = &t->parts[(*iter)++];
+
+		if (p->committed >= 0)
+		{
+			*topic = p->topic;
+			*partition = p->partition;
+			*offset = p->committed;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+mark_pending(Table *t)
+{
+	if (!t->pending)
+	{
+		t->pending = true;
+		t->pending_since_ms = table_now_ms();
+	}
+}
+
+void
+table_consumed(Table *t, const char *topic, int32_t partition, int64_t offset)
+{
+	TablePart  *p = get_part(t, topic, partition);
+
+	if (p && offset > p->consumed)
+	{
+		p->consumed = offset;
+		mark_pending(t);
+	}
+}
+
+bool
+table_has_pending(const Table *t)
+{
+	return t->pending;
+}
+
+bool
+table_flush_due(const Table *t, int64_t now_ms)
+{
+	if (!t->pending)
+		return false;
+	if (t->pq)
+	{
+		if (t->file_rows >= t->opts.flush_rows)
+			return true;
+		if (parquet_estimated_size(t->pq) >= t->opts.flush_bytes)
+			return true;
+	}
+	return now_ms - t->pending_since_ms >= t->opts.flush_interval_ms;
+}
+
+/* ---- converting values to column types -------------------------------- */
+
+static char *
+text_reserve(Table *t, size_t n)
+{
+	if (t->text_used + n > t->text_cap)
+	{
+		size_t		cap = (t->text_used + n) * 2 + 256;
+		char	   *nt = realloc(t->text, cap);
+
+		if (nt == NULL)
+			return NULL;
+		t->text = nt;
+		t->text_cap = cap;
+	}
+	return t->text + t->text_used;
+}
+
+/* Stages a rendered text (copied into the row's text buffer). */
+static bool
+stage_text(Table *t, Staged *s, const char *txt, size_t len)
+{
+	char	   *dst = text_reserve(t, len);
+
+	if (dst == NULL)
+		return false;
+	memcpy(dst, txt, len);
+	s->kind = ST_TEXT;
+	s->off = t->text_used;
+	s->len = len;
+	t->text_used += len;
+	return true;
+}
+
+static void
+render_timestamp(int64_t us, char *buf, size_t len)
+{
+	time_t		secs = (time_t) (us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
+	int64_t		frac = us - (int64_t) secs * 1000000;
+	struct tm	tm;
+
+	gmtime_r(&secs, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06" PRId64 "Z",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+			 tm.tm_min, tm.tm_sec, frac);
+}
+
+/* Text form of any value, for string columns. */
+static bool
+stage_as_text(Table *t, const EventValue *v, Staged *s)
+{
+	char		buf[64];
+
+	switch (v->type)
+	{
+		case EV_STRING:
+		case EV_BINARY:
+			return stage_text(t, s, v->s, v->len);
+		case EV_BOOL:
+			snprintf(buf, sizeof(buf), "%s", v->i ? "true" : "false");
+			break;
+		case EV_INT:
+			snprintf(buf, sizeof(buf), "%" PRId64, v->i);
+			break;
+		case EV_DOUBLE:
+			snprintf(buf, sizeof(buf), "%.17g", v->d);
+			break;
+		case EV_DECIMAL:
+			event_decimal_text(v->dec, v->scale, buf, sizeof(buf));
+			break;
+		case EV_DATE:
+			render_timestamp(v->i * 86400 * 1000000, buf, sizeof(buf));
+			buf[10] = '\0';
+			break;
+		case EV_TIMESTAMP:
+			render_timestamp(v->i, buf, sizeof(buf));
+			break;
+		case EV_JSON:
+			if (json_object_is_type(v->json, json_type_string))
+				return stage_text(t, s, json_object_get_string(v->json),
+								  json_object_get_string_len(v->json));
+			{
+				const char *js = json_object_to_json_string_ext(v->json,
+																JSON_C_TO_STRING_PLAIN);
+
+				return stage_text(t, s, js, strlen(js));
+			}
+		case EV_NULL:
+			s->kind = ST_NULL;
+			return true;
+	}
+	return stage_text(t, s, buf, strlen(buf));
+}
+
+static const __int128 pow10_128[39] = {
+	(__int128) 1LL, (__int128) 10LL, (__int128) 100LL, (__int128) 1000LL,
+	(__int128) 10000LL, (__int128) 100000LL, (__int128) 1000000LL,
+	(__int128) 10000000LL, (__int128) 100000000LL, (__int128) 1000000000LL,
+	(__int128) 10000000000LL, (__int128) 100000000000LL,
+	(__int128) 1000000000000LL, (__int128) 10000000000000LL,
+	(__int128) 100000000000000LL, (__int128) 1000000000000000LL,
+	(__int128) 10000000000000000LL, (__int128) 100000000000000000LL,
+	(__int128) 1000000000000000000LL,
+	(__int128) 1000000000000000000LL * 10,
+	(__int128) 1000000000000000000LL * 100,
+	(__int128) 1000000000000000000LL * 1000,
+	(__int128) 1000000000000000000LL * 10000,
+	(__int128) 1000000000000000000LL * 100000,
+	(__int128) 1000000000000000000LL * 1000000,
+	(__int128) 1000000000000000000LL * 10000000,
+	(__int128) 1000000000000000000LL * 100000000,
+	(__int128) 1000000000000000000LL * 1000000000,
+	(__int128) 1000000000000000000LL * 10000000000LL,
+	(__int128) 1000000000000000000LL * 100000000000LL,
+	(__int128) 1000000000000000000LL * 1000000000000LL,
+	(__int128) 1000000000000000000LL * 10000000000000LL,
+	(__int128) 1000000000000000000LL * 100000000000000LL,
+	(__int128) 1000000000000000000LL * 1000000000000000LL,
+	(__int128) 1000000000000000000LL * 10000000000000000LL,
+	(__int128) 1000000000000000000LL * 100000000000000000LL,
+	(__int128) 1000000000000000000LL * 1000000000000000000LL,
+	(__int128) 1000000000000000000LL * 1000000000000000000LL * 10,
+	(__int128) 1000000000000000000LL * 1000000000000000000LL * 100,
+};
+
+/* Parses "-12.345" into an unscaled value at the given scale. */
+static bool
+parse_decimal_text(const char *s, size_t len, int scale, __int128 *out)
+{
+	__int128	v = 0;
+	bool		neg = false,
+				dot = false,
+				any = false;
+	int			frac = 0;
+	size_t		i = 0;
+
+	if (i < len && (s[i] == '-' || s[i] == '+'))
+		neg = s[i++] == '-';
+	for (; i < len; i++)
+	{
+		if (s[i] == '.' && !dot)
+		{
+			dot = true;
+			continue;
+		}
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		if (dot && frac == scale)
+		{
+			if (s[i] != '0')
+				return false;	/* would lose digits */
+			continue;
+		}
+		if (v > pow10_128[37])
+			return false;
+		v = v * 10 + (s[i] - '0');
+		any = true;
+		if (dot)
+			frac++;
+	}
+	if (!any)
+		return false;
+	while (frac < scale)
+	{
+		v *= 10;
+		frac++;
+	}
+	*out = neg ? -v : v;
+	return true;
+}
+
+static bool
+stage_decimal(const TableColumn *c, __int128 v, int scale, Staged *s)
+{
+	__int128	lim = pow10_128[c->def.precision];
+
+	if (scale < c->def.scale)
+		v *= pow10_128[c->def.scale - scale];
+	else if (scale > c->def.scale)
+	{
+		__int128	d = pow10_128[scale - c->def.scale];
+
+		if (v % d != 0)
+			return false;		/* would round: refuse */
+		v /= d;
+	}
+	if (v >= lim || v <= -lim)
+		return false;
+	if (c->def.precision <= 18)
+	{
+		s->kind = ST_I64;
+		s->i = (int64_t) v;
+	}
+	else
+	{
+		/* 16 bytes big-endian two's complement, copied by parquet */
+		unsigned char *be = s->dec;
+
+		for (int i = 15; i >= 0; i--)
+		{
+			be[i] = (unsigned char) (v & 0xff);
+			v >>= 8;
+		}
+		s->kind = ST_BYTES;
+		s->ptr = (const char *) s->dec;
+		s->len = 16;
+	}
+	return true;
+}
+
+/* Converts v to column c's type; false (with errstr) if it does not fit. */
+static bool
+stage_value(Table *t, const TableColumn *c, const EventValue *v, Staged *s,
+			char *errstr, size_t errlen)
+{
+	int64_t		i = 0;
+	double		d = 0;
+	bool		is_int = false,
+				is_num = false;
+	struct json_object *j = v->type == EV_JSON ? v->json : NULL;
+
+	memset(s, 0, sizeof(*s));
+	if (v->type == EV_NULL)
+		return true;
+	if (c->def.type == PQ_STRING)
+	{
+		if (!stage_as_text(t, v, s))
+			goto oom;
+		return true;
+	}
+	/* numbers, whether typed by the schema or plain JSON */
+	if (v->type == EV_INT || v->type == EV_DATE || v->type == EV_TIMESTAMP ||
+		v->type == EV_BOOL)
+	{
+		i = v->i;
+		d = (double) v->i;
+		is_int = is_num = v->type != EV_BOOL;
+	}
+	else if (v->type == EV_DOUBLE)
+	{
+		d = v->d;
+		is_num = true;
+	}
+	else if (j && json_object_is_type(j, json_type_int))
+	{
+		i = json_object_get_int64(j);
+		d = (double) i;
+		is_int = is_num = true;
+	}
+	else if (j && json_object_is_type(j, json_type_double))
+	{
+		d = json_object_get_double(j);
+		is_num = true;
+	}
+
+	switch (c->def.type)
+	{
+		case PQ_BOOLEAN:
+			if (v->type == EV_BOOL)
+				s->i = v->i;
+			else if (j && json_object_is_type(j, json_type_boolean))
+				s->i = json_object_get_boolean(j);
+			else
+				goto mismatch;
+			s->kind = ST_BOOL;
+			return true;
+		case PQ_INT32:
+		case PQ_DATE:
+			{
+				int64_t		lo = INT32_MIN,
+							hi = INT32_MAX;
+
+				if (strcmp(c->delta_type, "short") == 0)
+				{
+					lo = -32768;
+					hi = 32767;
+				}
+				if (!is_int || v->type == EV_TIMESTAMP ||
+					(c->def.type == PQ_INT32 && v->type == EV_DATE) ||
+					i < lo || i > hi)
+					goto mismatch;
+				s->kind = ST_I32;
+				s->i = i;
+				return true;
+			}
+		case PQ_INT64:
+			if (!is_int || v->type == EV_DATE)
+				goto mismatch;
+			s->kind = ST_I64;
+			s->i = i;
+			return true;
+		case PQ_TIMESTAMP_US:
+			if (v->type == EV_TIMESTAMP || (j && is_int))
+			{
+				s->kind = ST_I64;
+				s->i = i;
+				return true;
+			}
+			goto mismatch;
+		case PQ_FLOAT:
+		case PQ_DOUBLE:
+			if (!is_num)
+				goto mismatch;
+			s->kind = ST_DOUBLE;
+			s->d = d;
+			return true;
+		case PQ_DECIMAL:
+			s->ptr = (const char *) s->dec;
+			if (v->type == EV_DECIMAL)
+			{
+				if (stage_decimal(c, v->dec, v->scale, s))
+					return true;
+			}
+			else if (is_int && v->type == EV_INT)
+			{
+				if (stage_decimal(c, (__int128) i, 0, s))
+					return true;
+			}
+			else if (v->type == EV_STRING || j)
+			{
+				const char *txt = j ? json_object_get_string(j) : v->s;
+				size_t		len = j ? strlen(txt) : v->len;
+				__int128	dv;
+
+				if (parse_decimal_text(txt, len, c->def.scale, &dv) &&
+					stage_decimal(c, dv, c->def.scale, s))
+					return true;
+			}
+			goto mismatch;
+		case PQ_BINARY:
+			if (v->type == EV_BINARY || v->type == EV_STRING)
+			{
+				s->kind = ST_BYTES;
+				s->ptr = v->s;
+				s->len = v->len;
+				return true;
+			}
+			if (j && json_object_is_type(j, json_type_string))
+			{
+				s->kind = ST_BYTES;
+				s->ptr = json_object_get_string(j);
+				s->len = json_object_get_string_len(j);
+				return true;
+			}
+			goto mismatch;
+		case PQ_STRING:
+			break;
+	}
+mismatch:
+	snprintf(errstr, errlen, "column \"%s\" (%s) cannot hold this value",
+			 c->name, c->delta_type);
+	return false;
+oom:
+	snprintf(errstr, errlen, "out of memory");
+	return false;
+}
+
+/* ---- files and commits ------------------------------------------------ */
+
+static bool
+open_file(Table *t, char *errstr, size_t errlen)
+{
+	PqColumnDef *defs;
+	char		path[4096 + 160];
+	unsigned char rnd[8];
+	int			fd;
+	static uint64_t counter;
+
+	/* a random name: a crashed run's orphan can never be reused */
+	fd = open("/dev/urandom", O_RDONLY);
+	if (fd < 0 || read(fd, rnd, sizeof(rnd)) != sizeof(rnd))
+	{
+		uint64_t	x = (uint64_t) wall_ms() ^ ((uint64_t) getpid() << 32) ^ ++counter;
+
+		memcpy(rnd, &x, sizeof(rnd));
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(t->file_name, sizeof(t->file_name),
+			 "part-00000-%02x%02x%02x%02x-%02x%02x-%02x%02x-%" PRIx64 "-c000.zstd.parquet",
+			 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7],
+			 (uint64_t) wall_ms());
+	snprintf(path, sizeof(path), "%s/%s", t->dir, t->file_name);
+	defs = malloc(t->ncols * sizeof(PqColumnDef));
+	if (defs == NULL)
+	{
+		snprintf(errstr, errlen, "out of memory");
+		return false;
+	}
+	for (int i = 0; i < t->ncols; i++)
+		defs[i] = t->cols[i].def;
+	t->pq = parquet_open(path, defs, t->ncols, &t->opts.parquet, errstr, errlen);
+	free(defs);
+	t->file_rows = 0;
+	return t->pq != NULL;
+}
+
+TableResult
+table_flush(Table *t, char *errstr, size_t errlen)
+{
+	DeltaColumn *schema = NULL;
+	DeltaTxn   *txns = NULL;
+	char	  (*ids)[512] = NULL;
+	DeltaAdd	add;
+	DeltaCommit c;
+	PqFileStats st;
+	char	   *stats = NULL;
+	int			ntxns = 0;
+	int64_t		now = wall_ms();
+	int64_t		rows = t->file_rows;
+	DeltaResult r;
+	TableResult result = TABLE_FATAL;
+
+	if (!t->pending)
+		return TABLE_OK;
+	memset(&c, 0, sizeof(c));
+	memset(&st, 0, sizeof(st));
+	if (t->pq)
+	{
+		bool		ok = parquet_close(t->pq, &st, errstr, errlen);
+
+		t->pq = NULL;
+		if (!ok)
+			return TABLE_FATAL;
+		stats = parquet_stats_json(&st);
+		add.path = t->file_name;
+		add.size = st.file_size;
+		add.modification_time = now;
+		add.stats_json = stats;
+		c.adds = &add;
+		c.nadds = 1;
+	}
+	schema = calloc(t->ncols ? t->ncols : 1, sizeof(DeltaColumn));
+	txns = calloc(t->nparts ? t->nparts : 1, sizeof(DeltaTxn));
+	ids = calloc(t->nparts ? t->nparts : 1, sizeof(*ids));
+	if (!schema || !txns || !ids)
+	{
+		snprintf(errstr, errlen, "out of memory");
+		goto done;
+	}
+	for (int i = 0; i < t->ncols; i++)
+	{
+		schema[i].name = t->cols[i].name;
+		schema[i].type = t->cols[i].delta_type;
+		schema[i].nullable = true;
+	}
+	for (int i = 0; i < t->nparts; i++)
+	{
+		TablePart  *p = &t->parts[i];
+
+		if (p->consumed <= p->committed)
+			continue;
+		app_id(ids[ntxns], sizeof(ids[ntxns]), p->topic, p->partition);
+		txns[ntxns].app_id = ids[ntxns];
+		txns[ntxns].version = p->consumed;
+		txns[ntxns].last_updated = now;
+		ntxns++;
+	}
+	if (c.nadds == 0 && ntxns == 0)
+	{
+		t->pending = false;
+		result = TABLE_OK;
+		goto done;
+	}
+	c.schema = t->ncols ? schema : NULL;
+	c.nschema = t->ncols;
+	c.txns = txns;
+	c.ntxns = ntxns;
+	c.operation = "STREAMING UPDATE";
+	c.timestamp = now;
+	r = delta_commit(t->delta, &c, errstr, errlen);
+	if (r != DELTA_OK)
+	{
+		if (r == DELTA_CONFLICT)
+			log_error("table %s: another writer committed version %" PRId64
+					  "; stopping", t->dir, delta_version(t->delta) + 1);
+		goto done;
+	}
+	if (errstr[0])
+	{
+		/* the commit stands; only the checkpoint failed */
+		log_warn("table %s: %s", t->dir, errstr);
+		errstr[0] = '\0';
+	}
+	for (int i = 0; i < t->nparts; i++)
+		t->parts[i].committed = t->parts[i].consumed;
+	t->rows_committed += rows;
+	t->pending = false;
+	t->file_rows = 0;
+	log_debug("table %s: committed version %" PRId64 " (%" PRId64 " rows, %d offsets)",
+			  t->dir, delta_version(t->delta), rows, ntxns);
+	result = TABLE_OK;
+done:
+	free(stats);
+	parquet_file_stats_free(&st);
+	free(schema);
+	free(txns);
+	free(ids);
+	return result;
+}
+
+/* Adds the columns a row has and the table lacks (after a commit). */
+static TableResult
+evolve(Table *t, const EventRow *row, char *errstr, size_t errlen)
+{
+	bool		fresh = t->ncols == 0;
+	int			added = 0;
+
+	for (int i = 0; i < row->nvalues; i++)
+	{
+		const EventValue *v = &row->values[i];
+
+		if (find_column(t, v->name) >= 0)
+			continue;
+		if (t->pq && t->file_rows > 0)
+		{
+			/* a Parquet file has one schema: close this one first */
+			if (table_flush(t, errstr, errlen) != TABLE_OK)
+				return TABLE_FATAL;
+		}
+		else if (t->pq)
+		{
+			parquet_abort(t->pq);
+			t->pq = NULL;
+		}
+		if (!add_column(t, v->name, v->want_type ? v->want_type : "string",
+						errstr, errlen))
+			return TABLE_FATAL;
+		added++;
+	}
+	if (fresh && !ensure_meta_columns(t, errstr, errlen))
+		return TABLE_FATAL;
+	if (added && !fresh)
+		log_info("table %s: %d new column(s), now %d", t->dir, added, t->ncols);
+	return TABLE_OK;
+}
+
+TableResult
+table_append(Table *t, const char *topic, int32_t partition, int64_t offset,
+			 int64_t kafka_ts_ms, const EventRow *row, char *errstr,
+			 size_t errlen)
+{
+	TablePart  *part;
+	char		opbuf[2] = {row->op, '\0'};
+	Staged	   *s;
+	TableResult r;
+	bool		need_evolve = t->ncols == 0;
+
+	if (t->nhint < row->nvalues)
+	{
+		int		   *nh = realloc(t->hint, row->nvalues * sizeof(int));
+
+		if (nh == NULL)
+			goto oom;
+		for (int i = t->nhint; i < row->nvalues; i++)
+			nh[i] = i;
+		t->hint = nh;
+		t->nhint = row->nvalues;
+	}
+	/* map values to columns, usually at the same position as last time */
+	for (int i = 0; i < row->nvalues && !need_evolve; i++)
+	{
+		int			h = t->hint[i];
+
+		if (h < t->ncols && strcmp(t->cols[h].name, row->values[i].name) == 0)
+			continue;
+		h = find_column(t, row->values[i].name);
+		if (h < 0)
+			need_evolve = true;
+		else
+			t->hint[i] = h;
+	}
+	if (need_evolve)
+	{
+		if ((r = evolve(t, row, errstr, errlen)) != TABLE_OK)
+			return r;
+		for (int i = 0; i < row->nvalues; i++)
+			t->hint[i] = find_column(t, row->values[i].name);
+	}
+
+	/* stage everything first: a bad value must not leave half a row */
+	for (int i = 0; i < t->ncols; i++)
+		t->staged[i].kind = ST_NULL;
+	t->text_used = 0;
+	for (int i = 0; i < row->nvalues; i++)
+	{
+		const TableColumn *c = &t->cols[t->hint[i]];
+
+		if (!stage_value(t, c, &row->values[i], &t->staged[t->hint[i]],
+						 errstr, errlen))
+			return TABLE_BAD_ROW;
+	}
+
+	part = get_part(t, topic, partition);
+	if (part == NULL)
+		goto oom;
+	if (t->pq == NULL && !open_file(t, errstr, errlen))
+		return TABLE_FATAL;
+
+	for (int i = 0; i < t->ncols; i++)
+	{
+		s = &t->staged[i];
+		switch (s->kind)
+		{
+			case ST_NULL:
+				break;
+			case ST_BOOL:
+				parquet_set_bool(t->pq, i, s->i != 0);
+				break;
+			case ST_I32:
+				parquet_set_int32(t->pq, i, (int32_t) s->i);
+				break;
+			case ST_I64:
+				parquet_set_int64(t->pq, i, s->i);
+				break;
+			case ST_DOUBLE:
+				parquet_set_double(t->pq, i, s->d);
+				break;
+			case ST_BYTES:
+				parquet_set_bytes(t->pq, i, s->ptr, s->len);
+				break;
+			case ST_TEXT:
+				parquet_set_bytes(t->pq, i, t->text + s->off, s->len);
+				break;
+		}
+	}
+	parquet_set_bytes(t->pq, t->meta[META_OP], opbuf, 1);
+	if (row->has_lsn)
+		parquet_set_int64(t->pq, t->meta[META_LSN], row->lsn);
+	if (row->has_txid)
+		parquet_set_int64(t->pq, t->meta[META_TXID], row->txid);
+	if (row->has_ts_ms)
+		parquet_set_int64(t->pq, t->meta[META_TS_MS], row->ts_ms);
+	parquet_set_bytes(t->pq, t->meta[META_TOPIC], topic, strlen(topic));
+	parquet_set_int32(t->pq, t->meta[META_PARTITION], partition);
+	parquet_set_int64(t->pq, t->meta[META_OFFSET], offset);
+	if (kafka_ts_ms >= 0)
+		parquet_set_int64(t->pq, t->meta[META_KAFKA_TS], kafka_ts_ms * 1000);
+	if (!parquet_end_row(t->pq, errstr, errlen))
+		return TABLE_FATAL;
+	t->file_rows++;
+	if (offset > part->consumed)
+		part->consumed = offset;
+	mark_pending(t);
+	return TABLE_OK;
+oom:
+	snprintf(errstr, errlen, "out of memory");
+	return TABLE_FATAL;
+}

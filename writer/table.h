@@ -1,0 +1,106 @@
+/*-------------------------------------------------------------------------
+ *
+ * table.h
+ *	  One Delta table being written: its columns, the Parquet file being
+ *	  filled, the Kafka offsets that file covers, and when to commit it.
+ *
+ * A table is fed by one or more topic-partitions.  Each commit adds the
+ * file written since the last commit and, in the same log entry, a txn
+ * action per topic-partition (appId "<topic>-<partition>", version = the
+ * last offset consumed), which is where a restart resumes.  The Kafka side
+ * (assignment, seeking, offset hints) is consumer.c's.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CDC_WRITER_TABLE_H
+#define CDC_WRITER_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "parquet.h"
+
+typedef struct TableOptions
+{
+	int64_t		flush_rows;		/* commit at this many rows */
+	int64_t		flush_bytes;	/* ... or this many (estimated) file bytes */
+	int64_t		flush_interval_ms;	/* ... or when the oldest uncommitted
+									 * message is this old */
+	int			checkpoint_interval;	/* Delta checkpoint every N commits */
+	PqOptions	parquet;
+} TableOptions;
+
+typedef enum TableResult
+{
+	TABLE_OK,
+	TABLE_BAD_ROW,				/* the row does not fit: dead-letter it */
+	TABLE_FATAL					/* I/O error or Delta conflict: stop */
+} TableResult;
+
+typedef struct Table Table;
+
+/* Opens (creating) the table for topic "<prefix>.<schema>.<table>". */
+extern Table *table_open(const char *root, const char *topic,
+						 const TableOptions *opts, char *errstr, size_t errlen);
+extern void table_close(Table *t);
+
+extern const char *table_dir(const Table *t);
+
+/* Splits a topic name into schema and table (last two dot-separated parts). */
+extern void table_names_from_topic(const char *topic, char *schema,
+								   size_t schemalen, char *table,
+								   size_t tablelen);
+
+/*
+ * Offset to resume topic-partition from: the txn version in the log + 1,
+ * or -1 when the log has none.  Re-reads the log first (another writer may
+ * have committed while the partition was not ours).
+ */
+extern int64_t table_resume_offset(Table *t, const char *topic,
+								   int32_t partition, char *errstr,
+								   size_t errlen);
+
+/*
+ * Appends one change-log row for the message at topic [partition] @offset.
+ * TABLE_BAD_ROW leaves the table as it was (the caller dead-letters the
+ * message and calls table_consumed).
+ */
+extern TableResult table_append(Table *t, const char *topic, int32_t partition,
+								int64_t offset, int64_t kafka_ts_ms,
+								const EventRow *row, char *errstr,
+								size_t errlen);
+
+/* Records a message that produced no row (tombstone, dead letter). */
+extern void table_consumed(Table *t, const char *topic, int32_t partition,
+						   int64_t offset);
+
+/* Last offset handled (appended or consumed) for topic [partition], or -1. */
+extern int64_t table_position(Table *t, const char *topic, int32_t partition);
+
+/* true when a flush threshold is reached (now_ms: monotonic clock). */
+extern bool table_flush_due(const Table *t, int64_t now_ms);
+
+/* true when something is held that a commit would make durable. */
+extern bool table_has_pending(const Table *t);
+
+/*
+ * Commits the open file and the consumed offsets as one Delta version.
+ * Nothing held: nothing done.
+ */
+extern TableResult table_flush(Table *t, char *errstr, size_t errlen);
+
+/* Forgets topic [partition] (revoked); call after a flush. */
+extern void table_forget(Table *t, const char *topic, int32_t partition);
+
+/* Iterates the committed positions: *iter starts at 0. */
+extern bool table_committed_next(const Table *t, int *iter, const char **topic,
+								 int32_t *partition, int64_t *offset);
+
+extern int64_t table_rows_committed(const Table *t);
+extern int64_t table_version(const Table *t);
+
+/* Monotonic milliseconds (flush timing). */
+extern int64_t table_now_ms(void);
+
+#endif							/* CDC_WRITER_TABLE_H */

@@ -1,0 +1,22 @@
+# writer/: cdc_delta_writer, Kafka change topics -> Delta Lake tables.
+# The storage library (Parquet, Thrift, Delta log, paths) has its own
+# storage.mk; this file adds the daemon around it.
+# (storage.mk appends to DAEMON_OBJS with a filter over itself, which
+# needs a simply expanded variable)
+DAEMON_OBJS := $(DAEMON_OBJS)
+-include $(srcdir)/writer/storage.mk
+
+WRITER_OBJS = \
+	writer/main.o \
+	writer/consumer.o \
+	writer/event.o \
+	writer/table.o \
+	writer/deadletter.o
+
+DAEMONS += writer/cdc_delta_writer
+DAEMON_OBJS += $(WRITER_OBJS)
+
+$(WRITER_OBJS): $(wildcard writer/*.h) $(wildcard common/*.h)
+
+writer/cdc_delta_writer: $(WRITER_OBJS) $(WRITER_STORAGE_OBJS) $(COMMON_OBJS)
+	$(DAEMON_CC) $(DAEMON_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
