@@ -1,0 +1,1177 @@
+/*-------------------------------------------------------------------------
+ *
+ * delta_log.c
+ *	  Delta log replay and commits (see delta_log.h).
+ *
+ * Replay follows PROTOCOL.md "Action Reconciliation": the latest protocol
+ * and metaData win, the latest txn version per appId wins, and a path is
+ * live when its latest action is an add.  Replay always reads the JSON
+ * commits from version 0: this writer never deletes them, so a checkpoint
+ * is only a shortcut for other readers and never the source of truth here.
+ *
+ * Durability of a commit: the commit text is written to a temporary file,
+ * fsynced, then link()ed to its final name.  link() fails with EEXIST when
+ * the version exists, which is the mutual exclusion Delta requires
+ * ("put if absent"); readers never see a partial commit file because the
+ * final name appears only after the content is complete.  The directory is
+ * fsynced afterwards so that the name survives a crash.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "bytebuf.h"
+#include "delta_checkpoint.h"
+#include "delta_log.h"
+#include "json_out.h"
+
+#define DELTA_ENGINE_INFO "cdc_kafka/1.0"
+#define DELTA_VERSION_DIGITS 20
+
+typedef struct DeltaFileEntry
+{
+	char	   *path;
+	int64_t		size;
+	int64_t		modification_time;
+	char	   *stats;			/* JSON text or NULL */
+	bool		live;
+} DeltaFileEntry;
+
+typedef struct DeltaTxnEntry
+{
+	char	   *app_id;
+	int64_t		version;
+	int64_t		last_updated;
+} DeltaTxnEntry;
+
+struct DeltaTable
+{
+	char	   *dir;
+	char	   *log_dir;
+	int64_t		version;
+	int			checkpoint_interval;
+
+	int			min_reader;
+	int			min_writer;
+
+	char	   *meta_id;
+	char	   *schema_string;
+	DeltaColumn *cols;
+	int			ncols;
+	int64_t		created_time;
+	char	  **config_keys;
+	char	  **config_values;
+	int			nconfig;
+
+	DeltaFileEntry *files;
+	int			nfiles;			/* entries, live or not */
+	int			files_cap;
+	uint32_t   *fht;			/* path hash -> entry + 1 */
+	uint32_t	fht_mask;
+	int		   *live;			/* dense list of live entries */
+	int			nlive;
+	bool		live_dirty;
+
+	DeltaTxnEntry *txns;
+	int			ntxns;
+	int			txns_cap;
+};
+
+/* ---------- small helpers ---------- */
+
+static int64_t
+delta_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint32_t
+delta_str_hash(const char *s)
+{
+	uint32_t	h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t) *s) * 16777619u;
+	return h;
+}
+
+static void
+delta_commit_path(const DeltaTable *t, int64_t v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%020" PRId64 ".json", t->log_dir, v);
+}
+
+static void
+delta_free_schema(DeltaTable *t)
+{
+	for (int i = 0; i < t->ncols; i++)
+	{
+		free(t->cols[i].name);
+		free(t->cols[i].type);
+	}
+	free(t->cols);
+	t->cols = NULL;
+	t->ncols = 0;
+	free(t->schema_string);
+	t->schema_string = NULL;
+}
+
+static void
+delta_free_config(DeltaTable *t)
+{
+	for (int i = 0; i < t->nconfig; i++)
+	{
+		free(t->config_keys[i]);
+		free(t->config_values[i]);
+	}
+	free(t->config_keys);
+	free(t->config_values);
+	t->config_keys = t->config_values = NULL;
+	t->nconfig = 0;
+}
+
+/* ---------- state updates ---------- */
+
+static DeltaFileEntry *
+delta_file_lookup(DeltaTable *t, const char *path, bool create)
+{
+	uint32_t	slot;
+
+	if (create && (t->fht == NULL || (uint32_t) (t->nfiles + 1) * 2 > t->fht_mask + 1))
+	{
+		uint32_t	cap = t->fht ? (t->fht_mask + 1) * 2 : 1024;
+
+		free(t->fht);
+		t->fht = calloc(cap, sizeof(uint32_t));
+		if (t->fht == NULL)
+			abort();
+		t->fht_mask = cap - 1;
+		for (int i = 0; i < t->nfiles; i++)
+		{
+			slot = delta_str_hash(t->files[i].path) & t->fht_mask;
+			while (t->fht[slot])
+				slot = (slot + 1) & t->fht_mask;
+			t->fht[slot] = i + 1;
+		}
+	}
+	if (t->fht == NULL)
+		return NULL;
+	slot = delta_str_hash(path) & t->fht_mask;
+	while (t->fht[slot])
+	{
+		DeltaFileEntry *f = &t->files[t->fht[slot] - 1];
+
+		if (strcmp(f->path, path) == 0)
+			return f;
+		slot = (slot + 1) & t->fht_mask;
+	}
+	if (!create)
+		return NULL;
+	if (t->nfiles == t->files_cap)
+	{
+		t->files_cap = t->files_cap ? t->files_cap * 2 : 64;
+		t->files = bytebuf_xrealloc(t->files,
+									t->files_cap * sizeof(DeltaFileEntry));
+	}
+	t->fht[slot] = t->nfiles + 1;
+	{
+		DeltaFileEntry *f = &t->files[t->nfiles++];
+
+		memset(f, 0, sizeof(*f));
+		f->path = bytebuf_xstrdup(path);
+		return f;
+	}
+}
+
+static void
+delta_apply_add(DeltaTable *t, const char *path, int64_t size, int64_t mtime,
+				const char *stats)
+{
+	DeltaFileEntry *f = delta_file_lookup(t, path, true);
+
+	f->size = size;
+	f->modification_time = mtime;
+	free(f->stats);
+	f->stats = stats ? bytebuf_xstrdup(stats) : NULL;
+	f->live = true;
+	t->live_dirty = true;
+}
+
+static void
+delta_apply_remove(DeltaTable *t, const char *path)
+{
+	DeltaFileEntry *f = delta_file_lookup(t, path, false);
+
+	if (f)
+	{
+		f->live = false;
+		free(f->stats);
+		f->stats = NULL;
+		t->live_dirty = true;
+	}
+}
+
+static void
+delta_apply_txn(DeltaTable *t, const char *app_id, int64_t version,
+				int64_t last_updated)
+{
+	for (int i = 0; i < t->ntxns; i++)
+	{
+		if (strcmp(t->txns[i].app_id, app_id) == 0)
+		{
+			t->txns[i].version = version;
+			t->txns[i].last_updated = last_updated;
+			return;
+		}
+	}
+	if (t->ntxns == t->txns_cap)
+	{
+		t->txns_cap = t->txns_cap ? t->txns_cap * 2 : 16;
+		t->txns = bytebuf_xrealloc(t->txns, t->txns_cap * sizeof(DeltaTxnEntry));
+	}
+	t->txns[t->ntxns].app_id = bytebuf_xstrdup(app_id);
+	t->txns[t->ntxns].version = version;
+	t->txns[t->ntxns].last_updated = last_updated;
+	t->ntxns++;
+}
+
+/* Parses a Spark StructType JSON into t->cols. */
+static bool
+delta_parse_schema(DeltaTable *t, const char *schema_string,
+				   char *errstr, size_t errlen)
+{
+	json_object *root = json_tokener_parse(schema_string);
+	json_object *fields;
+	int			n;
+
+	if (root == NULL || !json_object_object_get_ex(root, "fields", &fields) ||
+		!json_object_is_type(fields, json_type_array))
+	{
+		snprintf(errstr, errlen, "metaData.schemaString is not a struct type");
+		json_object_put(root);
+		return false;
+	}
+	delta_free_schema(t);
+	n = (int) json_object_array_length(fields);
+	t->cols = calloc(n > 0 ? n : 1, sizeof(DeltaColumn));
+	for (int i = 0; i < n; i++)
+	{
+		json_object *f = json_object_array_get_idx(fields, i);
+		json_object *name,
+				   *type,
+				   *nullable;
+
+		if (!json_object_object_get_ex(f, "name", &name) ||
+			!json_object_object_get_ex(f, "type", &type))
+		{
+			snprintf(errstr, errlen, "schema field %d has no name or type", i);
+			json_object_put(root);
+			return false;
+		}
+		t->cols[i].name = bytebuf_xstrdup(json_object_get_string(name));
+		/* nested types are kept as their JSON text; the writer rejects them */
+		t->cols[i].type = bytebuf_xstrdup(json_object_is_type(type, json_type_string) ?
+										  json_object_get_string(type) :
+										  json_object_to_json_string_ext(type, JSON_C_TO_STRING_PLAIN));
+		t->cols[i].nullable = !json_object_object_get_ex(f, "nullable", &nullable) ||
+			json_object_get_boolean(nullable);
+		t->ncols = i + 1;
+	}
+	t->schema_string = bytebuf_xstrdup(schema_string);
+	json_object_put(root);
+	return true;
+}
+
+static const char *
+delta_get_string(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int64_t
+delta_get_int64(json_object *o, const char *key, int64_t dflt)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
+		return dflt;
+	return json_object_get_int64(v);
+}
+
+static bool
+delta_apply_metadata(DeltaTable *t, json_object *md, char *errstr,
+					 size_t errlen)
+{
+	const char *id = delta_get_string(md, "id");
+	const char *schema = delta_get_string(md, "schemaString");
+	json_object *pc,
+			   *conf;
+
+	if (id == NULL || schema == NULL)
+	{
+		snprintf(errstr, errlen, "metaData without id or schemaString");
+		return false;
+	}
+	if (json_object_object_get_ex(md, "partitionColumns", &pc) &&
+		json_object_is_type(pc, json_type_array) &&
+		json_object_array_length(pc) > 0)
+	{
+		snprintf(errstr, errlen, "partitioned tables are not supported");
+		return false;
+	}
+	if (!delta_parse_schema(t, schema, errstr, errlen))
+		return false;
+	free(t->meta_id);
+	t->meta_id = bytebuf_xstrdup(id);
+	t->created_time = delta_get_int64(md, "createdTime", -1);
+	delta_free_config(t);
+	if (json_object_object_get_ex(md, "configuration", &conf) &&
+		json_object_is_type(conf, json_type_object))
+	{
+		int			n = json_object_object_length(conf);
+
+		t->config_keys = calloc(n + 1, sizeof(char *));
+		t->config_values = calloc(n + 1, sizeof(char *));
+		json_object_object_foreach(conf, key, val)
+		{
+			t->config_keys[t->nconfig] = bytebuf_xstrdup(key);
+			t->config_values[t->nconfig] =
+				bytebuf_xstrdup(val ? json_object_get_string(val) : "");
+			t->nconfig++;
+		}
+	}
+	return true;
+}
+
+/* Applies one commit's text (newline-delimited actions). */
+static bool
+delta_replay_text(DeltaTable *t, char *text, const char *what,
+				  char *errstr, size_t errlen)
+{
+	char	   *line = text;
+
+	while (line && *line)
+	{
+		char	   *nl = strchr(line, '\n');
+		json_object *o;
+		json_object *a;
+
+		if (nl)
+			*nl = '\0';
+		if (line[0] == '\0' || (line[0] == '\r' && line[1] == '\0'))
+		{
+			line = nl ? nl + 1 : NULL;
+			continue;
+		}
+		o = json_tokener_parse(line);
+		if (o == NULL || !json_object_is_type(o, json_type_object))
+		{
+			snprintf(errstr, errlen, "%s: a line is not a JSON object", what);
+			json_object_put(o);
+			return false;
+		}
+		if (json_object_object_get_ex(o, "add", &a))
+		{
+			const char *path = delta_get_string(a, "path");
+
+			if (path == NULL)
+			{
+				snprintf(errstr, errlen, "%s: add without path", what);
+				json_object_put(o);
+				return false;
+			}
+			delta_apply_add(t, path, delta_get_int64(a, "size", 0),
+							delta_get_int64(a, "modificationTime", 0),
+							delta_get_string(a, "stats"));
+		}
+		else if (json_object_object_get_ex(o, "remove", &a))
+		{
+			const char *path = delta_get_string(a, "path");
+
+			if (path)
+				delta_apply_remove(t, path);
+		}
+		else if (json_object_object_get_ex(o, "txn", &a))
+		{
+			const char *app = delta_get_string(a, "appId");
+
+			if (app)
+				delta_apply_txn(t, app, delta_get_int64(a, "version", -1),
+								delta_get_int64(a, "lastUpdated", 0));
+		}
+		else if (json_object_object_get_ex(o, "metaData", &a))
+		{
+			if (!delta_apply_metadata(t, a, errstr, errlen))
+			{
+				json_object_put(o);
+				return false;
+			}
+		}
+		else if (json_object_object_get_ex(o, "protocol", &a))
+		{
+			t->min_reader = (int) delta_get_int64(a, "minReaderVersion", 1);
+			t->min_writer = (int) delta_get_int64(a, "minWriterVersion", 2);
+			if (t->min_reader > 1 || t->min_writer > 2)
+			{
+				snprintf(errstr, errlen,
+						 "%s: table needs reader version %d, writer version %d; "
+						 "this writer supports 1 and 2", what,
+						 t->min_reader, t->min_writer);
+				json_object_put(o);
+				return false;
+			}
+		}
+		/* commitInfo, cdc and unknown actions carry no state we need */
+		json_object_put(o);
+		line = nl ? nl + 1 : NULL;
+	}
+	return true;
+}
+
+/* Reads and applies commit v; *missing set when the file does not exist. */
+static bool
+delta_replay_version(DeltaTable *t, int64_t v, bool *missing,
+					 char *errstr, size_t errlen)
+{
+	char		path[4096];
+	FILE	   *fp;
+	ByteBuf		b = {0};
+	char		chunk[65536];
+	size_t		n;
+	bool		ok;
+
+	*missing = false;
+	delta_commit_path(t, v, path, sizeof(path));
+	fp = fopen(path, "r");
+	if (fp == NULL)
+	{
+		if (errno == ENOENT)
+		{
+			*missing = true;
+			return true;
+		}
+		snprintf(errstr, errlen, "could not open \"%s\": %s", path,
+				 strerror(errno));
+		return false;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		bytebuf_append(&b, chunk, n);
+	ok = !ferror(fp);
+	fclose(fp);
+	if (!ok)
+	{
+		snprintf(errstr, errlen, "could not read \"%s\"", path);
+		bytebuf_free(&b);
+		return false;
+	}
+	bytebuf_putc(&b, '\0');
+	ok = delta_replay_text(t, (char *) b.data, path, errstr, errlen);
+	bytebuf_free(&b);
+	if (ok)
+		t->version = v;
+	return ok;
+}
+
+/* ---------- opening ---------- */
+
+static int
+delta_cmp_i64(const void *a, const void *b)
+{
+	int64_t		x = *(const int64_t *) a,
+				y = *(const int64_t *) b;
+
+	return x < y ? -1 : x > y;
+}
+
+DeltaTable *
+delta_open(const char *table_dir, char *errstr, size_t errlen)
+{
+	DeltaTable *t = calloc(1, sizeof(DeltaTable));
+	DIR		   *d;
+	struct dirent *de;
+	int64_t    *versions = NULL;
+	int			nv = 0,
+				cap = 0;
+	size_t		len;
+
+	if (t == NULL)
+	{
+		snprintf(errstr, errlen, "out of memory");
+		return NULL;
+	}
+	t->dir = bytebuf_xstrdup(table_dir);
+	len = strlen(table_dir) + sizeof("/_delta_log");
+	t->log_dir = bytebuf_xmalloc(len);
+	snprintf(t->log_dir, len, "%s/_delta_log", table_dir);
+	t->version = -1;
+	t->checkpoint_interval = 10;
+	t->min_reader = 1;
+	t->min_writer = 2;
+	t->created_time = -1;
+
+	if ((mkdir(t->dir, 0755) != 0 && errno != EEXIST) ||
+		(mkdir(t->log_dir, 0755) != 0 && errno != EEXIST))
+	{
+		snprintf(errstr, errlen, "could not create \"%s\": %s", t->log_dir,
+				 strerror(errno));
+		delta_close(t);
+		return NULL;
+	}
+	d = opendir(t->log_dir);
+	if (d == NULL)
+	{
+		snprintf(errstr, errlen, "could not open \"%s\": %s", t->log_dir,
+				 strerror(errno));
+		delta_close(t);
+		return NULL;
+	}
+	while ((de = readdir(d)) != NULL)
+	{
+		const char *n = de->d_name;
+		bool		digits = true;
+
+		if (strlen(n) != DELTA_VERSION_DIGITS + 5 ||
+			strcmp(n + DELTA_VERSION_DIGITS, ".json") != 0)
+			continue;
+		for (int i = 0; i < DELTA_VERSION_DIGITS; i++)
+			digits &= n[i] >= '0' && n[i] <= '9';
+		if (!digits)
+			continue;
+		if (nv == cap)
+		{
+			cap = cap ? cap * 2 : 64;
+			versions = bytebuf_xrealloc(versions, cap * sizeof(int64_t));
+		}
+		versions[nv++] = strtoll(n, NULL, 10);
+	}
+	closedir(d);
+	qsort(versions, nv, sizeof(int64_t), delta_cmp_i64);
+	for (int i = 0; i < nv; i++)
+	{
+		bool		missing;
+
+		if (versions[i] != i)
+		{
+			snprintf(errstr, errlen,
+					 "\"%s\": commit %" PRId64 " missing (log starts at a "
+					 "checkpoint or has a gap; not supported)", t->log_dir,
+					 (int64_t) i);
+			free(versions);
+			delta_close(t);
+			return NULL;
+		}
+		if (!delta_replay_version(t, i, &missing, errstr, errlen) || missing)
+		{
+			if (missing)
+				snprintf(errstr, errlen, "commit %d vanished during replay", i);
+			free(versions);
+			delta_close(t);
+			return NULL;
+		}
+	}
+	free(versions);
+	if (t->version >= 0 && t->schema_string == NULL)
+	{
+		snprintf(errstr, errlen, "\"%s\": log has no metaData", t->log_dir);
+		delta_close(t);
+		return NULL;
+	}
+	return t;
+}
+
+bool
+delta_refresh(DeltaTable *t, char *errstr, size_t errlen)
+{
+	for (;;)
+	{
+		bool		missing;
+
+		if (!delta_replay_version(t, t->version + 1, &missing, errstr, errlen))
+			return false;
+		if (missing)
+			return true;
+	}
+}
+
+void
+delta_close(DeltaTable *t)
+{
+	if (t == NULL)
+		return;
+	delta_free_schema(t);
+	delta_free_config(t);
+	for (int i = 0; i < t->nfiles; i++)
+	{
+		free(t->files[i].path);
+		free(t->files[i].stats);
+	}
+	free(t->files);
+	free(t->fht);
+	free(t->live);
+	for (int i = 0; i < t->ntxns; i++)
+		free(t->txns[i].app_id);
+	free(t->txns);
+	free(t->meta_id);
+	free(t->dir);
+	free(t->log_dir);
+	free(t);
+}
+
+/* ---------- accessors ---------- */
+
+int64_t
+delta_version(const DeltaTable *t)
+{
+	return t->version;
+}
+
+int64_t
+delta_txn_version(const DeltaTable *t, const char *app_id)
+{
+	for (int i = 0; i < t->ntxns; i++)
+		if (strcmp(t->txns[i].app_id, app_id) == 0)
+			return t->txns[i].version;
+	return -1;
+}
+
+const DeltaColumn *
+delta_schema(const DeltaTable *t, int *ncols)
+{
+	*ncols = t->ncols;
+	return t->cols;
+}
+
+const char *
+delta_schema_string(const DeltaTable *t)
+{
+	return t->schema_string;
+}
+
+static void
+delta_build_live(DeltaTable *t)
+{
+	if (!t->live_dirty && t->live)
+		return;
+	t->live = bytebuf_xrealloc(t->live, (t->nfiles + 1) * sizeof(int));
+	t->nlive = 0;
+	for (int i = 0; i < t->nfiles; i++)
+		if (t->files[i].live)
+			t->live[t->nlive++] = i;
+	t->live_dirty = false;
+}
+
+int
+delta_num_files(const DeltaTable *t)
+{
+	delta_build_live((DeltaTable *) t);
+	return t->nlive;
+}
+
+const char *
+delta_file_path(const DeltaTable *t, int i)
+{
+	delta_build_live((DeltaTable *) t);
+	if (i < 0 || i >= t->nlive)
+		return NULL;
+	return t->files[t->live[i]].path;
+}
+
+void
+delta_set_checkpoint_interval(DeltaTable *t, int interval)
+{
+	t->checkpoint_interval = interval;
+}
+
+/* ---------- types ---------- */
+
+const char *
+delta_type_for(const PqColumnDef *col, char *buf, size_t buflen)
+{
+	const char *s;
+
+	switch (col->type)
+	{
+		case PQ_BOOLEAN:
+			s = "boolean";
+			break;
+		case PQ_INT32:
+			s = "integer";
+			break;
+		case PQ_INT64:
+			s = "long";
+			break;
+		case PQ_FLOAT:
+			s = "float";
+			break;
+		case PQ_DOUBLE:
+			s = "double";
+			break;
+		case PQ_STRING:
+			s = "string";
+			break;
+		case PQ_BINARY:
+			s = "binary";
+			break;
+		case PQ_DATE:
+			s = "date";
+			break;
+		case PQ_TIMESTAMP_US:
+			s = "timestamp";
+			break;
+		case PQ_DECIMAL:
+			snprintf(buf, buflen, "decimal(%d,%d)", col->precision, col->scale);
+			return buf;
+		default:
+			s = "string";
+	}
+	snprintf(buf, buflen, "%s", s);
+	return buf;
+}
+
+bool
+delta_type_parse(const char *type, PqType *pqtype, int *precision, int *scale)
+{
+	static const struct
+	{
+		const char *name;
+		PqType		t;
+	}			map[] = {
+		{"boolean", PQ_BOOLEAN}, {"integer", PQ_INT32}, {"short", PQ_INT32},
+		{"byte", PQ_INT32}, {"long", PQ_INT64}, {"float", PQ_FLOAT},
+		{"double", PQ_DOUBLE}, {"string", PQ_STRING}, {"binary", PQ_BINARY},
+		{"date", PQ_DATE}, {"timestamp", PQ_TIMESTAMP_US}
+	};
+	int			p,
+				s,
+				used = 0;
+
+	*precision = *scale = 0;
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+	{
+		if (strcmp(type, map[i].name) == 0)
+		{
+			*pqtype = map[i].t;
+			return true;
+		}
+	}
+	if (sscanf(type, "decimal(%d,%d)%n", &p, &s, &used) == 2 &&
+		type[used] == '\0' && p >= 1 && p <= 38 && s >= 0 && s <= p)
+	{
+		*pqtype = PQ_DECIMAL;
+		*precision = p;
+		*scale = s;
+		return true;
+	}
+	return false;
+}
+
+/* ---------- committing ---------- */
+
+static void
+delta_new_uuid(char *out)
+{
+	uint8_t		r[16];
+	size_t		got = 0;
+
+	while (got < sizeof(r))
+	{
+		ssize_t		n = getrandom(r + got, sizeof(r) - got, 0);
+
+		if (n > 0)
+			got += n;
+		else if (errno != EINTR)
+		{
+			/* no entropy source: time and pid still make ids unique here */
+			uint64_t	x = (uint64_t) delta_now_ms() ^ ((uint64_t) getpid() << 40);
+
+			memcpy(r, &x, 8);
+			memcpy(r + 8, &x, 8);
+			r[15] ^= 0x5a;
+			break;
+		}
+	}
+	r[6] = (r[6] & 0x0f) | 0x40;
+	r[8] = (r[8] & 0x3f) | 0x80;
+	sprintf(out, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+			"%02x%02x%02x%02x%02x%02x",
+			r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
+			r[10], r[11], r[12], r[13], r[14], r[15]);
+}
+
+static void
+delta_build_schema_string(ByteBuf *b, const DeltaColumn *cols, int n)
+{
+	bytebuf_puts(b, "{\"type\":\"struct\",\"fields\":[");
+	for (int i = 0; i < n; i++)
+	{
+		if (i > 0)
+			bytebuf_putc(b, ',');
+		bytebuf_puts(b, "{\"name\":");
+		json_out_cstring(b, cols[i].name);
+		bytebuf_puts(b, ",\"type\":");
+		json_out_cstring(b, cols[i].type);
+		bytebuf_puts(b, cols[i].nullable ? ",\"nullable\":true" :
+					 ",\"nullable\":false");
+		bytebuf_puts(b, ",\"metadata\":{}}");
+	}
+	bytebuf_puts(b, "]}");
+}
+
+static bool
+delta_schema_equal(const DeltaTable *t, const DeltaColumn *cols, int n)
+{
+	if (t->ncols != n)
+		return false;
+	for (int i = 0; i < n; i++)
+	{
+		if (strcmp(t->cols[i].name, cols[i].name) != 0 ||
+			strcmp(t->cols[i].type, cols[i].type) != 0 ||
+			t->cols[i].nullable != cols[i].nullable)
+			return false;
+	}
+	return true;
+}
+
+static bool
+delta_path_ok(const char *p)
+{
+	if (p[0] == '\0' || p[0] == '/' || strstr(p, "..") != NULL)
+		return false;
+	for (; *p; p++)
+	{
+		char		c = *p;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' ||
+			  c == '/' || c == '='))
+			return false;
+	}
+	return true;
+}
+
+static void
+delta_put_i64(ByteBuf *b, int64_t v)
+{
+	char		num[32];
+
+	snprintf(num, sizeof(num), "%" PRId64, v);
+	bytebuf_puts(b, num);
+}
+
+static bool
+delta_fsync_dir(const char *dir)
+{
+	int			fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	bool		ok;
+
+	if (fd < 0)
+		return false;
+	ok = fsync(fd) == 0;
+	close(fd);
+	return ok;
+}
+
+/* Writes data to a fresh temp file in dir; returns its path in tmp. */
+static bool
+delta_write_temp(const char *dir, const char *tag, const void *data,
+				 size_t len, char *tmp, size_t tmplen,
+				 char *errstr, size_t errlen)
+{
+	int			fd;
+	const uint8_t *p = data;
+	uint32_t	rnd = 0;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) < 0)
+		rnd = (uint32_t) delta_now_ms();
+	snprintf(tmp, tmplen, "%s/.tmp-%s-%d-%08x", dir, tag, (int) getpid(), rnd);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+	{
+		snprintf(errstr, errlen, "could not create \"%s\": %s", tmp,
+				 strerror(errno));
+		return false;
+	}
+	while (len > 0)
+	{
+		ssize_t		n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+		{
+			snprintf(errstr, errlen, "could not write \"%s\": %s", tmp,
+					 strerror(errno));
+			close(fd);
+			unlink(tmp);
+			return false;
+		}
+		p += n;
+		len -= n;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0)
+	{
+		snprintf(errstr, errlen, "could not fsync \"%s\": %s", tmp,
+				 strerror(errno));
+		unlink(tmp);
+		return false;
+	}
+	return true;
+}
+
+DeltaResult
+delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
+{
+	int64_t		v = t->version + 1;
+	int64_t		now = c->timestamp ? c->timestamp : delta_now_ms();
+	ByteBuf		b = {0};
+	bool		new_schema;
+	char		tmp[4096];
+	char		final[4096];
+	char		uuid[40];
+
+	errstr[0] = '\0';
+	if (v == 0 && (c->schema == NULL || c->nschema <= 0))
+	{
+		snprintf(errstr, errlen, "the first commit of a table needs a schema");
+		return DELTA_ERROR;
+	}
+	for (int i = 0; i < c->nadds; i++)
+	{
+		if (!delta_path_ok(c->adds[i].path))
+		{
+			snprintf(errstr, errlen, "add path \"%s\" is not a plain relative "
+					 "path", c->adds[i].path);
+			return DELTA_ERROR;
+		}
+	}
+	new_schema = c->schema != NULL && c->nschema > 0 &&
+		(v == 0 || !delta_schema_equal(t, c->schema, c->nschema));
+
+	/* commitInfo first, as Spark does; readers do not depend on order */
+	bytebuf_puts(&b, "{\"commitInfo\":{\"timestamp\":");
+	delta_put_i64(&b, now);
+	bytebuf_puts(&b, ",\"operation\":");
+	json_out_cstring(&b, c->operation ? c->operation : "STREAMING UPDATE");
+	bytebuf_puts(&b, ",\"operationParameters\":");
+	bytebuf_puts(&b, c->operation_parameters_json ?
+				 c->operation_parameters_json : "{}");
+	bytebuf_puts(&b, ",\"readVersion\":");
+	delta_put_i64(&b, v - 1);
+	bytebuf_puts(&b, ",\"isBlindAppend\":true,\"engineInfo\":\""
+				 DELTA_ENGINE_INFO "\"}}\n");
+	if (v == 0)
+		bytebuf_puts(&b, "{\"protocol\":{\"minReaderVersion\":1,"
+					 "\"minWriterVersion\":2}}\n");
+	if (new_schema)
+	{
+		ByteBuf		s = {0};
+
+		if (t->meta_id == NULL)
+			delta_new_uuid(uuid);
+		delta_build_schema_string(&s, c->schema, c->nschema);
+		bytebuf_puts(&b, "{\"metaData\":{\"id\":");
+		json_out_cstring(&b, t->meta_id ? t->meta_id : uuid);
+		bytebuf_puts(&b, ",\"format\":{\"provider\":\"parquet\",\"options\":{}},"
+					 "\"schemaString\":");
+		json_out_string(&b, (const char *) s.data, s.len);
+		bytebuf_puts(&b, ",\"partitionColumns\":[],\"configuration\":{");
+		for (int i = 0; i < t->nconfig; i++)
+		{
+			if (i > 0)
+				bytebuf_putc(&b, ',');
+			json_out_cstring(&b, t->config_keys[i]);
+			bytebuf_putc(&b, ':');
+			json_out_cstring(&b, t->config_values[i]);
+		}
+		bytebuf_puts(&b, "},\"createdTime\":");
+		delta_put_i64(&b, t->created_time >= 0 ? t->created_time : now);
+		bytebuf_puts(&b, "}}\n");
+		bytebuf_free(&s);
+	}
+	for (int i = 0; i < c->ntxns; i++)
+	{
+		bytebuf_puts(&b, "{\"txn\":{\"appId\":");
+		json_out_cstring(&b, c->txns[i].app_id);
+		bytebuf_puts(&b, ",\"version\":");
+		delta_put_i64(&b, c->txns[i].version);
+		bytebuf_puts(&b, ",\"lastUpdated\":");
+		delta_put_i64(&b, c->txns[i].last_updated ? c->txns[i].last_updated : now);
+		bytebuf_puts(&b, "}}\n");
+	}
+	for (int i = 0; i < c->nadds; i++)
+	{
+		const DeltaAdd *a = &c->adds[i];
+
+		bytebuf_puts(&b, "{\"add\":{\"path\":");
+		json_out_cstring(&b, a->path);
+		bytebuf_puts(&b, ",\"partitionValues\":{},\"size\":");
+		delta_put_i64(&b, a->size);
+		bytebuf_puts(&b, ",\"modificationTime\":");
+		delta_put_i64(&b, a->modification_time ? a->modification_time : now);
+		bytebuf_puts(&b, ",\"dataChange\":true");
+		if (a->stats_json)
+		{
+			bytebuf_puts(&b, ",\"stats\":");
+			json_out_cstring(&b, a->stats_json);
+		}
+		bytebuf_puts(&b, "}}\n");
+	}
+
+	if (!delta_write_temp(t->log_dir, "commit", b.data, b.len, tmp,
+						  sizeof(tmp), errstr, errlen))
+	{
+		bytebuf_free(&b);
+		return DELTA_ERROR;
+	}
+	delta_commit_path(t, v, final, sizeof(final));
+	if (link(tmp, final) != 0)
+	{
+		int			e = errno;
+
+		unlink(tmp);
+		bytebuf_free(&b);
+		if (e == EEXIST)
+		{
+			snprintf(errstr, errlen, "version %" PRId64 " of \"%s\" already "
+					 "exists: another writer committed to this table", v,
+					 t->dir);
+			return DELTA_CONFLICT;
+		}
+		snprintf(errstr, errlen, "could not create \"%s\": %s", final,
+				 strerror(e));
+		return DELTA_ERROR;
+	}
+	unlink(tmp);
+	if (!delta_fsync_dir(t->log_dir))
+	{
+		/*
+		 * The commit is visible but perhaps not durable; it stays, so the
+		 * caller must stop rather than assume it failed.
+		 */
+		snprintf(errstr, errlen, "could not fsync \"%s\": %s", t->log_dir,
+				 strerror(errno));
+		bytebuf_free(&b);
+		return DELTA_ERROR;
+	}
+
+	/* the committed text is the state change: apply it as a reader would */
+	bytebuf_putc(&b, '\0');
+	if (!delta_replay_text(t, (char *) b.data, final, errstr, errlen))
+	{
+		bytebuf_free(&b);
+		return DELTA_ERROR;
+	}
+	bytebuf_free(&b);
+	t->version = v;
+
+	if (t->checkpoint_interval > 0 && v > 0 && v % t->checkpoint_interval == 0)
+	{
+		char		cperr[512];
+
+		if (!delta_checkpoint(t, cperr, sizeof(cperr)))
+			snprintf(errstr, errlen, "commit %" PRId64 " done, checkpoint "
+					 "failed: %s", v, cperr);
+	}
+	return DELTA_OK;
+}
+
+/* ---------- checkpoints ---------- */
+
+bool
+delta_checkpoint(DeltaTable *t, char *errstr, size_t errlen)
+{
+	DeltaCheckpointInput in = {0};
+	DeltaTxn   *txns;
+	DeltaAdd   *adds;
+	char		path[4096];
+	char		tmp[4096];
+	char		last[4096];
+	int64_t		nactions = 0;
+	ByteBuf		b = {0};
+	bool		ok;
+
+	if (t->version < 0)
+	{
+		snprintf(errstr, errlen, "empty table has nothing to checkpoint");
+		return false;
+	}
+	delta_build_live(t);
+	txns = calloc(t->ntxns + 1, sizeof(DeltaTxn));
+	adds = calloc(t->nlive + 1, sizeof(DeltaAdd));
+	for (int i = 0; i < t->ntxns; i++)
+	{
+		txns[i].app_id = t->txns[i].app_id;
+		txns[i].version = t->txns[i].version;
+		txns[i].last_updated = t->txns[i].last_updated;
+	}
+	for (int i = 0; i < t->nlive; i++)
+	{
+		DeltaFileEntry *f = &t->files[t->live[i]];
+
+		adds[i].path = f->path;
+		adds[i].size = f->size;
+		adds[i].modification_time = f->modification_time;
+		adds[i].stats_json = f->stats;
+	}
+	in.min_reader = t->min_reader;
+	in.min_writer = t->min_writer;
+	in.meta_id = t->meta_id;
+	in.schema_string = t->schema_string;
+	in.created_time = t->created_time;
+	in.config_keys = (const char *const *) t->config_keys;
+	in.config_values = (const char *const *) t->config_values;
+	in.nconfig = t->nconfig;
+	in.txns = txns;
+	in.ntxns = t->ntxns;
+	in.adds = adds;
+	in.nadds = t->nlive;
+
+	snprintf(path, sizeof(path), "%s/%020" PRId64 ".checkpoint.parquet",
+			 t->log_dir, t->version);
+	ok = delta_checkpoint_write(path, &in, &nactions, errstr, errlen);
+	free(txns);
+	free(adds);
+	if (!ok)
+		return false;
+
+	/* _last_checkpoint is a hint, replaced atomically by rename */
+	bytebuf_puts(&b, "{\"version\":");
+	delta_put_i64(&b, t->version);
+	bytebuf_puts(&b, ",\"size\":");
+	delta_put_i64(&b, nactions);
+	bytebuf_puts(&b, "}\n");
+	ok = delta_write_temp(t->log_dir, "last", b.data, b.len, tmp, sizeof(tmp),
+						  errstr, errlen);
+	bytebuf_free(&b);
+	if (!ok)
+		return false;
+	snprintf(last, sizeof(last), "%s/_last_checkpoint", t->log_dir);
+	if (rename(tmp, last) != 0)
+	{
+		snprintf(errstr, errlen, "could not rename \"%s\": %s", tmp,
+				 strerror(errno));
+		unlink(tmp);
+		return false;
+	}
+	delta_fsync_dir(t->log_dir);
+	return true;
+}

@@ -1,0 +1,91 @@
+/*-------------------------------------------------------------------------
+ *
+ * pq_rle.c
+ *	  RLE / bit-packed hybrid encoder (Parquet Encodings.md).
+ *
+ * A run of 8 or more equal values becomes an RLE run (varint count << 1,
+ * then the value in ceil(bw/8) little-endian bytes); everything else is
+ * bit-packed in groups of 8 values (varint groups << 1 | 1), LSB first.
+ * Only the last group of the whole sequence may be padded, because the
+ * reader knows the value count only for the page, so bit-packed sections
+ * end on a group boundary where a long run starts.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pq_rle.h"
+
+#define PQ_RLE_DEFINE(NAME, T) \
+void \
+NAME(ByteBuf *out, const T *v, size_t n, int bw) \
+{ \
+	int			vbytes = (bw + 7) / 8; \
+	size_t		i = 0; \
+ \
+	while (i < n) \
+	{ \
+		size_t		r = 1; \
+ \
+		while (i + r < n && v[i + r] == v[i]) \
+			r++; \
+		if (r >= 8) \
+		{ \
+			uint32_t	val = v[i]; \
+ \
+			bytebuf_put_uvarint(out, (uint64_t) r << 1); \
+			bytebuf_append(out, &val, vbytes); \
+			i += r; \
+			continue; \
+		} \
+		{ \
+			size_t		start = i; \
+			size_t		groups = 0; \
+			uint64_t	acc = 0; \
+			int			bits = 0; \
+ \
+			/* extend the section until a run of >= 8 starts on a group edge */ \
+			for (;;) \
+			{ \
+				size_t		k = 1; \
+ \
+				i += 8; \
+				groups++; \
+				if (i >= n) \
+					break; \
+				while (k < 8 && i + k < n && v[i + k] == v[i]) \
+					k++; \
+				if (k >= 8) \
+					break; \
+			} \
+			bytebuf_put_uvarint(out, ((uint64_t) groups << 1) | 1); \
+			bytebuf_reserve(out, groups * bw); \
+			for (size_t j = start; j < start + groups * 8; j++) \
+			{ \
+				uint64_t	val = j < n ? v[j] : 0; \
+ \
+				acc |= val << bits; \
+				bits += bw; \
+				while (bits >= 8) \
+				{ \
+					out->data[out->len++] = (uint8_t) acc; \
+					acc >>= 8; \
+					bits -= 8; \
+				} \
+			} \
+			if (i > n) \
+				i = n; \
+		} \
+	} \
+}
+
+PQ_RLE_DEFINE(pq_rle_encode, uint32_t)
+PQ_RLE_DEFINE(pq_rle_encode_u8, uint8_t)
+
+int
+pq_rle_bit_width(uint32_t max_value)
+{
+	int			bw = 1;
+
+	while (bw < 32 && (max_value >> bw) != 0)
+		bw++;
+	return bw;
+}

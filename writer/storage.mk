@@ -1,0 +1,32 @@
+# Storage library of the Delta writer (Parquet, Thrift, Delta log, paths)
+# and its standalone test programs.  Included by daemons.mk; writer.mk
+# links the daemon with $(WRITER_STORAGE_OBJS).
+
+WRITER_STORAGE_OBJS = \
+	writer/bytebuf.o \
+	writer/thrift.o \
+	writer/pq_rle.o \
+	writer/json_out.o \
+	writer/parquet.o \
+	writer/paths.o \
+	writer/delta_log.o \
+	writer/delta_checkpoint.o
+
+WRITER_STORAGE_TESTS = writer/test/pq_gen writer/test/delta_tool
+
+DAEMON_OBJS += $(WRITER_STORAGE_OBJS) $(WRITER_STORAGE_TESTS:=.o)
+
+$(WRITER_STORAGE_OBJS) $(WRITER_STORAGE_TESTS:=.o): \
+	$(wildcard $(srcdir)/writer/*.h)
+
+writer/test/%.o: DAEMON_CPPFLAGS += -I$(srcdir)/writer
+
+$(WRITER_STORAGE_TESTS): %: %.o $(WRITER_STORAGE_OBJS)
+	$(DAEMON_CC) $(DAEMON_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
+
+all: $(WRITER_STORAGE_TESTS)
+
+clean: clean-writer-storage
+.PHONY: clean-writer-storage
+clean-writer-storage:
+	rm -f $(WRITER_STORAGE_TESTS)
