@@ -863,29 +863,25 @@ typemap_append_numeric(StringInfo buf, const CdcType *t, Datum value)
 		return;
 	}
 
+	text = DatumGetCString(DirectFunctionCall1(numeric_out,
+											   NumericGetDatum(num)));
 	if (special)
 	{
 		/*
 		 * string: SpecialValueDecimal's enum names.  precise: Debezium
 		 * fails the connector; null keeps the stream going.
 		 */
-		if (t->decimal_handling == CDC_DECIMAL_STRING)
-		{
-			if (numeric_is_nan(num))
-				appendStringInfoString(buf, "\"NAN\"");
-			else if (DatumGetInt32(DirectFunctionCall1(numeric_sign,
-													   NumericGetDatum(num))) > 0)
-				appendStringInfoString(buf, "\"POSITIVE_INFINITY\"");
-			else
-				appendStringInfoString(buf, "\"NEGATIVE_INFINITY\"");
-		}
-		else
+		if (t->decimal_handling != CDC_DECIMAL_STRING)
 			appendStringInfoString(buf, "null");
+		else if (numeric_is_nan(num))
+			appendStringInfoString(buf, "\"NAN\"");
+		else if (text[0] == '-')
+			appendStringInfoString(buf, "\"NEGATIVE_INFINITY\"");
+		else
+			appendStringInfoString(buf, "\"POSITIVE_INFINITY\"");
+		pfree(text);
 		return;
 	}
-
-	text = DatumGetCString(DirectFunctionCall1(numeric_out,
-											   NumericGetDatum(num)));
 	if (t->decimal_handling == CDC_DECIMAL_STRING)
 	{
 		bool		fixed = t->typmod >= (int32) VARHDRSZ;
