@@ -11,11 +11,13 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "consumer.h"
@@ -94,6 +96,37 @@ usage(FILE *out, const Config *cfg)
 			"  -h, --help             this help\n\n");
 	if (cfg)
 		config_print_help(cfg, out);
+}
+
+/* mkdir -p: the root may be given before it exists */
+static bool
+make_root(const char *root, char *errstr, size_t errlen)
+{
+	char		path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s", root);
+	for (char *p = path + 1; *p; p++)
+	{
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			break;
+		*p = '/';
+	}
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+	{
+		snprintf(errstr, errlen, "could not create table root \"%s\": %s",
+				 root, strerror(errno));
+		return false;
+	}
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+	{
+		snprintf(errstr, errlen, "table root \"%s\" is not a directory", root);
+		return false;
+	}
+	return true;
 }
 
 static bool
@@ -270,6 +303,11 @@ main(int argc, char **argv)
 	copts.table.parquet.page_bytes = config_get_int(cfg, "parquet.page.bytes");
 	copts.table.parquet.row_group_bytes = config_get_int(cfg, "parquet.row_group.bytes");
 
+	if (!make_root(copts.root, errstr, sizeof(errstr)))
+	{
+		log_error("%s", errstr);
+		return 1;
+	}
 	s = config_get(cfg, "deadletter.path");
 	if (s == NULL || s[0] == '\0')
 	{

@@ -1,0 +1,148 @@
+// delta_read.mjs: an independent reader of a Delta table written by
+// cdc_delta_writer, for the writer's tests and benchmark.
+//
+//   node t/js/delta_read.mjs TABLE_DIR [SQL ...]
+//
+// 1. Replays TABLE_DIR/_delta_log/*.json itself (Delta PROTOCOL.md action
+//    reconciliation: live files = adds minus removes), checking the log:
+//    contiguous versions from 0, protocol (reader 1, writer 2) and metaData
+//    in version 0, commitInfo in each commit, add actions with path, size,
+//    modificationTime, dataChange and stats (numRecords, minValues,
+//    maxValues, nullCount), every live file present with its size, txn
+//    versions never going back.
+// 2. Gives DuckDB the live Parquet files as view "t" and checks that each
+//    file's row count equals its add's numRecords and that the
+//    __kafka_offset statistics match the data.
+// 3. Runs each SQL argument against "t".
+//
+// Prints one JSON object: {version, files, txns, schema, columns (DuckDB's
+// types), errors, results: [[row objects], ...]}.  Exit 0 even when the log
+// has errors: the test asserts on "errors".
+import { DuckDBInstance } from '@duckdb/node-api';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const [dir, ...queries] = process.argv.slice(2);
+const errors = [];
+const logDir = path.join(dir, '_delta_log');
+const commits = fs.existsSync(logDir)
+	? fs.readdirSync(logDir).filter((f) => /^\d{20}\.json$/.test(f)).sort()
+	: [];
+const live = new Map();
+const txns = {};
+let schema = null;
+let protocol = null;
+
+commits.forEach((f, i) => {
+	const version = Number(f.slice(0, 20));
+	if (version !== i)
+		errors.push(`version ${version} where ${i} was expected`);
+	const lines = fs.readFileSync(path.join(logDir, f), 'utf8').split('\n').filter((l) => l.length);
+	let commitInfo = 0;
+	for (const line of lines) {
+		let a;
+		try {
+			a = JSON.parse(line);
+		} catch (e) {
+			errors.push(`${f}: not JSON: ${line.slice(0, 80)}`);
+			continue;
+		}
+		const kind = Object.keys(a);
+		if (kind.length !== 1)
+			errors.push(`${f}: action with ${kind.length} keys`);
+		if (a.protocol) {
+			protocol = a.protocol;
+			if (a.protocol.minReaderVersion !== 1 || a.protocol.minWriterVersion !== 2)
+				errors.push(`${f}: protocol ${JSON.stringify(a.protocol)}`);
+		} else if (a.metaData) {
+			const m = a.metaData;
+			if (!m.id || !m.format || m.format.provider !== 'parquet' || !Array.isArray(m.partitionColumns))
+				errors.push(`${f}: incomplete metaData`);
+			try {
+				schema = JSON.parse(m.schemaString);
+			} catch (e) {
+				errors.push(`${f}: schemaString is not JSON`);
+			}
+		} else if (a.add) {
+			const ad = a.add;
+			for (const k of ['path', 'size', 'modificationTime', 'dataChange', 'partitionValues'])
+				if (ad[k] === undefined)
+					errors.push(`${f}: add without ${k}`);
+			let stats = null;
+			try {
+				stats = JSON.parse(ad.stats);
+			} catch (e) {
+				errors.push(`${f}: add ${ad.path} without JSON stats`);
+			}
+			if (stats && (typeof stats.numRecords !== 'number' || !stats.minValues ||
+				!stats.maxValues || !stats.nullCount))
+				errors.push(`${f}: add ${ad.path} stats incomplete`);
+			live.set(decodeURIComponent(ad.path), { ...ad, stats, version });
+		} else if (a.remove) {
+			live.delete(decodeURIComponent(a.remove.path));
+		} else if (a.txn) {
+			const prev = txns[a.txn.appId];
+			if (prev !== undefined && a.txn.version <= prev)
+				errors.push(`${f}: txn ${a.txn.appId} went from ${prev} to ${a.txn.version}`);
+			txns[a.txn.appId] = a.txn.version;
+		} else if (a.commitInfo) {
+			commitInfo++;
+		}
+	}
+	if (version === 0 && (!protocol || !schema))
+		errors.push('version 0 lacks protocol or metaData');
+	if (commitInfo !== 1)
+		errors.push(`${f}: ${commitInfo} commitInfo actions`);
+});
+
+const files = [...live.values()];
+for (const a of files) {
+	const p = path.join(dir, a.path);
+	if (!fs.existsSync(p))
+		errors.push(`live file ${a.path} is missing`);
+	else if (fs.statSync(p).size !== a.size)
+		errors.push(`live file ${a.path}: size ${fs.statSync(p).size}, add says ${a.size}`);
+}
+
+const out = {
+	version: commits.length - 1,
+	files: files.length,
+	txns,
+	schema: schema ? schema.fields.map((fl) => ({ name: fl.name, type: fl.type, nullable: fl.nullable })) : [],
+	columns: [],
+	errors,
+	results: [],
+};
+
+const instance = await DuckDBInstance.create(':memory:');
+const conn = await instance.connect();
+const q = (s) => s.replaceAll("'", "''");
+if (files.length) {
+	const list = files.map((a) => `'${q(path.join(dir, a.path))}'`).join(',');
+	await conn.run(`CREATE VIEW t AS SELECT * FROM read_parquet([${list}], union_by_name = true)`);
+	const counts = (await conn.runAndReadAll(
+		`SELECT filename, count(*)::BIGINT AS n, min(__kafka_offset)::BIGINT AS lo, max(__kafka_offset)::BIGINT AS hi
+		   FROM read_parquet([${list}], filename = true, union_by_name = true) GROUP BY filename`)).getRowObjectsJson();
+	const byName = new Map(counts.map((r) => [r.filename, r]));
+	for (const a of files) {
+		const r = byName.get(path.join(dir, a.path));
+		const n = r ? Number(r.n) : 0;
+		if (a.stats && a.stats.numRecords !== n)
+			errors.push(`${a.path}: numRecords ${a.stats.numRecords}, DuckDB reads ${n}`);
+		if (r && a.stats && (a.stats.minValues.__kafka_offset !== Number(r.lo) ||
+			a.stats.maxValues.__kafka_offset !== Number(r.hi)))
+			errors.push(`${a.path}: __kafka_offset stats ${a.stats.minValues.__kafka_offset}..${a.stats.maxValues.__kafka_offset}, data ${r.lo}..${r.hi}`);
+	}
+	out.columns = (await conn.runAndReadAll('DESCRIBE t')).getRowObjectsJson()
+		.map((r) => ({ name: r.column_name, type: r.column_type }));
+}
+for (const sql of queries) {
+	if (!files.length) {
+		out.results.push([]);
+		continue;
+	}
+	out.results.push((await conn.runAndReadAll(sql)).getRowObjectsJson());
+}
+conn.closeSync();
+instance.closeSync();
+process.stdout.write(JSON.stringify(out) + '\n');
