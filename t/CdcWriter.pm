@@ -154,6 +154,8 @@ sub produce
 	for my $p (@pairs)
 	{
 		my ($k, $v) = @$p;
+		# text strings go out as UTF-8, byte strings as they are
+		for ($k, $v) { utf8::encode($_) if defined && utf8::is_utf8($_); }
 		croak "a message may not contain the delimiter" if grep { defined && /[\x1e\n]/ } ($k, $v);
 		$in .= ($k // '') . "\x1e" . ($v // '') . "\n";
 	}
@@ -202,7 +204,7 @@ sub committed_rows
 			my $a = eval { $JSON->decode($line) } or next;
 			if ($a->{add})
 			{
-				my $st = $JSON->decode($a->{add}{stats});
+				my $st = JSON::PP->new->decode($a->{add}{stats});
 				$live{ $a->{add}{path} } = $st->{numRecords};
 			}
 			delete $live{ $a->{remove}{path} } if $a->{remove};
@@ -251,7 +253,7 @@ sub delta_read
 	IPC::Run::run([ 'node', "$CdcKafka::ROOT/t/js/delta_read.mjs", $dir, @sql ],
 		'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(300))
 	  or croak "delta_read.mjs failed: $err";
-	return JSON::PP->new->decode($out);
+	return JSON::PP->new->utf8->decode($out);
 }
 
 1;

@@ -13,7 +13,8 @@
 // 2. Gives DuckDB the live Parquet files as view "t" and checks that each
 //    file's row count equals its add's numRecords and that the
 //    __kafka_offset statistics match the data.
-// 3. Runs each SQL argument against "t".
+// 3. Runs each SQL argument against "t"; "{files}" in it stands for the
+//    list of live Parquet files (for parquet_metadata() and the like).
 //
 // Prints one JSON object: {version, files, txns, schema, columns (DuckDB's
 // types), errors, results: [[row objects], ...]}.  Exit 0 even when the log
@@ -141,7 +142,8 @@ for (const sql of queries) {
 		out.results.push([]);
 		continue;
 	}
-	out.results.push((await conn.runAndReadAll(sql)).getRowObjectsJson());
+	const list = files.map((a) => `'${q(path.join(dir, a.path))}'`).join(',');
+	out.results.push((await conn.runAndReadAll(sql.replaceAll('{files}', `[${list}]`))).getRowObjectsJson());
 }
 conn.closeSync();
 instance.closeSync();
