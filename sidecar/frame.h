@@ -1,0 +1,36 @@
+/*-------------------------------------------------------------------------
+ * frame.h
+ *	  The plugin's format=kafka frames (doc/contracts.md section 1), parsed
+ *	  in place: the Frame points into the caller's buffer.
+ *-------------------------------------------------------------------------
+ */
+#ifndef SIDECAR_FRAME_H
+#define SIDECAR_FRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FRAME_EVENT		'E'
+#define FRAME_COMMIT	'C'
+
+typedef struct Frame
+{
+	char		kind;			/* FRAME_EVENT or FRAME_COMMIT */
+	char		op;				/* c u d t m B E, '0' for C */
+	uint64_t	commit_lsn;		/* end of the transaction's commit record */
+	uint64_t	change_lsn;
+	uint32_t	seq;			/* 1-based within the transaction; for C: count */
+	const char *topic;			/* not NUL-terminated; points into the buffer */
+	uint32_t	topic_len;
+	const char *key;			/* NULL for a null key */
+	int32_t		key_len;		/* -1 for a null key */
+	const char *value;			/* NULL for a null value */
+	int32_t		value_len;
+} Frame;
+
+/* false with errstr set when the buffer is not exactly one well-formed frame */
+extern bool frame_parse(const char *buf, size_t len, Frame *f,
+						char *errstr, size_t errstr_size);
+
+#endif							/* SIDECAR_FRAME_H */

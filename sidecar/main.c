@@ -1,0 +1,286 @@
+/*-------------------------------------------------------------------------
+ * main.c
+ *	  cdc_kafka_sidecar: command line, configuration, signals.  Everything
+ *	  else is in run.c.  Flags follow pg_recvlogical; every flag is also a
+ *	  configuration key, so -c FILE can hold the whole setup.
+ *-------------------------------------------------------------------------
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "kafka_conf.h"
+#include "log.h"
+#include "repl.h"
+#include "run.h"
+
+#define SIDECAR_VERSION "1.0"
+
+/* The defaults, defined once; --help prints this table. */
+static const ConfigDef sidecar_config_defs[] = {
+	{"database.conninfo", CONFIG_STRING, "", NULL, 0, 0, CONFIG_F_CONNINFO,
+	"libpq connection string of the database to stream (-d)"},
+	{"slot.name", CONFIG_STRING, "cdc_kafka", NULL, 0, 0, 0,
+	"logical replication slot (-S)"},
+	{"slot.create", CONFIG_BOOL, "false", NULL, 0, 0, 0,
+	"create the slot if it does not exist (--create-slot)"},
+	{"start.lsn", CONFIG_STRING, "", NULL, 0, 0, 0,
+	"LSN to start streaming from, X/X; default: the slot's (-I)"},
+	{"status.interval.s", CONFIG_INT, "10", NULL, 1, 3600, 0,
+	"seconds between status updates to the server (-s)"},
+	{"snapshot.mode", CONFIG_ENUM, "initial", "initial|never|initial_only", 0, 0, 0,
+	"initial snapshot when the slot is created"},
+	{"tombstones.on.delete", CONFIG_BOOL, "true", NULL, 0, 0, 0,
+	"produce a tombstone (null value) after each delete"},
+	{"heartbeat.interval.ms", CONFIG_INT, "0", NULL, 0, 86400000, 0,
+	"heartbeat message interval, 0 = off"},
+	{"topic.heartbeat.prefix", CONFIG_STRING, "__debezium-heartbeat", NULL, 0, 0, 0,
+	"heartbeat topic is <this>.<topic prefix>"},
+	{"max.inflight.transactions", CONFIG_INT, "10000", NULL, 1, 10000000, 0,
+	"transactions produced but not yet acknowledged before reading pauses"},
+	{"position.lookback", CONFIG_INT, "16", NULL, 1, 100000, 0,
+	"messages read back per partition to learn what Kafka holds"},
+	{"reconnect.backoff.ms", CONFIG_INT, "500", NULL, 10, 600000, 0,
+	"first wait before reconnecting to PostgreSQL"},
+	{"reconnect.backoff.max.ms", CONFIG_INT, "10000", NULL, 10, 3600000, 0,
+	"longest wait between reconnection attempts"},
+	{"shutdown.timeout.ms", CONFIG_INT, "30000", NULL, 0, 3600000, 0,
+	"how long SIGTERM waits for Kafka to acknowledge what is in flight"},
+	{"stats.interval.s", CONFIG_INT, "0", NULL, 0, 86400, 0,
+	"seconds between stats log lines, 0 = off (--stats)"},
+	{"log.level", CONFIG_ENUM, "info", "error|warn|info|debug", 0, 0, 0,
+	"log level; each -v raises it"},
+	{"log.file", CONFIG_STRING, "", NULL, 0, 0, 0,
+	"log to this file instead of stderr; SIGHUP reopens it (-L)"},
+	{NULL}
+};
+
+static const ConfigPrefix sidecar_config_prefixes[] = {
+	{"kafka.", kafka_conf_validate, true,
+	"librdkafka property, e.g. kafka.bootstrap.servers (prefix optional)"},
+	{"plugin.", NULL, false,
+	"output plugin option, e.g. plugin.include-transaction=true (-o)"},
+	{NULL}
+};
+
+/* Signal flags: the only state shared with handlers. */
+static SidecarSignals sidecar_signals;
+
+static void
+sidecar_sigexit_handler(int signo)
+{
+	sidecar_signals.stop = 1;
+}
+
+static void
+sidecar_sighup_handler(int signo)
+{
+	sidecar_signals.reopen_log = 1;
+}
+
+static void
+sidecar_usage(const Config *cfg, FILE *out)
+{
+	fprintf(out,
+			"cdc_kafka_sidecar streams a cdc_kafka logical replication slot to Kafka,\n"
+			"exactly once.\n\n"
+			"Usage:\n  cdc_kafka_sidecar [OPTION]...\n\n"
+			"Options:\n"
+			"  -d, --dbname=CONNSTR     connection string (database.conninfo)\n"
+			"  -S, --slot=SLOT          replication slot (slot.name)\n"
+			"  -o, --option=NAME[=VALUE] plugin option (plugin.NAME); format=kafka is implied\n"
+			"  -I, --startpos=LSN       where to start streaming (start.lsn)\n"
+			"  -s, --status-interval=SECS  status update interval (status.interval.s)\n"
+			"  -X KEY=VALUE             set a configuration key; kafka.* go to librdkafka\n"
+			"  -X dump                  print the effective configuration and exit\n"
+			"  -c, --config=FILE        read KEY=VALUE lines (# comments); flags win\n"
+			"  -L, --log-file=FILE      log to FILE (log.file)\n"
+			"      --create-slot        create the slot (and snapshot) if missing\n"
+			"      --drop-slot          drop the slot and exit\n"
+			"      --stats=SECS         log throughput, lag and in-flight counts\n"
+			"  -v, --verbose            more log output (repeatable)\n"
+			"  -V, --version            print the version and exit\n"
+			"  -h, --help               this help\n\n"
+			"Exit status: 0 done (or stopped by SIGTERM/SIGINT), 1 usage or\n"
+			"configuration error, 2 runtime failure.\n\n");
+	config_print_help(cfg, out);
+}
+
+/* Slot names as PostgreSQL allows them; they are quoted into commands. */
+static bool
+sidecar_valid_slot(const char *name)
+{
+	size_t		n = strlen(name);
+
+	if (n == 0 || n > 63)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			return false;
+	return true;
+}
+
+static bool
+sidecar_set(Config *cfg, const char *key, const char *value, char *errstr, size_t size)
+{
+	return config_set(cfg, key, value, CONFIG_SRC_FLAG, errstr, size);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option long_options[] = {
+		{"dbname", required_argument, NULL, 'd'},
+		{"slot", required_argument, NULL, 'S'},
+		{"option", required_argument, NULL, 'o'},
+		{"startpos", required_argument, NULL, 'I'},
+		{"status-interval", required_argument, NULL, 's'},
+		{"config", required_argument, NULL, 'c'},
+		{"log-file", required_argument, NULL, 'L'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{"create-slot", no_argument, NULL, 1},
+		{"drop-slot", no_argument, NULL, 2},
+		{"stats", required_argument, NULL, 3},
+		{NULL, 0, NULL, 0}
+	};
+	Config	   *cfg = config_create(sidecar_config_defs, sidecar_config_prefixes);
+	char		errstr[512];
+	char		key[300];
+	int			c;
+	int			verbose = 0;
+	bool		dump = false;
+	bool		ok = true;
+	SidecarAction action = SIDECAR_STREAM;
+	LogLevel	level;
+	uint64_t	lsn;
+	struct sigaction sa;
+	int			code;
+
+	log_init("cdc_kafka_sidecar");
+	if (cfg == NULL)
+		return 2;
+	while (ok && (c = getopt_long(argc, argv, "d:S:o:I:s:X:c:L:vVh", long_options, NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'd':
+				ok = sidecar_set(cfg, "database.conninfo", optarg, errstr, sizeof(errstr));
+				break;
+			case 'S':
+				ok = sidecar_set(cfg, "slot.name", optarg, errstr, sizeof(errstr));
+				break;
+			case 'o':
+				{
+					const char *eq = strchr(optarg, '=');
+					int			n = eq ? (int) (eq - optarg) : (int) strlen(optarg);
+
+					snprintf(key, sizeof(key), "plugin.%.*s", n, optarg);
+					ok = sidecar_set(cfg, key, eq ? eq + 1 : "", errstr, sizeof(errstr));
+				}
+				break;
+			case 'I':
+				ok = sidecar_set(cfg, "start.lsn", optarg, errstr, sizeof(errstr));
+				break;
+			case 's':
+				ok = sidecar_set(cfg, "status.interval.s", optarg, errstr, sizeof(errstr));
+				break;
+			case 'X':
+				if (strcmp(optarg, "dump") == 0)
+					dump = true;
+				else
+					ok = config_set_pair(cfg, optarg, CONFIG_SRC_FLAG, errstr, sizeof(errstr));
+				break;
+			case 'c':
+				ok = config_load_file(cfg, optarg, errstr, sizeof(errstr));
+				break;
+			case 'L':
+				ok = sidecar_set(cfg, "log.file", optarg, errstr, sizeof(errstr));
+				break;
+			case 'v':
+				verbose++;
+				break;
+			case 'V':
+				printf("cdc_kafka_sidecar %s (librdkafka %s)\n", SIDECAR_VERSION,
+					   rd_kafka_version_str());
+				config_destroy(cfg);
+				return 0;
+			case 'h':
+				sidecar_usage(cfg, stdout);
+				config_destroy(cfg);
+				return 0;
+			case 1:
+				ok = sidecar_set(cfg, "slot.create", "true", errstr, sizeof(errstr));
+				break;
+			case 2:
+				action = SIDECAR_DROP_SLOT;
+				break;
+			case 3:
+				ok = sidecar_set(cfg, "stats.interval.s", optarg, errstr, sizeof(errstr));
+				break;
+			default:
+				fprintf(stderr, "Try \"cdc_kafka_sidecar --help\" for more information.\n");
+				config_destroy(cfg);
+				return 1;
+		}
+	}
+	if (ok && optind < argc)
+	{
+		snprintf(errstr, sizeof(errstr), "unexpected argument \"%s\"", argv[optind]);
+		ok = false;
+	}
+	if (ok && dump)
+	{
+		config_dump(cfg, stdout);
+		config_destroy(cfg);
+		return 0;
+	}
+	/* cross-key checks */
+	if (ok && !config_is_set(cfg, "database.conninfo"))
+	{
+		snprintf(errstr, sizeof(errstr), "no database given: use -d CONNSTR");
+		ok = false;
+	}
+	if (ok && !sidecar_valid_slot(config_get(cfg, "slot.name")))
+	{
+		snprintf(errstr, sizeof(errstr),
+				 "invalid slot name \"%s\": use 1 to 63 lower-case letters, digits and underscores",
+				 config_get(cfg, "slot.name"));
+		ok = false;
+	}
+	if (ok && config_is_set(cfg, "start.lsn") &&
+		!repl_parse_lsn(config_get(cfg, "start.lsn"), &lsn))
+	{
+		snprintf(errstr, sizeof(errstr), "invalid start.lsn \"%s\": expected X/X",
+				 config_get(cfg, "start.lsn"));
+		ok = false;
+	}
+	if (ok && config_is_set(cfg, "log.file"))
+		ok = log_open(config_get(cfg, "log.file"), errstr, sizeof(errstr));
+	if (!ok)
+	{
+		log_error("%s", errstr);
+		config_destroy(cfg);
+		return 1;
+	}
+	log_level_parse(config_get(cfg, "log.level"), &level);
+	log_set_level(level + verbose);
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = sidecar_sigexit_handler;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = sidecar_sighup_handler;
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	code = sidecar_run(cfg, action, &sidecar_signals);
+	config_destroy(cfg);
+	log_close();
+	return code;
+}

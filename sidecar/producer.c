@@ -1,0 +1,283 @@
+/*-------------------------------------------------------------------------
+ * producer.c
+ *	  Kafka side of the sidecar.  Durability comes only from dr_msg_cb:
+ *	  an event counts as written once librdkafka reports it delivered with
+ *	  acks=all.  A failed delivery is never retried here: the idempotent
+ *	  producer has already retried, and a gap could reorder a partition, so
+ *	  the session stops without confirming past it.
+ *-------------------------------------------------------------------------
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kafka_conf.h"
+#include "log.h"
+#include "producer.h"
+
+/* Settings exactly-once depends on: the user may not change them. */
+static const char *const producer_forced[][2] = {
+	{"enable.idempotence", "true"},
+	{"acks", "all"},
+	{NULL, NULL}
+};
+
+/* Defaults the user may override. */
+static const char *const producer_defaults[][2] = {
+	{"partitioner", "murmur2_random"},
+	/* retry forever: a broker outage must hold events, not drop them */
+	{"message.timeout.ms", "0"},
+	{"linger.ms", "5"},
+	{"queue.buffering.max.messages", "100000"},
+	{"queue.buffering.max.kbytes", "65536"},
+	{"client.id", "cdc_kafka_sidecar"},
+	{NULL, NULL}
+};
+
+static void
+producer_dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+	Producer   *p = opaque;
+	uint64_t	id = (uint64_t) (uintptr_t) m->_private;
+
+	if (m->err)
+	{
+		if (id == PRODUCER_HEARTBEAT)
+		{
+			log_warn("heartbeat to %s not delivered: %s",
+					 rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+			return;
+		}
+		if (!p->failed)
+			snprintf(p->failure, sizeof(p->failure),
+					 "delivery to %s [%d] failed: %s",
+					 rd_kafka_topic_name(m->rkt), m->partition,
+					 rd_kafka_err2str(m->err));
+		p->failed = true;
+		return;
+	}
+	p->delivered++;
+	p->bytes += m->len + m->key_len;
+	if (id != PRODUCER_UNTRACKED && id != PRODUCER_HEARTBEAT)
+		lsn_track_ack(p->track, id);
+}
+
+static void
+producer_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	Producer   *p = opaque;
+	char		fatal[400];
+
+	if (err == RD_KAFKA_RESP_ERR__FATAL)
+	{
+		rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+		snprintf(p->failure, sizeof(p->failure), "fatal Kafka error: %s", fatal);
+		p->failed = true;
+		return;
+	}
+	/* transient (broker down, all brokers down): librdkafka retries */
+	log_warn("kafka: %s", reason);
+}
+
+static void
+producer_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	if (level <= 3)
+		log_warn("kafka %s: %s", fac, buf);
+	else
+		log_debug("kafka %s: %s", fac, buf);
+}
+
+bool
+producer_init(Producer *p, const Config *cfg, LsnTrack *track,
+			  rd_kafka_conf_t **consumer_conf, char *errstr, size_t errstr_size)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	rd_kafka_conf_t *cconf = rd_kafka_conf_new();
+	int			iter = 0;
+	const char *name;
+	const char *value;
+	bool		have_bootstrap = false;
+	char		err[512];
+
+	memset(p, 0, sizeof(*p));
+	p->track = track;
+	p->wake_fd[0] = p->wake_fd[1] = -1;
+
+	while (config_prefix_next(cfg, "kafka.", &iter, &name, &value))
+	{
+		if (strcmp(name, "bootstrap.servers") == 0 || strcmp(name, "metadata.broker.list") == 0)
+			have_bootstrap = true;
+		for (int i = 0; producer_forced[i][0]; i++)
+		{
+			if (strcmp(name, producer_forced[i][0]) == 0 &&
+				strcmp(value, producer_forced[i][1]) != 0)
+			{
+				snprintf(errstr, errstr_size,
+						 "kafka.%s must be %s: exactly-once delivery depends on it",
+						 name, producer_forced[i][1]);
+				goto fail;
+			}
+		}
+	}
+	if (!have_bootstrap)
+	{
+		snprintf(errstr, errstr_size, "kafka.bootstrap.servers is not set");
+		goto fail;
+	}
+	for (int i = 0; producer_defaults[i][0]; i++)
+		if (!kafka_conf_set(conf, producer_defaults[i][0], producer_defaults[i][1],
+							errstr, errstr_size))
+			goto fail;
+	for (int i = 0; producer_forced[i][0]; i++)
+		if (!kafka_conf_set(conf, producer_forced[i][0], producer_forced[i][1],
+							errstr, errstr_size))
+			goto fail;
+	if (!kafka_conf_apply(cfg, conf, errstr, errstr_size) ||
+		!kafka_conf_apply(cfg, cconf, errstr, errstr_size))
+		goto fail;
+	/* the tail reader: no group, nothing committed, stops at the end */
+	if (!kafka_conf_set(cconf, "enable.partition.eof", "true", errstr, errstr_size) ||
+		!kafka_conf_set(cconf, "enable.auto.commit", "false", errstr, errstr_size) ||
+		!kafka_conf_set(cconf, "auto.offset.reset", "earliest", errstr, errstr_size) ||
+		!kafka_conf_set(cconf, "group.id", "cdc_kafka_sidecar.tail", errstr, errstr_size))
+		goto fail;
+	rd_kafka_conf_set_log_cb(cconf, producer_log_cb);
+
+	rd_kafka_conf_set_opaque(conf, p);
+	rd_kafka_conf_set_dr_msg_cb(conf, producer_dr_msg_cb);
+	rd_kafka_conf_set_error_cb(conf, producer_error_cb);
+	rd_kafka_conf_set_log_cb(conf, producer_log_cb);
+
+	p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+	if (p->rk == NULL)
+	{
+		snprintf(errstr, errstr_size, "could not create the Kafka producer: %s", err);
+		goto fail;
+	}
+	conf = NULL;				/* owned by rk now */
+
+	/* Lets the main loop sleep in select() and still serve acks at once. */
+	if (pipe2(p->wake_fd, O_NONBLOCK | O_CLOEXEC) != 0)
+	{
+		snprintf(errstr, errstr_size, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	{
+		rd_kafka_queue_t *q = rd_kafka_queue_get_main(p->rk);
+
+		rd_kafka_queue_io_event_enable(q, p->wake_fd[1], "1", 1);
+		rd_kafka_queue_destroy(q);
+	}
+	*consumer_conf = cconf;
+	return true;
+
+fail:
+	if (conf)
+		rd_kafka_conf_destroy(conf);
+	rd_kafka_conf_destroy(cconf);
+	producer_destroy(p);
+	return false;
+}
+
+void
+producer_destroy(Producer *p)
+{
+	if (p->rk)
+	{
+		rd_kafka_queue_t *q = rd_kafka_queue_get_main(p->rk);
+
+		rd_kafka_queue_io_event_enable(q, -1, NULL, 0);
+		rd_kafka_queue_destroy(q);
+		if (rd_kafka_outq_len(p->rk) > 0)
+			log_warn("%d message(s) not delivered at exit", rd_kafka_outq_len(p->rk));
+		rd_kafka_destroy(p->rk);
+		p->rk = NULL;
+	}
+	for (int i = 0; i < 2; i++)
+	{
+		if (p->wake_fd[i] >= 0)
+			close(p->wake_fd[i]);
+		p->wake_fd[i] = -1;
+	}
+}
+
+void
+producer_poll(Producer *p, int timeout_ms)
+{
+	char		buf[256];
+
+	while (read(p->wake_fd[0], buf, sizeof(buf)) > 0)
+		;
+	rd_kafka_poll(p->rk, timeout_ms);
+}
+
+bool
+producer_send(Producer *p, rd_kafka_topic_t *rkt, int32_t partition,
+			  const void *key, int32_t key_len, const void *value, int32_t value_len,
+			  const Position *pos, uint64_t opaque, ProducerWaitCb wait_cb,
+			  void *wait_arg, volatile int *stop, char *errstr, size_t errstr_size)
+{
+	char		hdr[POSITION_TEXT_LEN];
+	int			hlen = position_format(pos, hdr, sizeof(hdr));
+	rd_kafka_resp_err_t err;
+
+	for (;;)
+	{
+		err = rd_kafka_producev(p->rk,
+								RD_KAFKA_V_RKT(rkt),
+								RD_KAFKA_V_PARTITION(partition),
+								RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+								RD_KAFKA_V_KEY((void *) key, key_len < 0 ? 0 : (size_t) key_len),
+								RD_KAFKA_V_VALUE((void *) value,
+												 value_len < 0 ? 0 : (size_t) value_len),
+								RD_KAFKA_V_HEADER(POSITION_HEADER, hdr, hlen),
+								RD_KAFKA_V_OPAQUE((void *) (uintptr_t) opaque),
+								RD_KAFKA_V_END);
+		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+			break;
+		/* Back-pressure: the caller stops reading the slot meanwhile. */
+		rd_kafka_poll(p->rk, 100);
+		if (wait_cb)
+			wait_cb(wait_arg);
+		if ((stop && *stop) || p->failed)
+		{
+			snprintf(errstr, errstr_size, "interrupted");
+			return false;
+		}
+	}
+	if (err)
+	{
+		snprintf(errstr, errstr_size, "could not produce to %s [%d]: %s",
+				 rd_kafka_topic_name(rkt), partition, rd_kafka_err2str(err));
+		return false;
+	}
+	p->produced++;
+	return true;
+}
+
+bool
+producer_drain(Producer *p, int timeout_ms, ProducerWaitCb wait_cb,
+			   void *wait_arg, volatile int *stop)
+{
+	struct timespec start,
+				now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (rd_kafka_outq_len(p->rk) > 0 && !p->failed)
+	{
+		rd_kafka_poll(p->rk, 100);
+		if (wait_cb)
+			wait_cb(wait_arg);
+		if (stop && *stop)
+			return false;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (timeout_ms >= 0 &&
+			(now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 > timeout_ms)
+			return false;
+	}
+	return !p->failed;
+}

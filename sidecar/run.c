@@ -1,0 +1,708 @@
+/*-------------------------------------------------------------------------
+ * run.c
+ *	  The session loop.  Reads one replication message at a time, produces
+ *	  its events, and confirms to Postgres only what lsn_track says Kafka
+ *	  holds.  Back-pressure: when librdkafka's queue or the transaction ring
+ *	  is full, the loop stops reading the socket (the server buffers, then
+ *	  waits) but keeps sending status updates, so wal_sender_timeout never
+ *	  fires.
+ *-------------------------------------------------------------------------
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frame.h"
+#include "log.h"
+#include "lsn_track.h"
+#include "partitioner.h"
+#include "position.h"
+#include "producer.h"
+#include "repl.h"
+#include "run.h"
+#include "snapshot.h"
+
+#define LSN_FMT "%X/%X"
+#define LSN_ARGS(lsn) (uint32_t) ((lsn) >> 32), (uint32_t) (lsn)
+#define SIDECAR_MAX_OPTIONS 64
+#define SIDECAR_KAFKA_TIMEOUT_MS 10000
+
+typedef enum StreamResult
+{
+	STREAM_STOPPED,				/* signal */
+	STREAM_RETRY,				/* transient: reconnect after a backoff */
+	STREAM_FATAL				/* needs a human */
+} StreamResult;
+
+typedef struct Sidecar
+{
+	const Config *cfg;			/* not owned */
+	SidecarSignals *sig;		/* not owned */
+	const char *conninfo;
+	const char *slot;
+	const char *opt_names[SIDECAR_MAX_OPTIONS];	/* point into cfg */
+	const char *opt_values[SIDECAR_MAX_OPTIONS];
+	int			noptions;
+	const char *topic_prefix;	/* plugin option, NULL: database name */
+
+	Repl		repl;
+	bool		streaming;		/* repl is in COPY BOTH */
+	Producer	producer;
+	LsnTrack	track;
+	PositionTable positions;
+
+	uint64_t	sent_lsn;		/* flush LSN last reported */
+	int64_t		last_feedback_ms;
+	int			status_interval_ms;
+	bool		tombstones;
+
+	int64_t		heartbeat_ms;
+	int64_t		last_heartbeat_ms;
+	rd_kafka_topic_t *heartbeat_rkt;	/* owned */
+	char		heartbeat_key[300];
+
+	int64_t		stats_ms;
+	int64_t		last_stats_ms;
+	uint64_t	events;			/* events produced (tombstones included) */
+	uint64_t	skipped;		/* events Kafka already held */
+	uint64_t	last_events;
+	uint64_t	last_bytes;
+
+	char		errstr[512];
+} Sidecar;
+
+static int64_t
+sidecar_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sleep up to ms, waking early on a signal. */
+static void
+sidecar_sleep(Sidecar *s, int64_t ms)
+{
+	int64_t		until = sidecar_now_ms() + ms;
+
+	while (!s->sig->stop && sidecar_now_ms() < until)
+	{
+		if (s->producer.rk)
+			producer_poll(&s->producer, 50);
+		else
+			usleep(50000);
+	}
+}
+
+/*
+ * Report the confirmable LSN.  With nothing in flight, every transaction
+ * the server sent before its last keepalive is in Kafka (or filtered out),
+ * so the keepalive's walEnd may be confirmed: that is what advances an idle
+ * slot.
+ */
+static bool
+sidecar_feedback(Sidecar *s, bool force)
+{
+	int64_t		now = sidecar_now_ms();
+	uint64_t	confirmed;
+
+	producer_poll(&s->producer, 0);
+	confirmed = lsn_track_advance(&s->track);
+	if (lsn_track_count(&s->track) == 0 && s->track.pending_total == 0 &&
+		s->repl.server_wal_end > confirmed)
+		confirmed = s->track.confirmed = s->repl.server_wal_end;
+	if (!s->streaming || confirmed == 0)
+		return true;
+	if (!force && !s->repl.reply_requested && confirmed == s->sent_lsn &&
+		now - s->last_feedback_ms < s->status_interval_ms)
+		return true;
+	if (!repl_send_feedback(&s->repl, confirmed, false, s->errstr, sizeof(s->errstr)))
+		return false;
+	if (confirmed != s->sent_lsn)
+		log_debug("confirmed " LSN_FMT, LSN_ARGS(confirmed));
+	s->sent_lsn = confirmed;
+	s->last_feedback_ms = now;
+	s->repl.reply_requested = false;
+	return true;
+}
+
+/* ProducerWaitCb: keep Postgres informed while we do not read. */
+static void
+sidecar_wait_cb(void *arg)
+{
+	Sidecar    *s = arg;
+
+	if (s->streaming && !sidecar_feedback(s, false))
+	{
+		/* the stream loop will see the broken connection on its next read */
+		log_debug("feedback while waiting: %s", s->errstr);
+	}
+}
+
+static void
+sidecar_stats(Sidecar *s, bool force)
+{
+	int64_t		now = sidecar_now_ms();
+	double		secs = (now - s->last_stats_ms) / 1000.0;
+	uint64_t	lag = s->repl.server_wal_end > s->track.confirmed ?
+		s->repl.server_wal_end - s->track.confirmed : 0;
+
+	if (!force && (s->stats_ms <= 0 || now - s->last_stats_ms < s->stats_ms))
+		return;
+	if (secs <= 0)
+		secs = 1;
+	log_info("stats: %.0f events/s, %.0f bytes/s, %" PRIu64 " events, %" PRIu64
+			 " skipped, confirmed " LSN_FMT ", lag %" PRIu64 " bytes, in flight %d messages in %" PRIu64 " transactions",
+			 (s->events - s->last_events) / secs,
+			 (s->producer.bytes - s->last_bytes) / secs,
+			 s->events, s->skipped, LSN_ARGS(s->track.confirmed), lag,
+			 producer_outq(&s->producer), lsn_track_count(&s->track));
+	s->last_events = s->events;
+	s->last_bytes = s->producer.bytes;
+	s->last_stats_ms = now;
+}
+
+static void
+sidecar_heartbeat(Sidecar *s)
+{
+	int64_t		now = sidecar_now_ms();
+	char		value[64];
+	Position	pos = {s->track.confirmed, 0, 0};
+	struct timespec ts;
+
+	if (s->heartbeat_ms <= 0 || now - s->last_heartbeat_ms < s->heartbeat_ms)
+		return;
+	s->last_heartbeat_ms = now;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	snprintf(value, sizeof(value), "{\"ts_ms\":%lld}",
+			 (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	if (!producer_send(&s->producer, s->heartbeat_rkt, RD_KAFKA_PARTITION_UA,
+					   s->heartbeat_key, (int32_t) strlen(s->heartbeat_key),
+					   value, (int32_t) strlen(value), &pos, PRODUCER_HEARTBEAT,
+					   NULL, NULL, NULL, s->errstr, sizeof(s->errstr)))
+		log_warn("heartbeat: %s", s->errstr);
+}
+
+/*
+ * The topic's position entry; while Kafka cannot tell us what it holds
+ * (broker down at first sight of a topic), wait and retry: producing
+ * without knowing could duplicate.
+ */
+static PositionTopic *
+sidecar_topic(Sidecar *s, const char *topic, size_t len, bool learn)
+{
+	int64_t		backoff = 500;
+
+	for (;;)
+	{
+		PositionTopic *t = position_topic(&s->positions, s->producer.rk, topic, len,
+										  learn, s->errstr, sizeof(s->errstr));
+
+		if (t || s->sig->stop)
+			return t;
+		log_warn("%s; retrying", s->errstr);
+		sidecar_wait_cb(s);
+		sidecar_sleep(s, backoff);
+		sidecar_wait_cb(s);
+		backoff = backoff * 2 > 10000 ? 10000 : backoff * 2;
+	}
+}
+
+/* Produce one event or tombstone unless Kafka already has it. */
+static bool
+sidecar_produce(Sidecar *s, PositionTopic *t, const Frame *f, bool tombstone,
+				uint64_t id)
+{
+	int32_t		part = partitioner_partition(f->key, f->key_len, t->partitions);
+	Position	pos = {f->commit_lsn, f->seq, tombstone ? 1 : 0};
+
+	if (position_cmp(&pos, &t->max[part]) <= 0)
+	{
+		s->skipped++;
+		return true;
+	}
+	if (id)
+		lsn_track_add(&s->track, id);
+	if (!producer_send(&s->producer, t->rkt, part, f->key, f->key_len,
+					   tombstone ? NULL : f->value, tombstone ? -1 : f->value_len,
+					   &pos, id, sidecar_wait_cb, s, &s->sig->stop,
+					   s->errstr, sizeof(s->errstr)))
+	{
+		/* never acked, so this transaction can never be confirmed */
+		return false;
+	}
+	t->max[part] = pos;
+	s->events++;
+	return true;
+}
+
+static bool
+sidecar_frame(Sidecar *s, const char *data, size_t len, bool *fatal)
+{
+	Frame		f;
+	uint64_t	id;
+
+	*fatal = true;
+	if (!frame_parse(data, len, &f, s->errstr, sizeof(s->errstr)))
+		return false;
+	/* a full ring: wait for Kafka to acknowledge the oldest transactions */
+	while ((id = lsn_track_begin(&s->track, f.commit_lsn)) == 0)
+	{
+		producer_poll(&s->producer, 100);
+		sidecar_wait_cb(s);
+		if (s->sig->stop || s->producer.failed)
+		{
+			*fatal = s->producer.failed;
+			snprintf(s->errstr, sizeof(s->errstr), "%s",
+					 s->producer.failed ? s->producer.failure : "interrupted");
+			return false;
+		}
+	}
+	if (f.kind == FRAME_COMMIT)
+	{
+		lsn_track_end(&s->track, id);
+		return true;
+	}
+	else
+	{
+		PositionTopic *t = sidecar_topic(s, f.topic, f.topic_len, true);
+
+		if (t == NULL ||
+			!sidecar_produce(s, t, &f, false, id) ||
+			(f.op == 'd' && s->tombstones && f.key != NULL &&
+			 !sidecar_produce(s, t, &f, true, id)))
+		{
+			/*
+			 * Only a signal is benign here: any other failure left an event
+			 * counted as pending that will never be acknowledged.
+			 */
+			*fatal = !s->sig->stop;
+			if (s->producer.failed)
+				snprintf(s->errstr, sizeof(s->errstr), "%s", s->producer.failure);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* SnapshotEmit: rows are produced untracked, before any stream position. */
+static bool
+sidecar_snapshot_emit(void *arg, const char *topic, const char *key, int32_t key_len,
+					  const char *value, int32_t value_len,
+					  char *errstr, size_t errstr_size)
+{
+	Sidecar    *s = arg;
+	PositionTopic *t = sidecar_topic(s, topic, strlen(topic), false);
+	Frame		f = {0};
+
+	if (t == NULL)
+	{
+		snprintf(errstr, errstr_size, "interrupted");
+		return false;
+	}
+	f.kind = FRAME_EVENT;
+	f.op = 'r';
+	f.commit_lsn = 0;
+	f.seq = (uint32_t) (s->events + 1);
+	f.key = key;
+	f.key_len = key_len;
+	f.value = value;
+	f.value_len = value_len;
+	if (!sidecar_produce(s, t, &f, false, PRODUCER_UNTRACKED))
+	{
+		snprintf(errstr, errstr_size, "%s", s->errstr);
+		return false;
+	}
+	return true;
+}
+
+/* Slot position as the server has it; also tells a missing slot early. */
+static bool
+sidecar_slot_lsn(Sidecar *s, bool *exists, uint64_t *confirmed)
+{
+	const char *params[1] = {s->slot};
+	PGresult   *res = PQexecParams(s->repl.conn,
+								   "SELECT confirmed_flush_lsn, plugin, database FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+								   1, NULL, params, NULL, NULL, 0);
+	bool		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+
+	*exists = false;
+	*confirmed = 0;
+	if (!ok)
+	{
+		snprintf(s->errstr, sizeof(s->errstr), "could not read slot \"%s\": %s",
+				 s->slot, PQresultErrorMessage(res));
+		s->repl.retryable = true;
+	}
+	else if (PQntuples(res) == 1)
+	{
+		*exists = true;
+		if (strcmp(PQgetvalue(res, 0, 1), "cdc_kafka") != 0)
+		{
+			snprintf(s->errstr, sizeof(s->errstr),
+					 "replication slot \"%s\" uses plugin \"%s\", not cdc_kafka",
+					 s->slot, PQgetvalue(res, 0, 1));
+			s->repl.retryable = false;
+			ok = false;
+		}
+		else if (!PQgetisnull(res, 0, 0))
+			repl_parse_lsn(PQgetvalue(res, 0, 0), confirmed);
+	}
+	PQclear(res);
+	return ok;
+}
+
+/*
+ * Creates the slot if asked, and snapshots if it is new.  *done when
+ * snapshot.mode=initial_only has finished its work.
+ */
+static StreamResult
+sidecar_setup_slot(Sidecar *s, bool *done)
+{
+	const char *mode = config_get(s->cfg, "snapshot.mode");
+	bool		want_snapshot = strcmp(mode, "never") != 0;
+	bool		existed;
+	char		snapname[64];
+	uint64_t	consistent;
+	uint64_t	rows;
+	SnapshotRequest req;
+
+	*done = false;
+	if (!repl_create_slot(&s->repl, s->slot, want_snapshot, snapname, &existed,
+						  &consistent, s->errstr, sizeof(s->errstr)))
+		return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
+	if (existed)
+	{
+		log_info("replication slot \"%s\" exists; reusing it", s->slot);
+		return STREAM_RETRY;	/* not an error: the caller goes on */
+	}
+	log_info("created replication slot \"%s\" at " LSN_FMT, s->slot, LSN_ARGS(consistent));
+	if (!want_snapshot)
+		return STREAM_RETRY;
+
+	memset(&req, 0, sizeof(req));
+	req.conninfo = s->conninfo;
+	req.snapshot_name = snapname;
+	req.opt_names = s->opt_names;
+	req.opt_values = s->opt_values;
+	req.noptions = s->noptions;
+	req.emit = sidecar_snapshot_emit;
+	req.emit_arg = s;
+	req.stop = &s->sig->stop;
+	log_info("snapshot %s: starting", snapname);
+	if (!snapshot_run(&req, &rows, s->errstr, sizeof(s->errstr)) ||
+		!producer_drain(&s->producer, -1, NULL, NULL, &s->sig->stop))
+	{
+		char		err[512];
+
+		/*
+		 * A half snapshot must not be followed by the stream: drop the
+		 * slot, so the next start takes the snapshot again.
+		 */
+		if (s->producer.failed)
+			snprintf(s->errstr, sizeof(s->errstr), "%s", s->producer.failure);
+		else if (s->sig->stop && s->errstr[0] == '\0')
+			snprintf(s->errstr, sizeof(s->errstr), "interrupted");
+		log_error("snapshot failed: %s; dropping slot \"%s\"", s->errstr, s->slot);
+		if (!repl_drop_slot(&s->repl, s->slot, err, sizeof(err)))
+			log_error("%s", err);
+		return s->sig->stop ? STREAM_STOPPED : STREAM_FATAL;
+	}
+	log_info("snapshot %s: %" PRIu64 " row(s) delivered", snapname, rows);
+	if (strcmp(mode, "initial_only") == 0)
+	{
+		char		err[512];
+
+		/* no stream will follow: a slot left behind would retain WAL */
+		if (!repl_drop_slot(&s->repl, s->slot, err, sizeof(err)))
+			log_error("%s", err);
+		*done = true;
+	}
+	return STREAM_RETRY;
+}
+
+/* One connection's life: connect, (create, snapshot,) stream. */
+static StreamResult
+sidecar_stream(Sidecar *s, bool first, uint64_t startpos, bool *connected)
+{
+	bool		exists;
+	uint64_t	slot_lsn;
+	const char *data;
+	size_t		len;
+	int			rc;
+	bool		fatal;
+
+	*connected = false;
+	s->errstr[0] = '\0';
+	if (!repl_connect(&s->repl, s->conninfo, true, s->errstr, sizeof(s->errstr)))
+		return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
+	*connected = true;
+	if (s->topic_prefix == NULL)
+	{
+		snprintf(s->heartbeat_key, sizeof(s->heartbeat_key),
+				 "{\"serverName\":\"%s\"}", s->repl.dbname);
+	}
+	if (first && config_get_bool(s->cfg, "slot.create"))
+	{
+		bool		done;
+		StreamResult r = sidecar_setup_slot(s, &done);
+
+		if (r != STREAM_RETRY)
+			return r;
+		if (done)
+			return STREAM_STOPPED;
+	}
+	if (!sidecar_slot_lsn(s, &exists, &slot_lsn))
+		return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
+	if (!exists)
+	{
+		snprintf(s->errstr, sizeof(s->errstr),
+				 "replication slot \"%s\" does not exist (create it with --create-slot)",
+				 s->slot);
+		return STREAM_FATAL;
+	}
+	if (slot_lsn > s->track.confirmed)
+		s->track.confirmed = slot_lsn;
+	s->sent_lsn = s->track.confirmed;
+
+	if (!repl_start(&s->repl, s->slot, startpos, s->opt_names, s->opt_values,
+					s->noptions, s->errstr, sizeof(s->errstr)))
+		return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
+	s->streaming = true;
+	log_info("streaming slot \"%s\" of database \"%s\" from " LSN_FMT,
+			 s->slot, s->repl.dbname,
+			 LSN_ARGS(startpos ? startpos : s->track.confirmed));
+
+	while (!s->sig->stop)
+	{
+		int64_t		now = sidecar_now_ms();
+		int			wait = s->status_interval_ms - (int) (now - s->last_feedback_ms);
+
+		if (s->sig->reopen_log)
+		{
+			char		err[512];
+
+			s->sig->reopen_log = 0;
+			if (!log_reopen(err, sizeof(err)))
+				log_error("%s", err);
+			else
+				log_info("log file reopened");
+		}
+		if (s->producer.failed)
+		{
+			snprintf(s->errstr, sizeof(s->errstr), "%s", s->producer.failure);
+			return STREAM_FATAL;
+		}
+		if (!sidecar_feedback(s, false))
+			return STREAM_RETRY;
+		sidecar_heartbeat(s);
+		sidecar_stats(s, false);
+
+		if (wait > 1000)
+			wait = 1000;		/* heartbeats, stats, signals */
+		if (wait < 1)
+			wait = 1;
+		rc = repl_read(&s->repl, wait, s->producer.wake_fd[0], &data, &len,
+					   s->errstr, sizeof(s->errstr));
+		if (rc == REPL_ERROR)
+			return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
+		if (rc == REPL_NONE)
+			continue;
+		if (!sidecar_frame(s, data, len, &fatal))
+		{
+			if (s->sig->stop && !fatal)
+				break;
+			return fatal ? STREAM_FATAL : STREAM_RETRY;
+		}
+	}
+	return STREAM_STOPPED;
+}
+
+/* Collects the plugin options: -o/plugin.* keys, plus format=kafka. */
+static bool
+sidecar_options(Sidecar *s, char *errstr, size_t errstr_size)
+{
+	int			iter = 0;
+	const char *name;
+	const char *value;
+
+	s->opt_names[0] = "format";
+	s->opt_values[0] = "kafka";
+	s->noptions = 1;
+	while (config_prefix_next(s->cfg, "plugin.", &iter, &name, &value))
+	{
+		if (strcmp(name, "format") == 0)
+		{
+			if (strcmp(value, "kafka") != 0)
+			{
+				snprintf(errstr, errstr_size,
+						 "plugin option format must be kafka for the sidecar");
+				return false;
+			}
+			continue;
+		}
+		if (s->noptions == SIDECAR_MAX_OPTIONS)
+		{
+			snprintf(errstr, errstr_size, "too many plugin options");
+			return false;
+		}
+		if (strcmp(name, "topic-prefix") == 0)
+			s->topic_prefix = value;
+		s->opt_names[s->noptions] = name;
+		s->opt_values[s->noptions] = value[0] ? value : NULL;
+		s->noptions++;
+	}
+	return true;
+}
+
+static int
+sidecar_drop_slot(Sidecar *s)
+{
+	if (!repl_connect(&s->repl, s->conninfo, true, s->errstr, sizeof(s->errstr)) ||
+		!repl_drop_slot(&s->repl, s->slot, s->errstr, sizeof(s->errstr)))
+	{
+		log_error("%s", s->errstr);
+		repl_close(&s->repl);
+		return 2;
+	}
+	log_info("dropped replication slot \"%s\"", s->slot);
+	repl_close(&s->repl);
+	return 0;
+}
+
+static void
+sidecar_shutdown(Sidecar *s)
+{
+	int			timeout = (int) config_get_int(s->cfg, "shutdown.timeout.ms");
+
+	/* a second signal during the flush cuts it short */
+	s->sig->stop = 0;
+	if (producer_outq(&s->producer) > 0)
+		log_info("flushing %d message(s)", producer_outq(&s->producer));
+	producer_drain(&s->producer, timeout, sidecar_wait_cb, s, &s->sig->stop);
+	if (s->streaming && !sidecar_feedback(s, true))
+		log_warn("final feedback: %s", s->errstr);
+	sidecar_stats(s, true);
+	log_info("stopped; confirmed " LSN_FMT, LSN_ARGS(s->track.confirmed));
+}
+
+int
+sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
+{
+	Sidecar    *s = calloc(1, sizeof(Sidecar));
+	rd_kafka_conf_t *cconf = NULL;
+	uint64_t	startpos = 0;
+	int64_t		backoff,
+				backoff_min,
+				backoff_max;
+	bool		first = true;
+	bool		ever_connected = false;
+	int			code = 0;
+
+	if (s == NULL)
+		return 2;
+	s->cfg = cfg;
+	s->sig = sig;
+	s->conninfo = config_get(cfg, "database.conninfo");
+	s->slot = config_get(cfg, "slot.name");
+	s->status_interval_ms = (int) config_get_int(cfg, "status.interval.s") * 1000;
+	if (s->status_interval_ms <= 0)
+		s->status_interval_ms = 10000;
+	s->tombstones = config_get_bool(cfg, "tombstones.on.delete");
+	s->heartbeat_ms = config_get_int(cfg, "heartbeat.interval.ms");
+	s->stats_ms = config_get_int(cfg, "stats.interval.s") * 1000;
+	backoff_min = config_get_int(cfg, "reconnect.backoff.ms");
+	backoff_max = config_get_int(cfg, "reconnect.backoff.max.ms");
+	backoff = backoff_min;
+	if (config_is_set(cfg, "start.lsn"))
+		repl_parse_lsn(config_get(cfg, "start.lsn"), &startpos);
+
+	if (action == SIDECAR_DROP_SLOT)
+	{
+		code = sidecar_drop_slot(s);
+		free(s);
+		return code;
+	}
+	if (!sidecar_options(s, s->errstr, sizeof(s->errstr)))
+	{
+		log_error("%s", s->errstr);
+		free(s);
+		return 1;
+	}
+	if (!lsn_track_init(&s->track, (uint64_t) config_get_int(cfg, "max.inflight.transactions"), 0) ||
+		!producer_init(&s->producer, cfg, &s->track, &cconf, s->errstr, sizeof(s->errstr)) ||
+		!position_table_init(&s->positions, cconf,
+							 (int) config_get_int(cfg, "position.lookback"),
+							 SIDECAR_KAFKA_TIMEOUT_MS))
+	{
+		log_error("%s", s->errstr);
+		lsn_track_free(&s->track);
+		free(s);
+		return 1;
+	}
+	if (s->heartbeat_ms > 0)
+	{
+		char		topic[300];
+		const char *prefix = s->topic_prefix;
+
+		/* without topic-prefix, the plugin uses the database name: known on connect */
+		snprintf(s->heartbeat_key, sizeof(s->heartbeat_key), "{\"serverName\":\"%s\"}",
+				 prefix ? prefix : "");
+		if (prefix)
+		{
+			snprintf(topic, sizeof(topic), "%s.%s",
+					 config_get(cfg, "topic.heartbeat.prefix"), prefix);
+			s->heartbeat_rkt = rd_kafka_topic_new(s->producer.rk, topic, NULL);
+		}
+	}
+	s->last_heartbeat_ms = s->last_stats_ms = s->last_feedback_ms = sidecar_now_ms();
+
+	for (;;)
+	{
+		bool		connected;
+		StreamResult r = sidecar_stream(s, first, first ? startpos : 0, &connected);
+
+		if (s->heartbeat_ms > 0 && s->heartbeat_rkt == NULL && s->repl.dbname)
+		{
+			char		topic[300];
+
+			snprintf(topic, sizeof(topic), "%s.%s",
+					 config_get(cfg, "topic.heartbeat.prefix"), s->repl.dbname);
+			s->heartbeat_rkt = rd_kafka_topic_new(s->producer.rk, topic, NULL);
+		}
+		if (connected)
+			ever_connected = true;
+		if (r == STREAM_STOPPED)
+			break;
+		if (r == STREAM_FATAL || (!ever_connected && first))
+		{
+			/* at start, an unreachable or misconfigured endpoint is an error */
+			log_error("%s", s->errstr);
+			code = 2;
+			break;
+		}
+		log_warn("%s; reconnecting in %lld ms", s->errstr, (long long) backoff);
+		s->streaming = false;
+		lsn_track_forget_incomplete(&s->track);
+		repl_close(&s->repl);
+		first = false;
+		sidecar_sleep(s, backoff);
+		if (s->sig->stop)
+			break;
+		backoff = connected ? backoff_min : (backoff * 2 > backoff_max ? backoff_max : backoff * 2);
+	}
+
+	sidecar_shutdown(s);
+	repl_close(&s->repl);
+	if (s->heartbeat_rkt)
+		rd_kafka_topic_destroy(s->heartbeat_rkt);
+	position_table_free(&s->positions);
+	producer_destroy(&s->producer);
+	lsn_track_free(&s->track);
+	free(s);
+	return code;
+}

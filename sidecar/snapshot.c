@@ -1,0 +1,290 @@
+/*-------------------------------------------------------------------------
+ * snapshot.c
+ *	  Runs the initial snapshot on an ordinary connection:
+ *	    BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+ *	    SET TRANSACTION SNAPSHOT '<exported>';
+ *	  then snapshot_events() per table, rows fetched in single-row mode so
+ *	  client memory stays bounded whatever the table size.
+ *
+ *	  Tables the plugin options exclude make snapshot_events() fail with
+ *	  22023; each table runs under a savepoint and such tables are skipped.
+ *	  The final event of the whole snapshot is held back one row, so that it
+ *	  can be marked "snapshot":"last" as Debezium marks it.
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "log.h"
+#include "repl.h"
+#include "snapshot.h"
+
+/* Which tables the stream publishes, in a stable order. */
+#define SNAPSHOT_TABLES_SQL \
+	"SELECT c.oid::regclass::text FROM pg_catalog.pg_class c " \
+	"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " \
+	"WHERE c.relpersistence = 'p' " \
+	"AND n.nspname NOT IN ('pg_catalog', 'information_schema') " \
+	"AND n.nspname !~ '^pg_(toast|temp)' " \
+	"AND ((NOT $1::bool AND c.relkind = 'r') OR " \
+	"     ($1::bool AND c.relkind IN ('r', 'p') AND NOT c.relispartition)) " \
+	"ORDER BY n.nspname, c.relname"
+
+typedef struct SnapshotHeld
+{
+	char	   *topic;			/* owned; NULL when nothing is held */
+	char	   *key;			/* owned; NULL for a null key */
+	int32_t		key_len;
+	char	   *value;			/* owned */
+	int32_t		value_len;
+} SnapshotHeld;
+
+static void
+snapshot_held_clear(SnapshotHeld *h)
+{
+	free(h->topic);
+	free(h->key);
+	free(h->value);
+	memset(h, 0, sizeof(*h));
+}
+
+/* Emits the held row (marking it last if asked). */
+static bool
+snapshot_flush_held(const SnapshotRequest *req, SnapshotHeld *h, bool last,
+					char *errstr, size_t errstr_size)
+{
+	bool		ok;
+
+	if (h->topic == NULL)
+		return true;
+	if (last)
+	{
+		/*
+		 * The plugin renders source.snapshot as "true"; same length as
+		 * "last", so patch in place.  The schema block never holds this
+		 * text (it names the field, it has no value).
+		 */
+		char	   *at = strstr(h->value, "\"snapshot\":\"true\"");
+
+		if (at)
+			memcpy(at + 12, "last", 4);
+	}
+	ok = req->emit(req->emit_arg, h->topic, h->key, h->key_len,
+				   h->value, h->value_len, errstr, errstr_size);
+	snapshot_held_clear(h);
+	return ok;
+}
+
+static char *
+snapshot_dup(const char *s, int len)
+{
+	char	   *d = malloc((size_t) len + 1);
+
+	if (d)
+	{
+		memcpy(d, s, (size_t) len);
+		d[len] = '\0';
+	}
+	return d;
+}
+
+/* The options as a text[] literal: {"name","value",...}. */
+static char *
+snapshot_options_literal(const SnapshotRequest *req)
+{
+	size_t		size = 3;
+	char	   *lit;
+	char	   *o;
+
+	for (int i = 0; i < req->noptions; i++)
+		size += 2 * (strlen(req->opt_names[i]) +
+					 (req->opt_values[i] ? strlen(req->opt_values[i]) : 4)) + 8;
+	lit = malloc(size);
+	if (lit == NULL)
+		return NULL;
+	o = lit;
+	*o++ = '{';
+	for (int i = 0; i < req->noptions; i++)
+	{
+		const char *parts[2] = {req->opt_names[i],
+		req->opt_values[i] ? req->opt_values[i] : "true"};
+
+		if (strcmp(req->opt_names[i], "format") == 0)
+			continue;
+		for (int j = 0; j < 2; j++)
+		{
+			if (o > lit + 1)
+				*o++ = ',';
+			*o++ = '"';
+			for (const char *s = parts[j]; *s; s++)
+			{
+				if (*s == '"' || *s == '\\')
+					*o++ = '\\';
+				*o++ = *s;
+			}
+			*o++ = '"';
+		}
+	}
+	*o++ = '}';
+	*o = '\0';
+	return lit;
+}
+
+static bool
+snapshot_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size)
+{
+	PGresult   *res = PQexec(conn, sql);
+	bool		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		snprintf(errstr, errstr_size, "snapshot: %s: %s", sql,
+				 PQresultErrorMessage(res));
+	PQclear(res);
+	return ok;
+}
+
+/* One table's rows; *excluded when the plugin options leave it out. */
+static bool
+snapshot_table(const SnapshotRequest *req, PGconn *conn, const char *table,
+			   const char *options, SnapshotHeld *held, uint64_t *rows,
+			   bool *excluded, char *errstr, size_t errstr_size)
+{
+	const char *params[2] = {table, options};
+	PGresult   *res;
+	bool		ok = true;
+
+	*excluded = false;
+	if (!PQsendQueryParams(conn,
+						   "SELECT topic, key, value FROM cdc_kafka.snapshot_events($1::regclass, NULL, $2::text[])",
+						   2, NULL, params, NULL, NULL, 0) ||
+		!PQsetSingleRowMode(conn))
+	{
+		snprintf(errstr, errstr_size, "snapshot of %s: %s", table, PQerrorMessage(conn));
+		return false;
+	}
+	while ((res = PQgetResult(conn)) != NULL)
+	{
+		ExecStatusType st = PQresultStatus(res);
+
+		if (st == PGRES_SINGLE_TUPLE && ok)
+		{
+			if (!snapshot_flush_held(req, held, false, errstr, errstr_size))
+				ok = false;
+			else
+			{
+				held->topic = snapshot_dup(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
+				held->key_len = PQgetisnull(res, 0, 1) ? -1 : PQgetlength(res, 0, 1);
+				held->key = held->key_len < 0 ? NULL :
+					snapshot_dup(PQgetvalue(res, 0, 1), held->key_len);
+				held->value_len = PQgetlength(res, 0, 2);
+				held->value = snapshot_dup(PQgetvalue(res, 0, 2), held->value_len);
+				(*rows)++;
+			}
+			if (req->stop && *req->stop && ok)
+			{
+				snprintf(errstr, errstr_size, "snapshot interrupted");
+				ok = false;
+			}
+			/* on failure, keep reading so the connection stays usable */
+		}
+		else if (st == PGRES_FATAL_ERROR)
+		{
+			const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+			if (state && strcmp(state, "22023") == 0 &&
+				strstr(PQresultErrorMessage(res), "excluded") != NULL)
+				*excluded = true;
+			else
+			{
+				snprintf(errstr, errstr_size, "snapshot of %s: %s", table,
+						 PQresultErrorMessage(res));
+				ok = false;
+			}
+		}
+		PQclear(res);
+	}
+	return ok;
+}
+
+bool
+snapshot_run(const SnapshotRequest *req, uint64_t *rows, char *errstr, size_t errstr_size)
+{
+	Repl		db;
+	PGresult   *tables = NULL;
+	SnapshotHeld held = {0};
+	char	   *options = snapshot_options_literal(req);
+	char		sql[256];
+	bool		ok = false;
+	bool		publish_root = false;
+	const char *param[1];
+
+	*rows = 0;
+	for (int i = 0; i < req->noptions; i++)
+	{
+		bool		b = req->opt_values[i] == NULL ||
+			strcmp(req->opt_values[i], "true") == 0 || strcmp(req->opt_values[i], "on") == 0 ||
+			strcmp(req->opt_values[i], "1") == 0;
+
+		if (strcmp(req->opt_names[i], "publish-via-partition-root") == 0)
+			publish_root = b;
+	}
+	if (options == NULL)
+	{
+		snprintf(errstr, errstr_size, "out of memory");
+		return false;
+	}
+	if (!repl_connect(&db, req->conninfo, false, errstr, errstr_size))
+	{
+		free(options);
+		return false;
+	}
+	snprintf(sql, sizeof(sql), "SET TRANSACTION SNAPSHOT '%s'", req->snapshot_name);
+	if (!snapshot_exec(db.conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+					   errstr, errstr_size) ||
+		!snapshot_exec(db.conn, sql, errstr, errstr_size))
+		goto done;
+
+	param[0] = publish_root ? "true" : "false";
+	tables = PQexecParams(db.conn, SNAPSHOT_TABLES_SQL, 1, NULL, param, NULL, NULL, 0);
+	if (PQresultStatus(tables) != PGRES_TUPLES_OK)
+	{
+		snprintf(errstr, errstr_size, "snapshot: listing tables: %s",
+				 PQresultErrorMessage(tables));
+		goto done;
+	}
+	for (int i = 0; i < PQntuples(tables); i++)
+	{
+		const char *table = PQgetvalue(tables, i, 0);
+		uint64_t	before = *rows;
+		bool		excluded;
+
+		if (!snapshot_exec(db.conn, "SAVEPOINT cdc_kafka_table", errstr, errstr_size))
+			goto done;
+		if (!snapshot_table(req, db.conn, table, options, &held, rows, &excluded,
+							errstr, errstr_size))
+			goto done;
+		if (excluded)
+		{
+			if (!snapshot_exec(db.conn, "ROLLBACK TO SAVEPOINT cdc_kafka_table",
+							   errstr, errstr_size))
+				goto done;
+			log_debug("snapshot: %s is excluded by the plugin options", table);
+			continue;
+		}
+		log_info("snapshot: %s: %llu row(s)", table, (unsigned long long) (*rows - before));
+	}
+	if (!snapshot_flush_held(req, &held, true, errstr, errstr_size))
+		goto done;
+	snapshot_exec(db.conn, "COMMIT", errstr, errstr_size);
+	ok = true;
+
+done:
+	snapshot_held_clear(&held);
+	PQclear(tables);
+	free(options);
+	repl_close(&db);
+	return ok;
+}
