@@ -7,6 +7,7 @@
  *	  Prints the Delta stats JSON of the file on stdout.
  *
  *	  pq_gen all|bench OUT [rows=N] [page=B] [rowgroup=B] [zstd=L] [dict=0|1]
+ *		[dictmax=B]
  *
  *-------------------------------------------------------------------------
  */
@@ -32,6 +33,7 @@ static const PqColumnDef all_cols[] = {
 	{"dec2", PQ_DECIMAL, 38, 6, true},
 	{"color", PQ_STRING, 0, 0, false},
 	{"small", PQ_INT32, 0, 0, false},
+	{"grow", PQ_STRING, 0, 0, false},
 };
 
 static const char *colors[] = {"red", "green", "blue", "\xc3\xbf" "ellow"};
@@ -119,6 +121,12 @@ row_all(PqWriter *w, long i)
 	}
 	parquet_set_bytes(w, 12, colors[i % 4], strlen(colors[i % 4]));
 	parquet_set_int32(w, 13, (int32_t) (i % 10));
+	/* repetitive, then distinct: dictionary first, PLAIN after fallback */
+	if (i % 1000 < 500)
+		snprintf(buf, sizeof(buf), "g%ld", i % 3);
+	else
+		snprintf(buf, sizeof(buf), "g%ld", i);
+	parquet_set_bytes(w, 14, buf, strlen(buf));
 }
 
 static const PqColumnDef bench_cols[] = {
@@ -159,7 +167,7 @@ main(int argc, char **argv)
 	if (argc < 3)
 	{
 		fprintf(stderr, "usage: %s all|bench OUT [rows=N] [page=B] "
-				"[rowgroup=B] [zstd=L] [dict=0|1]\n", argv[0]);
+				"[rowgroup=B] [zstd=L] [dict=0|1] [dictmax=B]\n", argv[0]);
 		return 1;
 	}
 	parquet_options_default(&opt);
@@ -173,6 +181,8 @@ main(int argc, char **argv)
 			opt.row_group_bytes = atol(argv[a] + 9);
 		else if (strncmp(argv[a], "zstd=", 5) == 0)
 			opt.zstd_level = atoi(argv[a] + 5);
+		else if (strncmp(argv[a], "dictmax=", 8) == 0)
+			opt.dictionary_max_bytes = atol(argv[a] + 8);
 		else if (strncmp(argv[a], "dict=", 5) == 0)
 			opt.dictionary = atoi(argv[a] + 5) != 0;
 		else
