@@ -564,7 +564,8 @@ delta_open(const char *table_dir, char *errstr, size_t errlen)
 		versions[nv++] = strtoll(n, NULL, 10);
 	}
 	closedir(d);
-	qsort(versions, nv, sizeof(int64_t), delta_cmp_i64);
+	if (nv > 0)
+		qsort(versions, nv, sizeof(int64_t), delta_cmp_i64);
 	for (int i = 0; i < nv; i++)
 	{
 		bool		missing;

@@ -255,7 +255,8 @@ pq_stats_double(PqStats *s, double v)
 static int
 pq_bytes_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	int			c = memcmp(a, b, alen < blen ? alen : blen);
+	size_t		n = alen < blen ? alen : blen;
+	int			c = n > 0 ? memcmp(a, b, n) : 0;
 
 	if (c != 0)
 		return c;
@@ -452,7 +453,8 @@ pq_stats_encode(PqColumn *c, const PqStats *s, bool want_max,
 			break;
 	}
 	*out = bytebuf_xmalloc(n);
-	memcpy(*out, p, n);
+	if (n > 0)
+		memcpy(*out, p, n);
 	*outlen = (uint32_t) n;
 	return true;
 }
@@ -1616,6 +1618,32 @@ pq_free(PqWriter *w)
 	free(w);
 }
 
+/*
+ * The file's directory entry must be durable before a Delta commit refers
+ * to it, or a crash could leave a committed add pointing at nothing.
+ */
+static void
+pq_fsync_parent(PqWriter *w)
+{
+	char	   *dir = bytebuf_xstrdup(w->path);
+	char	   *slash = strrchr(dir, '/');
+	int			fd;
+
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		strcpy(dir, ".");
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0)
+		pq_fail(w, "could not fsync directory \"%s\": %s", dir,
+				strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+}
+
 bool
 parquet_close(PqWriter *w, PqFileStats *out, char *errstr, size_t errlen)
 {
@@ -1649,6 +1677,8 @@ parquet_close(PqWriter *w, PqFileStats *out, char *errstr, size_t errlen)
 		if (rc != 0)
 			pq_fail(w, "could not close \"%s\": %s", w->path, strerror(errno));
 	}
+	if (!w->failed)
+		pq_fsync_parent(w);
 	if (w->failed)
 	{
 		snprintf(errstr, errlen, "%s", w->error);

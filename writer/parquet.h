@@ -121,9 +121,9 @@ extern size_t parquet_buffered_bytes(const PqWriter *w);
 extern int64_t parquet_estimated_size(const PqWriter *w);
 
 /*
- * Writes the last row group and the footer, fsyncs and closes the file,
- * frees w.  On success fills *out (if not NULL).  On failure the file is
- * left behind; call parquet_abort-equivalent unlink yourself.
+ * Writes the last row group and the footer, fsyncs the file and its
+ * directory, closes it and frees w (also on failure).  On success fills
+ * *out (if not NULL).  On failure the file may be left behind; unlink it.
  */
 extern bool parquet_close(PqWriter *w, PqFileStats *out,
 						  char *errstr, size_t errlen);
