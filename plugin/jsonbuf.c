@@ -7,7 +7,8 @@
  * each byte in a 256-entry table.  Escapes follow what Jackson (and so
  * Kafka's JsonConverter) writes: \" \\ \b \f \n \r \t, \u00XX for the other
  * control characters, everything else (including non-ASCII UTF-8 and DEL)
- * verbatim.
+ * verbatim.  Only UTF8 databases pass non-ASCII bytes through: for others
+ * see jsonbuf_append_string.
  *
  * This file does not know about types or events; typemap.c and event.c do.
  *-------------------------------------------------------------------------
@@ -103,6 +104,45 @@ jsonbuf_escape_body(StringInfo buf, const char *s, int len, bool latin1)
 	}
 }
 
+/*
+ * Escape valid UTF-8 s[0..len) with every non-ASCII character as \uXXXX
+ * (a surrogate pair above U+FFFF), so the result is plain ASCII.
+ */
+static void
+jsonbuf_escape_body_ascii(StringInfo buf, const char *s, int len)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *end = p + len;
+
+	while (p < end)
+	{
+		const unsigned char *run = p;
+		pg_wchar	c;
+		int			n;
+
+		while (p < end && *p < 0x80)
+			p++;
+		if (p > run)
+			jsonbuf_escape_body(buf, (const char *) run, p - run, false);
+		if (p >= end)
+			break;
+
+		n = pg_utf_mblen(p);
+		if (n > end - p)
+			n = end - p;
+		c = utf8_to_unicode(p);
+		if (c > 0xffff)
+		{
+			appendStringInfo(buf, "\\u%04x\\u%04x",
+							 0xd800 + ((c - 0x10000) >> 10),
+							 0xdc00 + ((c - 0x10000) & 0x3ff));
+		}
+		else
+			appendStringInfo(buf, "\\u%04x", c);
+		p += n;
+	}
+}
+
 void
 jsonbuf_append_string(StringInfo buf, const char *s, int len)
 {
@@ -119,12 +159,15 @@ jsonbuf_append_string(StringInfo buf, const char *s, int len)
 	else
 	{
 		/*
-		 * JSON is UTF-8: convert from the server encoding.  Every server
-		 * encoding maps into UTF-8, so this cannot fail on valid text.
+		 * Other server encodings: the document must be valid whether it is
+		 * read as UTF-8 (Kafka consumers, via the walsender) or in the
+		 * server encoding (pg_logical_slot_get_changes' text), so convert to
+		 * UTF-8, which every server encoding maps into, and write non-ASCII
+		 * characters as \u escapes.
 		 */
 		char	   *conv = pg_server_to_any(s, len, PG_UTF8);
 
-		jsonbuf_escape_body(buf, conv, strlen(conv), false);
+		jsonbuf_escape_body_ascii(buf, conv, strlen(conv));
 		if (conv != s)
 			pfree(conv);
 	}

@@ -126,4 +126,27 @@ for my $line (split /\n/, $events)
 is($n, 500, 'one event per text row');
 is($same, 500, 'every random Unicode text decodes to the stored string');
 
+# Non-UTF8 databases: the JSON stays valid read as UTF-8 or in the server
+# encoding, because non-ASCII characters are written as \u escapes
+# (SQL_ASCII bytes are read as Latin-1 code points).
+for my $enc (qw(LATIN1 SQL_ASCII))
+{
+	my $db = lc $enc;
+	$node->safe_psql('postgres', qq{CREATE DATABASE $db ENCODING '$enc'
+		LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0});
+	$node->safe_psql($db, q{
+		CREATE EXTENSION cdc_kafka;
+		CREATE TABLE t (id int PRIMARY KEY, t text);
+	});
+	$node->safe_psql($db, "SELECT pg_create_logical_replication_slot('s_$db', 'cdc_kafka')");
+	my $value = $enc eq 'LATIN1' ? q{E'caf\\u00e9 \\u00ff'} : q{E'caf\\xe9 \\xff'};
+	$node->safe_psql($db, "INSERT INTO t VALUES (1, $value)");
+	my $line = $node->safe_psql($db, q{
+		SELECT data FROM pg_logical_slot_get_changes('s_' || current_database(), NULL, NULL,
+			'schemas', 'false')});
+	unlike($line, qr/[^\x00-\x7f]/, "$enc: the event is plain ASCII");
+	my $ev = eval { JSON::PP->new->utf8->decode($line) };
+	is($ev && $ev->{value}{after}{t}, "caf\x{e9} \x{ff}", "$enc: text decodes to its characters");
+}
+
 done_testing();
