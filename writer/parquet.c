@@ -139,6 +139,7 @@ typedef struct PqColumn
 	uint32_t   *ht;				/* open addressing: entry + 1, 0 = empty */
 	uint32_t	ht_mask;
 	uint32_t	dict_pages;		/* data pages written with the dictionary */
+	uint64_t	dict_values;	/* values those pages encode */
 	uint32_t	plain_pages;
 
 	/* the current chunk */
@@ -744,6 +745,10 @@ pq_close_page(PqWriter *w, PqColumn *c)
 		pq_rle_encode(&w->body, c->idx, c->page_nonnull, bw);
 		encoding = ENC_RLE_DICT;
 		c->dict_pages++;
+		c->dict_values += c->page_nonnull;
+		/* values keep being new: later pages of this chunk go PLAIN */
+		if ((uint64_t) c->dict_n * 2 > c->dict_values)
+			c->dict_mode = false;
 	}
 	else
 	{
@@ -1140,6 +1145,7 @@ pq_flush_chunk(PqWriter *w, PqColumn *c, PqChunkMeta *m)
 	pq_dict_clear(w, c);
 	c->dict_mode = w->opt.dictionary && c->kind != K_BOOL;
 	c->dict_pages = c->plain_pages = 0;
+	c->dict_values = 0;
 	c->pages.len = 0;
 	c->chunk_values = 0;
 	c->chunk_uncompressed = 0;
