@@ -1,0 +1,103 @@
+# Delta writer: corrupt and unexpected messages go to the dead-letter file
+# with their topic, partition, offset, a reason and their bytes; they are
+# never silently dropped and never stop the table: the good messages
+# around them are committed, and the txn version covers the bad offsets
+# too, so a restart does not dead-letter them again.
+use strict;
+use warnings;
+
+use File::Temp qw(tempdir);
+use JSON::PP;
+use MIME::Base64;
+use Test::More;
+
+use CdcKafka;
+use CdcWriter;
+
+my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
+mkdir $work;
+my $root = "$work/delta";
+my $log = "$work/writer.log";
+my $dlfile = "$work/dead.jsonl";
+my $topic = 'dl.public.items';
+my @fields = ([ id => 'int32', optional => JSON::PP::false ], [ name => 'string' ],
+	[ price => 'decimal', scale => 2, precision => 8 ]);
+
+sub good
+{
+	my ($id) = @_;
+	return CdcWriter::event(topic => $topic, fields => \@fields, op => 'c',
+		after => { id => $id, name => "item $id", price => encode_base64(pack('N', $id * 100), '') },
+		key => { id => $id });
+}
+my $schema_only = CdcWriter::event(topic => $topic, fields => \@fields, after => { id => 1 })->[1];
+$schema_only =~ s/,"payload":.*\}$/}/;
+
+# [value, reason pattern]
+my @bad = (
+	[ 'this is not JSON', qr/not valid JSON/ ],
+	[ '[1,2,3]', qr/not an object/ ],
+	[ $schema_only, qr/no "payload"/ ],
+	[ '{"payload":{"after":{"id":1}}}', qr/no "op"/ ],
+	[ '{"before":null,"after":{"id":1},"op":"x"}', qr/unknown op/ ],
+	[ '{"before":null,"after":null,"op":"c"}', qr/without "after"/ ],
+	[ CdcWriter::event(topic => $topic, fields => \@fields, after => { id => 'seven' }, key => { id => 7 })->[1],
+		qr/column "id": expected integer/ ],
+	[ CdcWriter::event(topic => $topic, fields => \@fields, after => { id => 8, price => '***' }, key => { id => 8 })->[1],
+		qr/column "price": expected base64/ ],
+	[ CdcWriter::event(topic => $topic, fields => \@fields,
+			after => { id => 9, price => encode_base64(pack('N', 1_000_000_00), '') }, key => { id => 9 })->[1],
+		qr/column "price" \(decimal\(8,2\)\) cannot hold/ ],
+	[ '{"before":null,"after":{"id":10,"name":"' . "\xff\xfe" . '"},"op":"c"}', qr/not valid JSON/ ],
+	[ substr(good(11)->[1], 0, 200), qr/not valid JSON/ ],
+	[ '{"before":null,"after":{"id":12},"op":"c","source":{"lsn":"abc"}}', qr/source\.lsn/ ],
+);
+
+my $mb = CdcKafka::start_mock_broker(topics => ["$topic:1"]);
+my @msgs = (good(1), good(2));
+push @msgs, [ '{"id":0}', $_->[0] ] for @bad;
+push @msgs, good(3), good(4);
+CdcWriter::produce($mb->bootstrap, $topic, @msgs);
+my $last = scalar(@msgs) - 1;
+
+my $w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', $topic,
+	'-X', "deadletter.path=$dlfile", '-X', 'flush.interval.ms=300');
+my $dir = "$root/public/items";
+ok(CdcWriter::wait_for(sub { (CdcWriter::txn_versions($dir)->{"$topic-0"} // -1) == $last }),
+	'the txn version reaches the last offset, past every bad message');
+is(CdcWriter::stop_writer($w), 0, 'writer exits 0 on SIGTERM');
+
+my $r = CdcWriter::delta_read($dir, 'SELECT id, name, price::VARCHAR AS price FROM t ORDER BY id');
+is_deeply($r->{errors}, [], 'log replays cleanly');
+is_deeply($r->{results}[0], [ map { { id => $_, name => "item $_", price => "$_.00" } } 1 .. 4 ],
+	'the good messages before and after the bad ones are all in the table');
+
+open(my $fh, '<', $dlfile) or die "$dlfile: $!";
+my @lines = map { JSON::PP->new->decode($_) } <$fh>;
+close $fh;
+is(scalar @lines, scalar @bad, 'one dead-letter line per bad message');
+for my $i (0 .. $#bad)
+{
+	my $l = $lines[$i];
+	is_deeply([ $l->{topic}, $l->{partition}, $l->{offset} ], [ $topic, 0, $i + 2 ],
+		"bad message $i: topic, partition, offset");
+	like($l->{reason}, $bad[$i][1], "bad message $i: reason \"$l->{reason}\"");
+	is(decode_base64($l->{value}), $bad[$i][0], "bad message $i: its bytes are kept");
+	is(decode_base64($l->{key}), '{"id":0}', "bad message $i: its key is kept");
+}
+
+# restart: nothing is read again, nothing dead-lettered twice
+CdcWriter::produce($mb->bootstrap, $topic, good(5));
+$w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', $topic,
+	'-X', "deadletter.path=$dlfile", '-X', 'flush.interval.ms=300');
+ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($dir) == 5 }), 'restart: the new row is committed');
+is(CdcWriter::stop_writer($w), 0, 'writer exits 0 again');
+open($fh, '<', $dlfile) or die;
+my $n = () = <$fh>;
+is($n, scalar @bad, 'restart: no message dead-lettered twice');
+like(slurp($log), qr/dl\.public\.items \[0\] \@2: not valid JSON/, 'the log names the message as topic [p] @off');
+
+sub slurp { open(my $f, '<', $_[0]) or die; local $/; return <$f>; }
+
+$mb->stop;
+done_testing();
