@@ -96,6 +96,24 @@ cmp_ok($ratio, '<=', 1.2, sprintf('file size %d vs DuckDB %d (ratio %.3f) <= 1.2
 note(sprintf('pq_gen: %d rows in %.3f s = %.0f rows/s (DuckDB COPY %.3f s); not asserted',
 	$rows, $secs, $rows / ($secs || 1), $cmp->{duckdb_seconds} // 0));
 
+# The 15 mixed-type columns of the "all" shape, against DuckDB rewriting
+# our file with its own writer.
+($rc, $out) = run("$pq_gen all $dir/wide.parquet rows=100000 2>&1 >/dev/null");
+is($rc, 0, 'wide shape written') or diag($out);
+$cmp = json_of("node $js/parquet_bench.mjs $dir/wide.parquet $dir/wide_duck.parquet rewrite 2>&1",
+	'parquet_bench.mjs rewrite');
+ok($cmp->{same}, 'DuckDB\'s rewrite holds the same data') or diag(encode_json($cmp));
+$ratio = $cmp->{ours} / ($cmp->{duckdb} || 1);
+cmp_ok($ratio, '<=', 1.2, sprintf('mixed types: file size %d vs DuckDB %d (ratio %.3f) <= 1.2',
+	$cmp->{ours}, $cmp->{duckdb}, $ratio));
+
+# A file without rows is still a valid Parquet file.
+($rc, $out) = run("$pq_gen all $dir/empty.parquet rows=0 2>/dev/null");
+like($out, qr/^\{"numRecords":0,"minValues":\{\},"maxValues":\{\},/, 'empty file: stats say 0 records');
+$cmp = json_of("node $js/parquet_bench.mjs $dir/empty.parquet $dir/empty_duck.parquet rewrite 2>&1",
+	'parquet_bench.mjs on an empty file');
+like($cmp->{ours_agg} // '', qr/"n":"0"/, 'DuckDB reads 0 rows from it');
+
 # 5. Delta log: 12 commits from 3 "partitions", a schema change at 6,
 #    a checkpoint at 10.
 my $tbl = "$dir/tbl";
