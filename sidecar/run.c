@@ -324,11 +324,19 @@ sidecar_snapshot_emit(void *arg, const char *topic, const char *key, int32_t key
 static bool
 sidecar_slot_lsn(Sidecar *s, bool *exists, uint64_t *confirmed)
 {
-	const char *params[1] = {s->slot};
-	PGresult   *res = PQexecParams(s->repl.conn,
-								   "SELECT confirmed_flush_lsn, plugin, database FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
-								   1, NULL, params, NULL, NULL, 0);
-	bool		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	char		sql[256];
+	PGresult   *res;
+	bool		ok;
+
+	/*
+	 * A replication connection takes only simple queries; the slot name is
+	 * checked to be [a-z0-9_] by main.c, so quoting it is safe.
+	 */
+	snprintf(sql, sizeof(sql),
+			 "SELECT confirmed_flush_lsn, plugin, database FROM pg_catalog.pg_replication_slots WHERE slot_name = '%s'",
+			 s->slot);
+	res = PQexec(s->repl.conn, sql);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 
 	*exists = false;
 	*confirmed = 0;

@@ -16,8 +16,13 @@ use strict;
 use warnings;
 
 use Carp;
+use File::Path qw(make_path);
 use File::Spec;
 use IPC::Run;
+
+# run_tests.sh names a TESTDIR it does not create; Cluster.pm's INIT needs it.
+BEGIN { make_path($ENV{TESTDIR}) if $ENV{TESTDIR} && !-d $ENV{TESTDIR}; }
+use PostgreSQL::Test::Cluster;
 use JSON::PP;
 use Time::HiRes qw(usleep time);
 
@@ -137,7 +142,8 @@ sub kcat_consume
 			headers => \%h,
 		};
 	}
-	return sort { $a->{partition} <=> $b->{partition} || $a->{offset} <=> $b->{offset} } @msgs;
+	my @sorted = sort { $a->{partition} <=> $b->{partition} || $a->{offset} <=> $b->{offset} } @msgs;
+	return wantarray ? @sorted : scalar @sorted;
 }
 
 # Produces [key, value] pairs with murmur2_random (Java's default placement).
@@ -224,7 +230,6 @@ sub murmur2_partition
 sub start_pg
 {
 	my ($name, %opts) = @_;
-	require PostgreSQL::Test::Cluster;
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init(allows_streaming => 'logical');
 	open(my $fh, '<', "$ROOT/sql/logical.conf") or croak "sql/logical.conf: $!";
@@ -257,6 +262,86 @@ sub create_seed_table
 		SELECT setval('inventory.customers_id_seq', 4);
 	});
 	return;
+}
+
+# ---------------------------------------------------------------- sidecar
+
+# Starts cdc_kafka_sidecar against $node's "postgres" database; output goes
+# (appended) to $opts{log}.  Returns the IPC::Run harness.
+#   slot => name (default "cdc"), create => 1 (--create-slot),
+#   args => [extra flags], bootstrap => address
+sub start_sidecar
+{
+	my (%opts) = @_;
+	my @cmd = (program('sidecar/cdc_kafka_sidecar'),
+		'-d', $opts{node}->connstr('postgres'),
+		'-S', $opts{slot} // 'cdc',
+		'-X', "kafka.bootstrap.servers=$opts{bootstrap}",
+		'-s', '1',
+		@{ $opts{args} // [] });
+	push @cmd, '--create-slot' if $opts{create};
+	my $log = $opts{log} // "$ENV{TESTDIR}/sidecar.log";
+	return IPC::Run::start(\@cmd, '<', \undef, '>>', $log, '2>>', $log);
+}
+
+# kill -9, reaped.
+sub kill9
+{
+	my ($h) = @_;
+	$h->signal('KILL');
+	eval { $h->finish; };
+	return;
+}
+
+# SIGTERM and wait; returns the exit code.
+sub stop_sidecar
+{
+	my ($h) = @_;
+	$h->signal('TERM');
+	$h->finish;
+	return $h->full_result(0) >> 8;
+}
+
+# Polls $cb every 100 ms until true or $timeout seconds passed.
+sub wait_until
+{
+	my ($cb, $timeout) = @_;
+	my $deadline = time + ($timeout // 120);
+	while (time < $deadline)
+	{
+		return 1 if $cb->();
+		usleep(100_000);
+	}
+	return 0;
+}
+
+# Has the slot confirmed everything written so far?
+sub wait_slot_caught_up
+{
+	my ($node, $slot, $timeout) = @_;
+	my $target = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
+	return wait_until(sub {
+		$node->safe_psql('postgres',
+			"SELECT coalesce(confirmed_flush_lsn >= '$target', false) FROM pg_replication_slots WHERE slot_name = '$slot'") eq 't';
+	}, $timeout);
+}
+
+# Decoded JSON, or undef for undef.
+sub json_or_undef
+{
+	my ($text) = @_;
+	return defined $text ? JSON::PP->new->decode($text) : undef;
+}
+
+# The log file's contents.
+sub slurp
+{
+	my ($file) = @_;
+	open(my $fh, '<', $file) or return '';
+	local $/;
+	my $c = <$fh>;
+	close $fh;
+	return $c;
 }
 
 1;
