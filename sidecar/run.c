@@ -222,7 +222,14 @@ sidecar_produce(Sidecar *s, PositionTopic *t, const Frame *f, bool tombstone,
 
 	if (position_cmp(&pos, &t->max[part]) <= 0)
 	{
-		s->skipped++;
+		if (s->skipped++ == 0)
+		{
+			char		txt[POSITION_TEXT_LEN];
+
+			position_format(&pos, txt, sizeof(txt));
+			log_info("skipping events Kafka already holds, from %s [%d] position %s",
+					 t->name, part, txt);
+		}
 		return true;
 	}
 	if (id)
