@@ -14,7 +14,7 @@
 use strict;
 use warnings;
 use File::Basename qw(dirname);
-use File::Copy qw(copy);
+use File::Path qw(make_path);
 use IPC::Run qw(run);
 use POSIX qw(WNOHANG);
 use JSON::PP;
@@ -192,6 +192,29 @@ for my $p (@pkgs)
 {
 	($rc) = run_cmd('apt-cache', 'show', $p);
 	is($rc, 0, "Debian package $p exists");
+}
+
+# The build stage's install, as the Dockerfile runs it, provides every file
+# the runtime stages copy from it (needs the tree built: make all).
+my @copies = $joined =~ /^COPY\s+--from=build\s+(.*)$/mg;
+ok(scalar @copies >= 4, 'the runtime stages copy from the build stage');
+SKIP:
+{
+	($rc) = run_cmd('make', '-s', '-q', '-C', $root, 'all');
+	skip('the tree is not built (make all)', 1) if $rc != 0;
+	my ($mkdir) = $joined =~ m{mkdir -p (/staging/\S+)};
+	my $staging = "$tmp/staging";
+	make_path($staging . ($mkdir // '/') =~ s{^/staging}{}r);
+	($rc, $out, $err) = run_cmd('make', '-s', '-C', $root, 'install', "DESTDIR=$staging");
+	my @missing;
+	for my $c (@copies)
+	{
+		my @src = split ' ', $c;
+		pop @src;
+		push @missing, grep { my $f = $_ =~ s{^/staging}{$staging}r; !-e $f } @src;
+	}
+	ok($rc == 0 && !@missing, 'make install DESTDIR provides what the images copy')
+	  or diag("make install: exit $rc $err; missing: @missing");
 }
 
 # 4. Flags the compose file passes that the daemons do not know.
