@@ -24,7 +24,7 @@
 
 /* Which tables the stream publishes, in a stable order. */
 #define SNAPSHOT_TABLES_SQL \
-	"SELECT c.oid::regclass::text FROM pg_catalog.pg_class c " \
+	"SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_catalog.pg_class c " \
 	"JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace " \
 	"WHERE c.relpersistence = 'p' " \
 	"AND n.nspname NOT IN ('pg_catalog', 'information_schema') " \

@@ -1,0 +1,103 @@
+# The initial snapshot of a table with existing rows while writes continue:
+# snapshot and stream meet without gap or overlap.  Every update adds 1 to
+# its row's counter, so for each key the events must count up by exactly one
+# from the snapshot read (or the insert) on; the replayed final state must
+# equal the table.
+use strict;
+use warnings;
+
+use Test::More;
+use Time::HiRes qw(usleep);
+use CdcKafka;
+
+my $rows = 15000;
+my $node = CdcKafka::start_pg('snapshot');
+$node->safe_psql('postgres', qq{
+	CREATE TABLE snap (id int PRIMARY KEY, v int NOT NULL);
+	INSERT INTO snap SELECT g, 0 FROM generate_series(1, $rows) g;
+	CREATE TABLE other (id int PRIMARY KEY);
+	INSERT INTO other SELECT generate_series(1, 10);
+});
+my $mb = CdcKafka::start_mock_broker(topics => [ 'sn.public.snap:3' ]);
+my $log = "$ENV{TESTDIR}/sidecar.log";
+
+# Writes: updates (+1) on existing rows, inserts of new rows, a few deletes.
+my $sql = "$ENV{TESTDIR}/writes.sql";
+open(my $fh, '>', $sql) or die $!;
+srand(42);
+for my $i (1 .. 1500)
+{
+	my $id = 1 + int(rand($rows));
+	print $fh "UPDATE snap SET v = v + 1 WHERE id = $id;\n";
+	print $fh "INSERT INTO snap VALUES (" . ($rows + $i) . ", 0);\n" if $i % 3 == 0;
+	print $fh "DELETE FROM snap WHERE id = " . (1 + int(rand($rows))) . ";\n" if $i % 50 == 0;
+	print $fh "SELECT pg_sleep(0.002);\n" if $i % 10 == 0;
+}
+close $fh;
+my ($wout, $werr) = ('', '');
+my $writer = IPC::Run::start([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
+		'-d', $node->connstr('postgres'), '-f', $sql ],
+	'<', \undef, '>', \$wout, '2>', \$werr);
+usleep(300_000);
+
+my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
+	slot => 'snap', create => 1, log => $log,
+	args => [ '-o', 'topic-prefix=sn', '-o', 'schemas=false',
+		'-o', 'exclude-tables=public\.other' ]);
+$writer->finish;
+is($writer->full_result(0), 0, 'the writes committed') or diag($werr);
+ok(CdcKafka::wait_slot_caught_up($node, 'snap', 180), 'the sidecar catches up')
+  or diag(CdcKafka::slurp($log));
+is(CdcKafka::stop_sidecar($sc), 0, 'SIGTERM: exit 0');
+
+my @msgs = CdcKafka::kcat_consume($mb->bootstrap, 'sn.public.snap', timeout => 120);
+my (%state, %reads, %bad, $last_marks);
+my $ops = '';
+for my $m (@msgs)	# per partition, offset order: per-key order
+{
+	my $id = CdcKafka::json_or_undef($m->{key})->{id};
+	next unless defined $m->{value};	# tombstone
+	my $v = CdcKafka::json_or_undef($m->{value});
+	my $op = $v->{op};
+	$last_marks++ if ($v->{source}{snapshot} // '') eq 'last';
+	if ($op eq 'r')
+	{
+		$reads{$id}++;
+		$bad{$id} = "read after other events" if exists $state{$id};
+		$state{$id} = $v->{after}{v};
+	}
+	elsif ($op eq 'c')
+	{
+		$bad{$id} = 'insert of a live row' if defined $state{$id};
+		$state{$id} = $v->{after}{v};
+	}
+	elsif ($op eq 'u')
+	{
+		$bad{$id} = "update from " . ($state{$id} // 'nothing') . " to $v->{after}{v}"
+		  unless defined $state{$id} && $v->{after}{v} == $state{$id} + 1;
+		$state{$id} = $v->{after}{v};
+	}
+	elsif ($op eq 'd')
+	{
+		$bad{$id} = 'delete of a missing row' unless defined $state{$id};
+		$state{$id} = undef;
+	}
+}
+my $nreads = scalar keys %reads;
+note("snapshot reads: $nreads, events: " . scalar(@msgs));
+ok($nreads > 0 && $nreads <= $rows + 500, 'the snapshot read existing rows');
+is(scalar(grep { $reads{$_} > 1 } keys %reads), 0, 'no row read twice');
+is(scalar keys %bad, 0, 'every key counts up by one from its read or insert: no gap, no overlap')
+  or diag(explain({ map { $_ => $bad{$_} } (sort keys %bad)[0 .. 9] }));
+is($last_marks, 1, 'exactly one event is marked snapshot "last"');
+
+my %db = map { split /\|/ } split /\n/, $node->safe_psql('postgres', 'SELECT id, v FROM snap');
+my %live = map { $_ => $state{$_} } grep { defined $state{$_} } keys %state;
+is_deeply(\%live, \%db, 'the replayed events give the table as it is');
+is(scalar(CdcKafka::kcat_consume($mb->bootstrap, 'sn.public.other')), 0,
+	'a table excluded by the plugin options is not snapshotted');
+like(CdcKafka::slurp($log), qr/snapshot: public\.snap: \d+ row\(s\)/, 'the snapshot is logged per table');
+
+$mb->stop;
+$node->stop;
+done_testing();
