@@ -13,6 +13,11 @@
  * On revocation every table is committed before the partitions go, so the
  * next owner starts exactly where this one stopped.
  *
+ * With assignment=static the writer takes every partition of the listed
+ * topics itself (rd_kafka_assign, no group membership): a restart starts
+ * at once instead of waiting for the group to expire the dead member, at
+ * the price of not sharing partitions between instances.
+ *
  * Owns: the rd_kafka_t, the topic -> table map.  Does not own: row
  * building (event.c, table.c).
  *
@@ -157,6 +162,39 @@ flush_all(Consumer *c)
 	return ok && !c->fatal;
 }
 
+/* Sets each partition's start offset from its table's log. */
+static bool
+resume_offsets(Consumer *c, rd_kafka_topic_partition_list_t *parts)
+{
+	char		errstr[512];
+
+	for (int i = 0; i < parts->cnt; i++)
+	{
+		rd_kafka_topic_partition_t *p = &parts->elems[i];
+		Table	   *t = consumer_table(c, p->topic);
+		int64_t		off;
+
+		if (t == NULL)
+			return false;
+		off = table_resume_offset(t, p->topic, p->partition, errstr,
+								  sizeof(errstr));
+		if (off == -2)
+		{
+			log_error("table %s: %s", table_dir(t), errstr);
+			c->fatal = true;
+			return false;
+		}
+		p->offset = off >= 0 ? off : RD_KAFKA_OFFSET_BEGINNING;
+		if (off >= 0)
+			log_info("assigned %s [%" PRId32 "] @%" PRId64 " (from the Delta log)",
+					 p->topic, p->partition, off);
+		else
+			log_info("assigned %s [%" PRId32 "] from the beginning (no txn in the Delta log)",
+					 p->topic, p->partition);
+	}
+	return true;
+}
+
 static void
 rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			 rd_kafka_topic_partition_list_t *parts, void *opaque)
@@ -164,36 +202,13 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	Consumer   *c = opaque;
 	bool		cooperative = strcmp(rd_kafka_rebalance_protocol(rk),
 									 "COOPERATIVE") == 0;
-	char		errstr[512];
 	rd_kafka_error_t *error = NULL;
 	rd_kafka_resp_err_t rerr = RD_KAFKA_RESP_ERR_NO_ERROR;
 
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
 	{
-		for (int i = 0; i < parts->cnt; i++)
-		{
-			rd_kafka_topic_partition_t *p = &parts->elems[i];
-			Table	   *t = consumer_table(c, p->topic);
-			int64_t		off;
-
-			if (t == NULL)
-				return;			/* fatal: the loop stops */
-			off = table_resume_offset(t, p->topic, p->partition, errstr,
-									  sizeof(errstr));
-			if (off == -2)
-			{
-				log_error("table %s: %s", table_dir(t), errstr);
-				c->fatal = true;
-				return;
-			}
-			p->offset = off >= 0 ? off : RD_KAFKA_OFFSET_BEGINNING;
-			if (off >= 0)
-				log_info("assigned %s [%" PRId32 "] @%" PRId64 " (from the Delta log)",
-						 p->topic, p->partition, off);
-			else
-				log_info("assigned %s [%" PRId32 "] from the beginning (no txn in the Delta log)",
-						 p->topic, p->partition);
-		}
+		if (!resume_offsets(c, parts))
+			return;				/* fatal: the loop stops */
 		if (cooperative)
 			error = rd_kafka_incremental_assign(rk, parts);
 		else
@@ -272,6 +287,64 @@ has_kafka_key(const Config *cfg, const char *key)
 	return false;
 }
 
+/* Every partition of every listed topic, from the cluster's metadata. */
+static bool
+static_assign(Consumer *c, char *errstr, size_t errlen)
+{
+	rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
+	char	   *copy = strdup(c->opts.topics ? c->opts.topics : "");
+	char	   *save = NULL;
+	bool		ok = true;
+	rd_kafka_resp_err_t err;
+
+	for (char *tok = strtok_r(copy, ", ", &save); tok && ok;
+		 tok = strtok_r(NULL, ", ", &save))
+	{
+		rd_kafka_topic_t *rkt = rd_kafka_topic_new(c->rk, tok, NULL);
+		const struct rd_kafka_metadata *md = NULL;
+
+		err = rd_kafka_metadata(c->rk, 0, rkt, &md, 30000);
+		if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
+			md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+			md->topics[0].partition_cnt > 0)
+		{
+			for (int i = 0; i < md->topics[0].partition_cnt; i++)
+				rd_kafka_topic_partition_list_add(parts, tok,
+												  md->topics[0].partitions[i].id);
+		}
+		else
+		{
+			snprintf(errstr, errlen, "topic \"%s\": no partitions (%s)", tok,
+					 rd_kafka_err2str(err ? err :
+									  md && md->topic_cnt == 1 ? md->topics[0].err :
+									  RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+			ok = false;
+		}
+		if (md)
+			rd_kafka_metadata_destroy(md);
+		rd_kafka_topic_destroy(rkt);
+	}
+	free(copy);
+	if (ok && parts->cnt == 0)
+	{
+		snprintf(errstr, errlen, "assignment=static needs topics (-t)");
+		ok = false;
+	}
+	if (ok && !resume_offsets(c, parts))
+	{
+		snprintf(errstr, errlen, "could not read the tables' positions");
+		ok = false;
+	}
+	if (ok && (err = rd_kafka_assign(c->rk, parts)) != RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		snprintf(errstr, errlen, "could not assign partitions: %s",
+				 rd_kafka_err2str(err));
+		ok = false;
+	}
+	rd_kafka_topic_partition_list_destroy(parts);
+	return ok;
+}
+
 Consumer *
 consumer_new(const Config *cfg, const ConsumerOptions *opts, DeadLetter *dl,
 			 char *errstr, size_t errlen)
@@ -316,6 +389,15 @@ consumer_new(const Config *cfg, const ConsumerOptions *opts, DeadLetter *dl,
 	/* rd_kafka_new owns conf from here */
 	rd_kafka_poll_set_consumer(c->rk);
 
+	if (opts->static_assign)
+	{
+		if (!static_assign(c, errstr, errlen))
+		{
+			consumer_free(c);
+			return NULL;
+		}
+		return c;
+	}
 	subs = rd_kafka_topic_partition_list_new(8);
 	if (opts->pattern)
 	{

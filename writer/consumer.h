@@ -21,6 +21,8 @@ typedef struct ConsumerOptions
 	const char *root;			/* tables go to <root>/<schema>/<table> */
 	const char *topics;			/* comma-separated names, or NULL */
 	const char *pattern;		/* regex (anchored with ^), or NULL */
+	bool		static_assign;	/* assign every partition of "topics"
+								 * directly, no consumer group */
 	TableOptions table;
 } ConsumerOptions;
 

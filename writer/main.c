@@ -32,6 +32,8 @@ static const ConfigDef writer_config[] = {
 	"comma-separated topics to consume (-t)"},
 	{"topic.pattern", CONFIG_STRING, NULL, NULL, 0, 0, 0,
 	"regular expression of topics to consume, anchored at the start (-p)"},
+	{"assignment", CONFIG_ENUM, "group", "group|static", 0, 0, 0,
+	"group: share partitions through the consumer group; static: take all partitions of -t topics"},
 	{"flush.rows", CONFIG_INT, "100000", NULL, 1, 1000000000, 0,
 	"commit a table after this many rows"},
 	{"flush.bytes", CONFIG_INT, "67108864", NULL, 4096, 1LL << 40, 0,
@@ -291,6 +293,12 @@ main(int argc, char **argv)
 	if (copts.topics && copts.pattern)
 	{
 		log_error("give either topics (-t) or a pattern (-p), not both");
+		return 1;
+	}
+	copts.static_assign = strcmp(config_get(cfg, "assignment"), "static") == 0;
+	if (copts.static_assign && copts.pattern)
+	{
+		log_error("assignment=static needs topics (-t), not a pattern");
 		return 1;
 	}
 	copts.table.flush_rows = config_get_int(cfg, "flush.rows");
