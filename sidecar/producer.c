@@ -43,6 +43,7 @@ producer_dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	Producer   *p = opaque;
 	uint64_t	id = (uint64_t) (uintptr_t) m->_private;
 
+	p->in_flight--;
 	if (m->err)
 	{
 		if (id == PRODUCER_HEARTBEAT)
@@ -61,6 +62,7 @@ producer_dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 	}
 	p->delivered++;
 	p->bytes += m->len + m->key_len;
+	p->last_error[0] = '\0';	/* Kafka works again: log the next error */
 	if (id != PRODUCER_UNTRACKED && id != PRODUCER_HEARTBEAT)
 		lsn_track_ack(p->track, id);
 }
@@ -78,15 +80,23 @@ producer_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		p->failed = true;
 		return;
 	}
-	/* transient (broker down, all brokers down): librdkafka retries */
-	log_warn("kafka: %s", reason);
+	/*
+	 * Transient (broker down, all brokers down): librdkafka retries.  It
+	 * reports every failed attempt; log a state change once.
+	 */
+	if (strcmp(reason, p->last_error) == 0)
+		log_debug("kafka: %s", reason);
+	else
+		log_warn("kafka: %s", reason);
+	snprintf(p->last_error, sizeof(p->last_error), "%s", reason);
 }
 
 static void
 producer_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-	if (level <= 3)
-		log_warn("kafka %s: %s", fac, buf);
+	/* errors also reach error_cb, which logs them once */
+	if (level <= 2)
+		log_error("kafka %s: %s", fac, buf);
 	else
 		log_debug("kafka %s: %s", fac, buf);
 }
@@ -192,8 +202,9 @@ producer_destroy(Producer *p)
 
 		rd_kafka_queue_io_event_enable(q, -1, NULL, 0);
 		rd_kafka_queue_destroy(q);
-		if (rd_kafka_outq_len(p->rk) > 0)
-			log_warn("%d message(s) not delivered at exit", rd_kafka_outq_len(p->rk));
+		if (p->in_flight > 0)
+			log_warn("%llu message(s) not delivered at exit",
+					 (unsigned long long) p->in_flight);
 		rd_kafka_destroy(p->rk);
 		p->rk = NULL;
 	}
@@ -256,6 +267,7 @@ producer_send(Producer *p, rd_kafka_topic_t *rkt, int32_t partition,
 		return false;
 	}
 	p->produced++;
+	p->in_flight++;
 	return true;
 }
 
@@ -267,7 +279,7 @@ producer_drain(Producer *p, int timeout_ms, ProducerWaitCb wait_cb,
 				now;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (rd_kafka_outq_len(p->rk) > 0 && !p->failed)
+	while (p->in_flight > 0 && !p->failed)
 	{
 		rd_kafka_poll(p->rk, 100);
 		if (wait_cb)

@@ -32,6 +32,8 @@ typedef struct Producer
 	bool		failed;			/* a delivery failed: stop, confirm nothing more */
 	char		failure[512];
 	uint64_t	produced;		/* messages handed to librdkafka */
+	uint64_t	in_flight;		/* handed over, no delivery report yet */
+	char		last_error[512];	/* to log a repeated Kafka error once */
 	uint64_t	delivered;
 	uint64_t	bytes;			/* key + value bytes delivered */
 } Producer;
@@ -65,10 +67,10 @@ extern void producer_poll(Producer *p, int timeout_ms);
 extern bool producer_drain(Producer *p, int timeout_ms, ProducerWaitCb wait_cb,
 						   void *wait_arg, volatile int *stop);
 
-static inline int
-producer_outq(const Producer *p)
+static inline uint64_t
+producer_in_flight(const Producer *p)
 {
-	return rd_kafka_outq_len(p->rk);
+	return p->in_flight;
 }
 
 #endif							/* SIDECAR_PRODUCER_H */

@@ -156,11 +156,11 @@ sidecar_stats(Sidecar *s, bool force)
 	if (secs <= 0)
 		secs = 1;
 	log_info("stats: %.0f events/s, %.0f bytes/s, %" PRIu64 " events, %" PRIu64
-			 " skipped, confirmed " LSN_FMT ", lag %" PRIu64 " bytes, in flight %d messages in %" PRIu64 " transactions",
+			 " skipped, confirmed " LSN_FMT ", lag %" PRIu64 " bytes, in flight %" PRIu64 " messages in %" PRIu64 " transactions",
 			 (s->events - s->last_events) / secs,
 			 (s->producer.bytes - s->last_bytes) / secs,
 			 s->events, s->skipped, LSN_ARGS(s->track.confirmed), lag,
-			 producer_outq(&s->producer), lsn_track_count(&s->track));
+			 producer_in_flight(&s->producer), lsn_track_count(&s->track));
 	s->last_events = s->events;
 	s->last_bytes = s->producer.bytes;
 	s->last_stats_ms = now;
@@ -596,12 +596,14 @@ sidecar_shutdown(Sidecar *s)
 
 	/* a second signal during the flush cuts it short */
 	s->sig->stop = 0;
-	if (producer_outq(&s->producer) > 0)
-		log_info("flushing %d message(s)", producer_outq(&s->producer));
+	if (producer_in_flight(&s->producer) > 0)
+		log_info("flushing %llu message(s)",
+				 (unsigned long long) producer_in_flight(&s->producer));
 	producer_drain(&s->producer, timeout, sidecar_wait_cb, s, &s->sig->stop);
 	if (s->streaming && !sidecar_feedback(s, true))
 		log_warn("final feedback: %s", s->errstr);
-	sidecar_stats(s, true);
+	if (s->stats_ms > 0)
+		sidecar_stats(s, true);
 	log_info("stopped; confirmed " LSN_FMT, LSN_ARGS(s->track.confirmed));
 }
 

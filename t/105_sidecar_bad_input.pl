@@ -1,0 +1,122 @@
+# Bad input gives a clear message naming the culprit and the documented
+# exit code (1 usage/configuration, 2 runtime); no password is ever printed.
+use strict;
+use warnings;
+
+use Test::More;
+use CdcKafka;
+
+my $bin = CdcKafka::program('sidecar/cdc_kafka_sidecar');
+
+sub run_sidecar
+{
+	my (@args) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ $bin, @args ], '<', \undef, '>', \$out, '2>', \$err,
+		IPC::Run::timeout(60));
+	return ($? >> 8, $out . $err);
+}
+
+my $node = CdcKafka::start_pg('bad');
+my $conn = $node->connstr('postgres');
+my $mb = CdcKafka::start_mock_broker();
+my @kafka = ('-X', 'kafka.bootstrap.servers=' . $mb->bootstrap);
+my ($rc, $out);
+
+# Configuration errors: exit 1.
+($rc, $out) = run_sidecar(@kafka);
+is($rc, 1, 'no -d: exit 1');
+like($out, qr/no database given: use -d/, 'no -d: says so');
+
+($rc, $out) = run_sidecar('-d', $conn, '-X', 'kafka.acks=bogus');
+is($rc, 1, 'bad Kafka value: exit 1');
+like($out, qr/invalid Kafka property "acks"/, 'bad Kafka value: names the property');
+
+($rc, $out) = run_sidecar('-d', $conn, @kafka, '-X', 'no.such.key=1');
+is($rc, 1, 'unknown key: exit 1');
+like($out, qr/unknown configuration key "no\.such\.key"/, 'unknown key: names it');
+
+($rc, $out) = run_sidecar('-d', $conn, @kafka, '-X', 'status.interval.s=often');
+is($rc, 1, 'bad integer: exit 1');
+like($out, qr/invalid value "often" for "status\.interval\.s"/, 'bad integer: names key and value');
+
+($rc, $out) = run_sidecar('-d', $conn, @kafka, '-X', 'snapshot.mode=sometimes');
+is($rc, 1, 'bad enum: exit 1');
+like($out, qr/expected one of initial\|never\|initial_only/, 'bad enum: lists the choices');
+
+($rc, $out) = run_sidecar('-d', $conn, @kafka, '-X', 'kafka.enable.idempotence=false');
+is($rc, 1, 'idempotence off: exit 1');
+like($out, qr/kafka\.enable\.idempotence must be true/, 'idempotence off: explains');
+
+($rc, $out) = run_sidecar('-d', $conn);
+is($rc, 1, 'no Kafka: exit 1');
+like($out, qr/kafka\.bootstrap\.servers is not set/, 'no Kafka: says which key');
+
+($rc, $out) = run_sidecar('-d', $conn, @kafka, '-S', 'Bad-Slot');
+is($rc, 1, 'bad slot name: exit 1');
+like($out, qr/invalid slot name "Bad-Slot"/, 'bad slot name: names it');
+
+my $cfile = "$ENV{TESTDIR}/bad.conf";
+open(my $fh, '>', $cfile) or die $!;
+print $fh "# a comment\nslot.name = fine\nthis line is wrong\n";
+close $fh;
+($rc, $out) = run_sidecar('-d', $conn, @kafka, '-c', $cfile);
+is($rc, 1, 'bad config file line: exit 1');
+like($out, qr/\Q$cfile\E:3: expected key=value/, 'bad config file: file and line');
+
+# -X dump: precedence defaults < file < flags, secrets masked.
+my $good = "$ENV{TESTDIR}/good.conf";
+open($fh, '>', $good) or die $!;
+print $fh "slot.name = from_file\nheartbeat.interval.ms = 5000\nkafka.sasl.password = filesecret\n";
+close $fh;
+($rc, $out) = run_sidecar('-d', "$conn password=hunter2", @kafka, '-X', 'slot.name=from_flag',
+	'-c', $good, '-X', 'acks=all', '-X', 'dump');
+is($rc, 0, '-X dump: exit 0');
+like($out, qr/^slot\.name=from_flag  # flag$/m, 'a flag beats the file, whatever the order');
+like($out, qr/^heartbeat\.interval\.ms=5000  # file$/m, 'the file beats the default');
+like($out, qr/^tombstones\.on\.delete=true  # default$/m, 'defaults are shown');
+like($out, qr/^kafka\.acks=all  # flag$/m, 'a bare librdkafka key goes to kafka.*');
+like($out, qr/password=\*{8}/, 'the connection string password is masked');
+like($out, qr/^kafka\.sasl\.password=\*{8}/m, 'sasl.* is masked');
+unlike($out, qr/hunter2|filesecret/, 'no secret in the dump');
+
+($rc, $out) = run_sidecar('--help');
+is($rc, 0, '--help: exit 0');
+like($out, qr/snapshot\.mode\s+initial snapshot.*\n\s+default: initial/, '--help prints the defaults table');
+
+# Runtime errors: exit 2.
+($rc, $out) = run_sidecar('-d', 'host=/nonexistent port=1 dbname=postgres password=hunter2', @kafka);
+is($rc, 2, 'unreachable Postgres: exit 2');
+like($out, qr/could not connect to PostgreSQL: .*nonexistent/, 'unreachable Postgres: names the endpoint');
+unlike($out, qr/hunter2/, 'unreachable Postgres: no password');
+
+($rc, $out) = run_sidecar('-d', 'dbname=postgres bogus_option=1', @kafka);
+is($rc, 2, 'wrong connection string: exit 2');
+like($out, qr/invalid connection option "bogus_option"/, 'wrong connection string: names the option');
+
+($rc, $out) = run_sidecar('-d', $conn, @kafka, '-S', 'missing');
+is($rc, 2, 'missing slot: exit 2');
+like($out, qr/replication slot "missing" does not exist \(create it with --create-slot\)/,
+	'missing slot: says so and how to fix it');
+
+$node->safe_psql('postgres', "SELECT pg_create_logical_replication_slot('other', 'test_decoding')");
+($rc, $out) = run_sidecar('-d', $conn, @kafka, '-S', 'other');
+is($rc, 2, 'slot of another plugin: exit 2');
+like($out, qr/uses plugin "test_decoding", not cdc_kafka/, 'slot of another plugin: says so');
+
+($rc, $out) = run_sidecar('-d', $conn, @kafka, '-S', 'badopt', '--create-slot',
+	'-X', 'snapshot.mode=never', '-o', 'no-such-option=1');
+is($rc, 2, 'unknown plugin option: exit 2');
+like($out, qr/no-such-option/, 'unknown plugin option: the server names it');
+
+# A server without cdc_kafka in output_plugin_libraries.
+my $locked = CdcKafka::start_pg('locked', plugins => 'pgoutput', extension => 0);
+($rc, $out) = run_sidecar('-d', $locked->connstr('postgres'), @kafka, '-S', 'x', '--create-slot');
+is($rc, 2, 'plugin not allowed: exit 2');
+like($out, qr/cdc_kafka/, 'plugin not allowed: the error names the plugin');
+note($out);
+
+$locked->stop;
+$mb->stop;
+$node->stop;
+done_testing();
