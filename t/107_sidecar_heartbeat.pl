@@ -1,0 +1,38 @@
+# Heartbeats and idle slots: with heartbeat.interval.ms, messages go to
+# __debezium-heartbeat.<prefix>; a slot whose database is idle while
+# another database writes still advances, so WAL is not retained.
+use strict;
+use warnings;
+
+use Test::More;
+use CdcKafka;
+
+my $node = CdcKafka::start_pg('heartbeat');
+$node->safe_psql('postgres', 'CREATE DATABASE busy');
+$node->safe_psql('busy', 'CREATE TABLE t (id serial PRIMARY KEY, pad text)');
+my $mb = CdcKafka::start_mock_broker();
+my $log = "$ENV{TESTDIR}/sidecar.log";
+my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
+	slot => 'hb', create => 1, log => $log,
+	args => [ '-o', 'topic-prefix=hbtest', '-X', 'heartbeat.interval.ms=300' ]);
+
+ok(CdcKafka::wait_until(sub {
+	scalar(CdcKafka::kcat_consume($mb->bootstrap, '__debezium-heartbeat.hbtest')) >= 3 }, 60),
+	'heartbeats arrive on __debezium-heartbeat.<prefix>') or diag(CdcKafka::slurp($log));
+my ($hb) = CdcKafka::kcat_consume($mb->bootstrap, '__debezium-heartbeat.hbtest');
+is_deeply(CdcKafka::json_or_undef($hb->{key}), { serverName => 'hbtest' }, 'heartbeat key names the server');
+like($hb->{value}, qr/^\{"ts_ms":\d{13}\}$/, 'heartbeat value carries ts_ms');
+
+my $before = $node->safe_psql('postgres',
+	"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'hb'");
+$node->safe_psql('busy', "INSERT INTO t (pad) SELECT repeat('x', 500) FROM generate_series(1, 20000)");
+my $target = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
+ok(CdcKafka::wait_until(sub {
+	$node->safe_psql('postgres',
+		"SELECT confirmed_flush_lsn >= '$target' FROM pg_replication_slots WHERE slot_name = 'hb'") eq 't' }, 60),
+	"the idle database's slot advances past other databases' WAL (from $before)");
+is(CdcKafka::stop_sidecar($sc), 0, 'SIGTERM: exit 0');
+
+$mb->stop;
+$node->stop;
+done_testing();
