@@ -1008,6 +1008,9 @@ infer_value(const char *name, struct json_object *v, EventValue *out)
 			out->want.type = PQ_DOUBLE;
 			out->want_type = "double";
 			break;
+		case json_type_null:
+			out->want_type = NULL;	/* no type yet: see table.c */
+			break;
 		default:
 			out->want.type = PQ_STRING;
 			out->want_type = "string";

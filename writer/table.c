@@ -1012,6 +1012,16 @@ done:
 	return result;
 }
 
+/*
+ * A schemaless null says nothing about its column's type: the column is
+ * created by the first non-null value (until then the rows read as null).
+ */
+static bool
+untyped_null(const EventValue *v)
+{
+	return v->type == EV_NULL && v->want_type == NULL;
+}
+
 /* Adds the columns a row has and the table lacks (after a commit). */
 static TableResult
 evolve(Table *t, const EventRow *row, char *errstr, size_t errlen)
@@ -1023,7 +1033,7 @@ evolve(Table *t, const EventRow *row, char *errstr, size_t errlen)
 	{
 		const EventValue *v = &row->values[i];
 
-		if (find_column(t, v->name) >= 0)
+		if (find_column(t, v->name) >= 0 || untyped_null(v))
 			continue;
 		if (t->pq && t->file_rows > 0)
 		{
@@ -1075,13 +1085,13 @@ table_append(Table *t, const char *topic, int32_t partition, int64_t offset,
 	{
 		int			h = t->hint[i];
 
-		if (h < t->ncols && strcmp(t->cols[h].name, row->values[i].name) == 0)
+		if (h >= 0 && h < t->ncols &&
+			strcmp(t->cols[h].name, row->values[i].name) == 0)
 			continue;
 		h = find_column(t, row->values[i].name);
-		if (h < 0)
+		if (h < 0 && !untyped_null(&row->values[i]))
 			need_evolve = true;
-		else
-			t->hint[i] = h;
+		t->hint[i] = h;
 	}
 	if (need_evolve)
 	{
@@ -1097,7 +1107,11 @@ table_append(Table *t, const char *topic, int32_t partition, int64_t offset,
 	t->text_used = 0;
 	for (int i = 0; i < row->nvalues; i++)
 	{
-		const TableColumn *c = &t->cols[t->hint[i]];
+		const TableColumn *c;
+
+		if (t->hint[i] < 0)
+			continue;			/* an untyped null of a column not yet seen */
+		c = &t->cols[t->hint[i]];
 
 		if (!stage_value(t, c, &row->values[i], &t->staged[t->hint[i]],
 						 errstr, errlen))

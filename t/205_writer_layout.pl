@@ -1,0 +1,113 @@
+# Delta writer, the Parquet layout as DuckDB sees it: many row groups and
+# pages in one file (small parquet.row_group.bytes and parquet.page.bytes),
+# dictionary-encoded and plain columns (parquet.dictionary on and off),
+# nullable columns with runs of nulls, and the add actions' statistics
+# (numRecords, minValues, maxValues, nullCount) equal to the data.
+use strict;
+use warnings;
+
+use File::Temp qw(tempdir);
+use JSON::PP;
+use Test::More;
+
+use CdcKafka;
+use CdcWriter;
+
+my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
+mkdir $work;
+my $log = "$work/writer.log";
+my $n = 12000;
+my @cats = qw(alpha beta gamma delta epsilon);
+
+my $mb = CdcKafka::start_mock_broker(topics => [ 'lay.public.dict:4', 'lay.public.plain:4' ]);
+for my $name ('dict', 'plain')
+{
+	my $topic = "lay.public.$name";
+	my @msgs;
+	for my $i (1 .. $n)
+	{
+		my $uid = sprintf('%08x', $i) x 12;
+		push @msgs, CdcWriter::event(topic => $topic, schemas => 0, op => 'c', key => { id => $i },
+			after => { id => $i, category => $cats[ $i % 5 ], uid => $uid,
+				maybe => ($i % 3 == 0 ? undef : $i * 2), ratio => $i / 7 });
+	}
+	CdcWriter::produce($mb->bootstrap, $topic, @msgs);
+}
+
+my %dirs;
+for my $name ('dict', 'plain')
+{
+	my $root = "$work/delta_$name";
+	my $dir = "$root/public/$name";
+	$dirs{$name} = $dir;
+	my $w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', "lay.public.$name",
+		'-X', 'assignment=static', '-X', 'flush.interval.ms=60000',
+		'-X', 'parquet.row_group.bytes=65536', '-X', 'parquet.page.bytes=4096',
+		'-X', 'parquet.dictionary=' . ($name eq 'dict' ? 'true' : 'false'));
+	# wait until the writer has read everything (its positions), then SIGTERM commits
+	my $deadline = time + 60;
+	sleep 1 while time < $deadline && slurp($log) !~ /assigned lay\.public\.$name \[3\]/;
+	sleep 4;
+	is(CdcWriter::stop_writer($w), 0, "$name: SIGTERM commits and exits 0");
+	is(CdcWriter::committed_rows($dir), $n, "$name: all $n rows committed in the final commit");
+
+	my $r = CdcWriter::delta_read($dir,
+		q{SELECT count(*)::BIGINT AS n, sum(id)::BIGINT AS s, count(DISTINCT uid)::BIGINT AS u,
+		         count(maybe)::BIGINT AS m, sum(maybe)::BIGINT AS ms, max(abs(ratio - id / 7.0)) < 1e-9 AS ratio_ok
+		    FROM t},
+		q{SELECT category, count(*)::BIGINT AS n FROM t GROUP BY 1 ORDER BY 1},
+		q{SELECT count(DISTINCT (file_name, row_group_id))::BIGINT AS rg FROM parquet_metadata({files})},
+		q{SELECT path_in_schema AS col, string_agg(DISTINCT encodings, ';') AS enc
+		    FROM parquet_metadata({files}) WHERE path_in_schema IN ('category', 'uid', 'id')
+		   GROUP BY 1 ORDER BY 1},
+		q{SELECT min(id)::BIGINT AS lo, max(id)::BIGINT AS hi, min(category) AS clo, max(category) AS chi,
+		         count(*) FILTER (WHERE maybe IS NULL)::BIGINT AS nulls FROM t});
+	is_deeply($r->{errors}, [], "$name: log replays cleanly");
+	my $sum_maybe = 0;
+	my $cnt_maybe = 0;
+	for my $i (1 .. $n) { next if $i % 3 == 0; $sum_maybe += 2 * $i; $cnt_maybe++; }
+	is_deeply($r->{results}[0], [ { n => "$n", s => '' . ($n * ($n + 1) / 2), u => "$n",
+				m => "$cnt_maybe", ms => "$sum_maybe", ratio_ok => JSON::PP::true } ],
+		"$name: every value read back (ids, unique strings, nulls every third row, doubles)");
+	is_deeply($r->{results}[1], [ map { my $c = $_; { category => $c, n => '' . $n / 5 } } sort @cats ],
+		"$name: low-cardinality strings");
+	cmp_ok($r->{results}[2][0]{rg}, '>', 3, "$name: several row groups ($r->{results}[2][0]{rg})");
+	my %enc = map { $_->{col} => $_->{enc} } @{ $r->{results}[3] };
+	if ($name eq 'dict')
+	{
+		like($enc{category}, qr/DICTIONARY/, "dict: category is dictionary-encoded ($enc{category})");
+	}
+	else
+	{
+		unlike(join(';', values %enc), qr/DICTIONARY/, "plain: no dictionary anywhere ($enc{category})");
+		like($enc{uid}, qr/PLAIN/, 'plain: uid is PLAIN');
+	}
+
+	# the add actions' statistics against the data
+	my %stats = (num => 0, nulls => 0);
+	for my $f (glob("$dir/_delta_log/*.json"))
+	{
+		open(my $fh, '<', $f) or die;
+		for my $line (<$fh>)
+		{
+			my $a = JSON::PP->new->decode($line);
+			next unless $a->{add};
+			my $st = JSON::PP->new->decode($a->{add}{stats});
+			$stats{num} += $st->{numRecords};
+			# a file from before the column existed has it all null
+			$stats{nulls} += $st->{nullCount}{maybe} // $st->{numRecords};
+			$stats{lo} = $st->{minValues}{id} if !defined $stats{lo} || $st->{minValues}{id} < $stats{lo};
+			$stats{hi} = $st->{maxValues}{id} if !defined $stats{hi} || $st->{maxValues}{id} > $stats{hi};
+			$stats{clo} = $st->{minValues}{category} if !defined $stats{clo} || $st->{minValues}{category} lt $stats{clo};
+			$stats{chi} = $st->{maxValues}{category} if !defined $stats{chi} || $st->{maxValues}{category} gt $stats{chi};
+		}
+	}
+	my $d = $r->{results}[4][0];
+	is_deeply([ @stats{qw(num lo hi clo chi nulls)} ], [ $n, $d->{lo}, $d->{hi}, $d->{clo}, $d->{chi}, $d->{nulls} ],
+		"$name: stats numRecords, min/max of id and category, nullCount of maybe match the data");
+}
+
+sub slurp { open(my $f, '<', $_[0]) or return ''; local $/; return <$f>; }
+
+$mb->stop;
+done_testing();
