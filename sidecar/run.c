@@ -47,6 +47,7 @@ typedef struct Sidecar
 	const char *opt_values[SIDECAR_MAX_OPTIONS];
 	int			noptions;
 	const char *topic_prefix;	/* plugin option, NULL: database name */
+	bool		schemas;		/* plugin option schemas (default true) */
 
 	Repl		repl;
 	bool		streaming;		/* repl is in COPY BOTH */
@@ -166,11 +167,26 @@ sidecar_stats(Sidecar *s, bool force)
 	s->last_stats_ms = now;
 }
 
+/* Debezium's heartbeat key: ServerNameKey, with its schema if events have one. */
+static void
+sidecar_heartbeat_key(Sidecar *s, const char *server)
+{
+	if (s->schemas)
+		snprintf(s->heartbeat_key, sizeof(s->heartbeat_key),
+				 "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
+				 "\"optional\":false,\"field\":\"serverName\"}],\"optional\":false,"
+				 "\"name\":\"io.debezium.connector.common.ServerNameKey\"},"
+				 "\"payload\":{\"serverName\":\"%s\"}}", server);
+	else
+		snprintf(s->heartbeat_key, sizeof(s->heartbeat_key),
+				 "{\"serverName\":\"%s\"}", server);
+}
+
 static void
 sidecar_heartbeat(Sidecar *s)
 {
 	int64_t		now = sidecar_now_ms();
-	char		value[64];
+	char		value[320];
 	Position	pos = {s->track.confirmed, 0, 0};
 	struct timespec ts;
 
@@ -178,8 +194,16 @@ sidecar_heartbeat(Sidecar *s)
 		return;
 	s->last_heartbeat_ms = now;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	snprintf(value, sizeof(value), "{\"ts_ms\":%lld}",
-			 (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	if (s->schemas)
+		snprintf(value, sizeof(value),
+				 "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int64\","
+				 "\"optional\":false,\"field\":\"ts_ms\"}],\"optional\":false,"
+				 "\"name\":\"io.debezium.connector.common.Heartbeat\"},"
+				 "\"payload\":{\"ts_ms\":%lld}}",
+				 (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	else
+		snprintf(value, sizeof(value), "{\"ts_ms\":%lld}",
+				 (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 	if (!producer_send(&s->producer, s->heartbeat_rkt, RD_KAFKA_PARTITION_UA,
 					   s->heartbeat_key, (int32_t) strlen(s->heartbeat_key),
 					   value, (int32_t) strlen(value), &pos, PRODUCER_HEARTBEAT,
@@ -457,10 +481,7 @@ sidecar_stream(Sidecar *s, bool first, uint64_t startpos, bool *connected)
 		return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
 	*connected = true;
 	if (s->topic_prefix == NULL)
-	{
-		snprintf(s->heartbeat_key, sizeof(s->heartbeat_key),
-				 "{\"serverName\":\"%s\"}", s->repl.dbname);
-	}
+		sidecar_heartbeat_key(s, s->repl.dbname);
 	if (first && config_get_bool(s->cfg, "slot.create"))
 	{
 		bool		done;
@@ -548,6 +569,7 @@ sidecar_options(Sidecar *s, char *errstr, size_t errstr_size)
 	s->opt_names[0] = "format";
 	s->opt_values[0] = "kafka";
 	s->noptions = 1;
+	s->schemas = true;
 	while (config_prefix_next(s->cfg, "plugin.", &iter, &name, &value))
 	{
 		if (strcmp(name, "format") == 0)
@@ -567,6 +589,13 @@ sidecar_options(Sidecar *s, char *errstr, size_t errstr_size)
 		}
 		if (strcmp(name, "topic-prefix") == 0)
 			s->topic_prefix = value;
+		if (strcmp(name, "schemas") == 0)
+		{
+			bool		b = true;
+
+			config_parse_bool(value[0] ? value : "true", &b);
+			s->schemas = b;
+		}
 		s->opt_names[s->noptions] = name;
 		s->opt_values[s->noptions] = value[0] ? value : NULL;
 		s->noptions++;
@@ -667,8 +696,7 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 		const char *prefix = s->topic_prefix;
 
 		/* without topic-prefix, the plugin uses the database name: known on connect */
-		snprintf(s->heartbeat_key, sizeof(s->heartbeat_key), "{\"serverName\":\"%s\"}",
-				 prefix ? prefix : "");
+		sidecar_heartbeat_key(s, prefix ? prefix : "");
 		if (prefix)
 		{
 			snprintf(topic, sizeof(topic), "%s.%s",

@@ -20,8 +20,12 @@ ok(CdcKafka::wait_until(sub {
 	scalar(CdcKafka::kcat_consume($mb->bootstrap, '__debezium-heartbeat.hbtest')) >= 3 }, 60),
 	'heartbeats arrive on __debezium-heartbeat.<prefix>') or diag(CdcKafka::slurp($log));
 my ($hb) = CdcKafka::kcat_consume($mb->bootstrap, '__debezium-heartbeat.hbtest');
-is_deeply(CdcKafka::json_or_undef($hb->{key}), { serverName => 'hbtest' }, 'heartbeat key names the server');
-like($hb->{value}, qr/^\{"ts_ms":\d{13}\}$/, 'heartbeat value carries ts_ms');
+my $hkey = CdcKafka::json_or_undef($hb->{key});
+is_deeply($hkey->{payload}, { serverName => 'hbtest' }, 'heartbeat key names the server');
+is($hkey->{schema}{name}, 'io.debezium.connector.common.ServerNameKey', 'with Debezium\'s key schema');
+my $hval = CdcKafka::json_or_undef($hb->{value});
+like($hval->{payload}{ts_ms}, qr/^\d{13}$/, 'heartbeat value carries ts_ms');
+is($hval->{schema}{name}, 'io.debezium.connector.common.Heartbeat', 'with Debezium\'s value schema');
 
 my $before = $node->safe_psql('postgres',
 	"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'hb'");
