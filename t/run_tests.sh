@@ -24,6 +24,7 @@ if [ "$(id -u)" = 0 ]; then
 fi
 
 WORK=${CDC_TEST_WORK:-$(mktemp -d /tmp/cdc_kafka_test.XXXXXX)}
+mkdir -p "$WORK/portlock"
 export PATH="$BINDIR:$ROOT/sidecar:$ROOT/writer:$ROOT/tools:$PATH"
 cd "$ROOT"
 passed=0
@@ -58,16 +59,17 @@ run_regress()
 run_tap()
 {
 	local t=$1 out=$WORK/tap/$(basename "$t").out rc
-	mkdir -p "$WORK/tap"
+	local testdir=$WORK/tap/$(basename "$t" .pl)
+	mkdir -p "$testdir"
 	echo "=== $t"
-	TESTDIR="$WORK/tap/$(basename "$t" .pl)" PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
+	PG_TEST_PORT_DIR="$WORK/portlock" TESTDIR="$testdir" PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
 		CDC_ROOT="$ROOT" timeout 1200 perl -I"$PGXS_DIR/src/test/perl" -I"$ROOT/t" "$t" >"$out" 2>&1
 	rc=$?
-	grep -E '^(not )?ok |^# ' "$out" | grep -v '^# Looks like' | head -300
+	grep -aE '^(not )?ok |^# ' "$out" | grep -av '^# Looks like' | head -300
 	local ok bad plan
-	ok=$(grep -cE '^ok ' "$out")
-	bad=$(grep -cE '^not ok ' "$out")
-	plan=$(grep -cE '^1\.\.[0-9]+' "$out")
+	ok=$(grep -acE '^ok ' "$out")
+	bad=$(grep -acE '^not ok ' "$out")
+	plan=$(grep -acE '^1\.\.[0-9]+' "$out")
 	passed=$((passed + ok))
 	failed=$((failed + bad))
 	if [ "$rc" != 0 ] && [ "$bad" = 0 ] || [ "$plan" = 0 ]; then
