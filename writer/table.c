@@ -200,6 +200,11 @@ table_names_from_topic(const char *topic, char *schema, size_t schemalen,
 	else
 		snprintf(schema, schemalen, "%.*s", (int) (last - prev - 1), prev + 1);
 	snprintf(table, tablelen, "%s", last + 1);
+	/* "a..b", "a.b.": an empty part still needs a directory name */
+	if (schema[0] == '\0')
+		snprintf(schema, schemalen, "_");
+	if (table[0] == '\0')
+		snprintf(table, tablelen, "_");
 }
 
 static bool
