@@ -32,7 +32,8 @@ static const char *const producer_defaults[][2] = {
 	{"message.timeout.ms", "0"},
 	{"linger.ms", "5"},
 	{"queue.buffering.max.messages", "100000"},
-	{"queue.buffering.max.kbytes", "65536"},
+	/* bounded memory: the whole daemon should stay well under 64 MB */
+	{"queue.buffering.max.kbytes", "16384"},
 	{"client.id", "cdc_kafka_sidecar"},
 	{NULL, NULL}
 };

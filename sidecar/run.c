@@ -29,6 +29,7 @@
 #define LSN_ARGS(lsn) (uint32_t) ((lsn) >> 32), (uint32_t) (lsn)
 #define SIDECAR_MAX_OPTIONS 64
 #define SIDECAR_KAFKA_TIMEOUT_MS 10000
+#define SIDECAR_READ_BATCH 1024	/* messages between two housekeeping passes */
 
 typedef enum StreamResult
 {
@@ -65,6 +66,8 @@ typedef struct Sidecar
 	rd_kafka_topic_t *heartbeat_rkt;	/* owned */
 	char		heartbeat_key[300];
 
+	int64_t		started_ms;		/* for the time-to-first-event log line */
+	bool		first_logged;
 	int64_t		stats_ms;
 	int64_t		last_stats_ms;
 	uint64_t	events;			/* events produced (tombstones included) */
@@ -125,6 +128,12 @@ sidecar_feedback(Sidecar *s, bool force)
 		return false;
 	if (confirmed != s->sent_lsn)
 		log_debug("confirmed " LSN_FMT, LSN_ARGS(confirmed));
+	if (!s->first_logged && s->producer.delivered > 0)
+	{
+		s->first_logged = true;
+		log_info("first event acknowledged by Kafka %lld ms after start",
+				 (long long) (now - s->started_ms));
+	}
 	s->sent_lsn = confirmed;
 	s->last_feedback_ms = now;
 	s->repl.reply_requested = false;
@@ -544,16 +553,25 @@ sidecar_stream(Sidecar *s, bool first, uint64_t startpos, bool *connected)
 			wait = 1;
 		rc = repl_read(&s->repl, wait, s->producer.wake_fd[0], &data, &len,
 					   s->errstr, sizeof(s->errstr));
+
+		/*
+		 * Take what libpq has buffered in one go; the housekeeping above
+		 * (syscalls, librdkafka locks) runs once per batch, not per event.
+		 */
+		for (int n = 1; rc == REPL_DATA; n++)
+		{
+			if (!sidecar_frame(s, data, len, &fatal))
+			{
+				if (s->sig->stop && !fatal)
+					return STREAM_STOPPED;
+				return fatal ? STREAM_FATAL : STREAM_RETRY;
+			}
+			if (n == SIDECAR_READ_BATCH || s->sig->stop)
+				break;
+			rc = repl_read(&s->repl, 0, -1, &data, &len, s->errstr, sizeof(s->errstr));
+		}
 		if (rc == REPL_ERROR)
 			return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
-		if (rc == REPL_NONE)
-			continue;
-		if (!sidecar_frame(s, data, len, &fatal))
-		{
-			if (s->sig->stop && !fatal)
-				break;
-			return fatal ? STREAM_FATAL : STREAM_RETRY;
-		}
 	}
 	return STREAM_STOPPED;
 }
@@ -651,6 +669,7 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 
 	if (s == NULL)
 		return 2;
+	s->started_ms = sidecar_now_ms();
 	s->cfg = cfg;
 	s->sig = sig;
 	s->conninfo = config_get(cfg, "database.conninfo");
