@@ -27,20 +27,37 @@ REGRESS = $(sort $(basename $(notdir $(wildcard $(srcdir)/sql/*.sql))))
 REGRESS_OPTS = --temp-config=$(srcdir)/sql/logical.conf
 
 PG_CONFIG ?= pg_config
-PGXS := $(shell $(PG_CONFIG) --pgxs)
+PGXS := $(wildcard $(shell $(PG_CONFIG) --pgxs 2>/dev/null))
+
+.PHONY: test demo deps regress-list
+deps:
+	bash scripts/deps.sh
+
+ifeq ($(PGXS),)
+# A fresh machine: no PostgreSQL server headers yet.  Install what the
+# project needs (scripts/deps.sh), then run the asked-for target again.
+all install test demo:
+	bash scripts/deps.sh
+	$(MAKE) $@
+else
 include $(PGXS)
 
 include daemons.mk
 
-.PHONY: test demo deps regress-list
 regress-list:
 	@echo $(REGRESS)
 
-deps:
-	bash scripts/deps.sh
-
-test: all
+# The README's two commands; each first makes sure that everything is
+# installed, built and installed into PostgreSQL.
+test demo: prepare
+test:
 	bash t/run_tests.sh
-
-demo: all
+demo:
 	bash scripts/demo.sh
+
+.PHONY: prepare
+prepare:
+	bash scripts/deps.sh
+	$(MAKE) all
+	$(MAKE) install
+endif

@@ -6,13 +6,18 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 PACKAGES="build-essential postgresql-15 postgresql-server-dev-15 libpq-dev
   librdkafka-dev libjson-c-dev libzstd-dev kcat libipc-run-perl
-  postgresql-15-wal2json postgresql-15-decoderbufs nodejs npm
+  postgresql-15-wal2json postgresql-15-decoderbufs
   docker-compose openjdk-17-jdk-headless"
 
 missing=
 for p in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
 done
+
+# Node.js may come from elsewhere (NodeSource bundles npm and conflicts
+# with Debian's npm package): ask for the commands, not the packages.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
