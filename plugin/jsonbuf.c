@@ -59,12 +59,14 @@ jsonbuf_append_u00(StringInfo buf, unsigned char c)
 }
 
 /*
- * Escape s[0..len) without the quotes.  With latin1 set, bytes >= 0x80 are
- * escaped as \u00XX: used for SQL_ASCII databases, whose text may be any
- * bytes and so could make the document invalid UTF-8.
+ * Escape s[0..len) without the quotes.  With check_utf8 set, every
+ * non-ASCII sequence is validated: a valid UTF-8 character is copied, any
+ * other byte becomes \u00XX (its Latin-1 reading).  That is for SQL_ASCII
+ * databases, whose text is usually UTF-8 but may be any bytes, which would
+ * make the document invalid UTF-8.
  */
 static void
-jsonbuf_escape_body(StringInfo buf, const char *s, int len, bool latin1)
+jsonbuf_escape_body(StringInfo buf, const char *s, int len, bool check_utf8)
 {
 	const unsigned char *p = (const unsigned char *) s;
 	const unsigned char *end = p + len;
@@ -74,7 +76,7 @@ jsonbuf_escape_body(StringInfo buf, const char *s, int len, bool latin1)
 		const unsigned char *run = p;
 		char		e;
 
-		if (latin1)
+		if (check_utf8)
 		{
 			while (p < end && jsonbuf_escape[*p] == 0 && *p < 0x80)
 				p++;
@@ -89,8 +91,22 @@ jsonbuf_escape_body(StringInfo buf, const char *s, int len, bool latin1)
 		if (p >= end)
 			break;
 
+		if (*p >= 0x80)
+		{
+			int			n = pg_utf_mblen(p);
+
+			if (n <= end - p && pg_utf8_islegal(p, n))
+			{
+				appendBinaryStringInfo(buf, (const char *) p, n);
+				p += n;
+			}
+			else
+				jsonbuf_append_u00(buf, *p++);
+			continue;
+		}
+
 		e = jsonbuf_escape[*p];
-		if (e == 'u' || e == 0)
+		if (e == 'u')
 			jsonbuf_append_u00(buf, *p);
 		else
 		{

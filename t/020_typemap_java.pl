@@ -148,5 +148,12 @@ for my $enc (qw(LATIN1 SQL_ASCII))
 	my $ev = eval { JSON::PP->new->utf8->decode($line) };
 	is($ev && $ev->{value}{after}{t}, "caf\x{e9} \x{ff}", "$enc: text decodes to its characters");
 }
+# SQL_ASCII text that is valid UTF-8 (what clients usually send) is kept.
+$node->safe_psql('sql_ascii', q{INSERT INTO t VALUES (2, E'h\\xc3\\xa9llo \\xf0\\x9f\\x98\\x80 \\xc3')});
+my $line = $node->safe_psql('sql_ascii', q{
+	SELECT data FROM pg_logical_slot_get_changes('s_sql_ascii', NULL, NULL, 'schemas', 'false')});
+my $ev = eval { JSON::PP->new->utf8->decode($line) };
+is($ev && $ev->{value}{after}{t}, "h\x{e9}llo \x{1f600} \x{c3}",
+	'SQL_ASCII: valid UTF-8 passes through, a stray byte is escaped');
 
 done_testing();
