@@ -119,6 +119,12 @@ sidecar_feedback(Sidecar *s, bool force)
 	if (lsn_track_count(&s->track) == 0 && s->track.pending_total == 0 &&
 		s->repl.server_wal_end > confirmed)
 		confirmed = s->track.confirmed = s->repl.server_wal_end;
+	if (!s->first_logged && s->producer.delivered > 0)
+	{
+		s->first_logged = true;
+		log_info("first event acknowledged by Kafka %lld ms after start",
+				 (long long) (now - s->started_ms));
+	}
 	if (!s->streaming || confirmed == 0)
 		return true;
 	if (!force && !s->repl.reply_requested && confirmed == s->sent_lsn &&
@@ -128,12 +134,6 @@ sidecar_feedback(Sidecar *s, bool force)
 		return false;
 	if (confirmed != s->sent_lsn)
 		log_debug("confirmed " LSN_FMT, LSN_ARGS(confirmed));
-	if (!s->first_logged && s->producer.delivered > 0)
-	{
-		s->first_logged = true;
-		log_info("first event acknowledged by Kafka %lld ms after start",
-				 (long long) (now - s->started_ms));
-	}
 	s->sent_lsn = confirmed;
 	s->last_feedback_ms = now;
 	s->repl.reply_requested = false;
@@ -691,6 +691,13 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 		code = sidecar_drop_slot(s);
 		free(s);
 		return code;
+	}
+	if (strcmp(config_get(cfg, "snapshot.mode"), "initial_only") == 0 &&
+		!config_get_bool(cfg, "slot.create"))
+	{
+		log_error("snapshot.mode=initial_only needs --create-slot (it snapshots through a new slot)");
+		free(s);
+		return 1;
 	}
 	if (!sidecar_options(s, s->errstr, sizeof(s->errstr)))
 	{

@@ -98,6 +98,25 @@ is(scalar(CdcKafka::kcat_consume($mb->bootstrap, 'sn.public.other')), 0,
 	'a table excluded by the plugin options is not snapshotted');
 like(CdcKafka::slurp($log), qr/snapshot: public\.snap: \d+ row\(s\)/, 'the snapshot is logged per table');
 
+# snapshot.mode=initial_only: the rows, then exit 0, and no slot left behind.
+my ($out, $err) = ('', '');
+IPC::Run::run([ CdcKafka::program('sidecar/cdc_kafka_sidecar'), '-d', $node->connstr('postgres'),
+		'-S', 'once', '--create-slot', '-X', 'snapshot.mode=initial_only',
+		'-X', 'kafka.bootstrap.servers=' . $mb->bootstrap, '-o', 'topic-prefix=once',
+		'-o', 'schemas=false', '-o', 'include-tables=public\.snap' ],
+	'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(120));
+is($? >> 8, 0, 'initial_only: exit 0 after the snapshot') or diag($err);
+is(scalar(CdcKafka::kcat_consume($mb->bootstrap, 'once.public.snap', timeout => 120)),
+	$node->safe_psql('postgres', 'SELECT count(*) FROM snap'), 'initial_only: every row once');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'once'"),
+	0, 'initial_only: the slot is dropped (no WAL retained)');
+IPC::Run::run([ CdcKafka::program('sidecar/cdc_kafka_sidecar'), '-d', $node->connstr('postgres'),
+		'-S', 'once', '-X', 'snapshot.mode=initial_only',
+		'-X', 'kafka.bootstrap.servers=' . $mb->bootstrap ],
+	'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(60));
+is($? >> 8, 1, 'initial_only without --create-slot: exit 1');
+like($err, qr/initial_only needs --create-slot/, 'initial_only without --create-slot: says so');
+
 $mb->stop;
 $node->stop;
 done_testing();
