@@ -9,13 +9,16 @@ use Test::More;
 use Time::HiRes qw(usleep);
 use CdcKafka;
 
-my $node = CdcKafka::start_pg('outages');
+# A short wal_sender_timeout: while the broker is down the sidecar stops
+# reading but must keep sending status updates, or the server drops it.
+my $node = CdcKafka::start_pg('outages', conf => "wal_sender_timeout = '2s'");
 $node->safe_psql('postgres', 'CREATE TABLE numbers (id int PRIMARY KEY, n int NOT NULL)');
 my $mb = CdcKafka::start_mock_broker(topics => [ 'ot.public.numbers:2' ]);
 my $log = "$ENV{TESTDIR}/sidecar.log";
 my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
 	slot => 'out', create => 1, log => $log,
-	args => [ '-o', 'topic-prefix=ot', '-o', 'schemas=false', '--stats', '1' ]);
+	args => [ '-o', 'topic-prefix=ot', '-o', 'schemas=false', '--stats', '1',
+		'-X', 'max.inflight.transactions=4' ]);
 
 my $next = 1;
 sub insert_batch
@@ -46,6 +49,8 @@ ok($node->safe_psql('postgres', "SELECT '$lsn_down'::pg_lsn < '$lsn_now'::pg_lsn
 $mb->up(1);
 ok(CdcKafka::wait_slot_caught_up($node, 'out', 120), 'caught up after the broker is back')
   or diag(CdcKafka::slurp($log));
+unlike(CdcKafka::slurp($log), qr/reconnecting in/,
+	'blocked on a full ring, it kept the replication connection alive (wal_sender_timeout 2s)');
 
 # Postgres restarted while a large transaction streams.
 my ($out, $err) = ('', '');

@@ -14,7 +14,7 @@ my $mb = CdcKafka::start_mock_broker();
 my $log = "$ENV{TESTDIR}/sidecar.log";
 my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
 	slot => 'hb', create => 1, log => $log,
-	args => [ '-o', 'topic-prefix=hbtest', '-X', 'heartbeat.interval.ms=300' ]);
+	args => [ '-o', 'topic-prefix=hbtest', '-X', 'heartbeat.interval.ms=300', '-L', "$log.L" ]);
 
 ok(CdcKafka::wait_until(sub {
 	scalar(CdcKafka::kcat_consume($mb->bootstrap, '__debezium-heartbeat.hbtest')) >= 3 }, 60),
@@ -35,7 +35,15 @@ ok(CdcKafka::wait_until(sub {
 	$node->safe_psql('postgres',
 		"SELECT confirmed_flush_lsn >= '$target' FROM pg_replication_slots WHERE slot_name = 'hb'") eq 't' }, 60),
 	"the idle database's slot advances past other databases' WAL (from $before)");
+# -L FILE and SIGHUP, as logrotate does it: rename, then HUP.
+ok(CdcKafka::wait_until(sub { CdcKafka::slurp("$log.L") =~ /streaming slot "hb"/ }, 30),
+	'-L: the log goes to the file') or diag(CdcKafka::slurp($log));
+rename("$log.L", "$log.L.1") or die $!;
+$sc->signal('HUP');
+ok(CdcKafka::wait_until(sub { CdcKafka::slurp("$log.L") =~ /log file reopened/ }, 30),
+	'SIGHUP reopens the log file');
 is(CdcKafka::stop_sidecar($sc), 0, 'SIGTERM: exit 0');
+like(CdcKafka::slurp("$log.L"), qr/stopped; confirmed/, 'later lines go to the new file');
 
 $mb->stop;
 $node->stop;
