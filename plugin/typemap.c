@@ -34,6 +34,8 @@
 #include "access/htup_details.h"
 #include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "common/shortest_dec.h"
 #include "datatype/timestamp.h"
 #include "utils/array.h"
@@ -105,18 +107,49 @@ typemap_set_named(CdcType *t, const char *head, const char *name,
 	t->schema_tail = tail.data;
 }
 
-/* pg_type.typname, or NULL */
+/* pg_type.typname (NULL if unknown) and its namespace */
 static char *
-typemap_type_name(Oid typid)
+typemap_type_name(Oid typid, Oid *nsp)
 {
 	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	Form_pg_type typ;
 	char	   *name;
 
+	*nsp = InvalidOid;
 	if (!HeapTupleIsValid(tup))
 		return NULL;
-	name = pstrdup(NameStr(((Form_pg_type) GETSTRUCT(tup))->typname));
+	typ = (Form_pg_type) GETSTRUCT(tup);
+	name = pstrdup(NameStr(typ->typname));
+	*nsp = typ->typnamespace;
 	ReleaseSysCache(tup);
 	return name;
+}
+
+/*
+ * hstore (an extension type): Debezium's default hstore.handling.mode=json
+ * sends it as an io.debezium.data.Json string.  The extension's own
+ * hstore_to_json(hstore), from the type's schema, does the conversion; it
+ * is looked up here so that rendering needs no catalog access.  Without it
+ * the column stays a plain string of hstore's text form.
+ */
+static bool
+typemap_resolve_hstore(CdcType *t, Oid nsp)
+{
+	char	   *nspname = get_namespace_name(nsp);
+	Oid			argtype = t->typid;
+	Oid			fn;
+
+	if (nspname == NULL)
+		return false;
+	fn = LookupFuncName(list_make2(makeString(nspname),
+								   makeString("hstore_to_json")),
+						1, &argtype, true);
+	if (!OidIsValid(fn) || get_func_rettype(fn) != JSONOID)
+		return false;
+	t->kind = CDC_TYPE_JSON;
+	fmgr_info_cxt(fn, &t->outfunc, CurrentMemoryContext);
+	typemap_set_named(t, "\"type\":\"string\"", "io.debezium.data.Json", NULL);
+	return true;
 }
 
 static int
@@ -437,14 +470,18 @@ typemap_resolve(CdcType *t, Oid typid, int32 typmod, const CdcOptions *opts)
 				}
 				else
 				{
-					char	   *name = typemap_type_name(base);
+					Oid			nsp;
+					char	   *name = typemap_type_name(base, &nsp);
 
 					/*
-					 * Everything else is its text output.  ltree (an
-					 * extension type, so known by name) carries Debezium's
-					 * semantic name.
+					 * Everything else is its text output.  Extension types
+					 * are known by name: ltree carries Debezium's semantic
+					 * name, hstore becomes JSON.
 					 */
 					t->kind = CDC_TYPE_TEXT;
+					if (name != NULL && strcmp(name, "hstore") == 0 &&
+						typemap_resolve_hstore(t, nsp))
+						break;
 					if (name != NULL && strcmp(name, "ltree") == 0)
 						typemap_set_named(t, "\"type\":\"string\"",
 										  "io.debezium.data.Ltree", NULL);
@@ -1347,6 +1384,18 @@ typemap_append_value(StringInfo buf, const CdcType *t, Datum value)
 			typemap_append_array(buf, t, value);
 			break;
 		case CDC_TYPE_JSON:
+			if (t->typid != JSONOID)
+			{
+				/* hstore: outfunc is hstore_to_json */
+				text	   *json = DatumGetTextPP(FunctionCall1((FmgrInfo *) &t->outfunc,
+																value));
+
+				jsonbuf_append_string(buf, VARDATA_ANY(json),
+									  VARSIZE_ANY_EXHDR(json));
+				break;
+			}
+			typemap_append_text_output(buf, t, value);
+			break;
 		case CDC_TYPE_JSONB:
 		case CDC_TYPE_XML:
 		case CDC_TYPE_TEXT:
@@ -1488,9 +1537,15 @@ typemap_append_fallback(StringInfo buf, const CdcType *t)
 		case CDC_TYPE_ARRAY:
 			appendStringInfoString(buf, "[]");
 			break;
+		case CDC_TYPE_JSON:
+			/* hstore's fallback is an empty map (convertHstoreToJsonString) */
+			if (t->typid != JSONOID)
+				appendStringInfoString(buf, "\"{}\"");
+			else
+				appendStringInfoString(buf, "\"\"");
+			break;
 		case CDC_TYPE_BYTEA:
 		case CDC_TYPE_UUID:
-		case CDC_TYPE_JSON:
 		case CDC_TYPE_JSONB:
 		case CDC_TYPE_XML:
 		case CDC_TYPE_ENUM:

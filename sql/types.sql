@@ -227,8 +227,31 @@ SELECT data::jsonb #>> '{value,payload,op}' AS op,
   FROM pg_logical_slot_get_changes('types_slot', NULL, NULL, 'schemas', 'true')
  WHERE data::jsonb #>> '{value,payload,op}' = 'd';
 
+-- Extension types Debezium knows by name: hstore as a JSON string
+-- (hstore.handling.mode=json), ltree with its semantic name, citext as text.
+CREATE EXTENSION hstore;
+CREATE EXTENSION ltree;
+CREATE EXTENSION citext;
+CREATE TABLE types_ext (id int PRIMARY KEY, c_hstore hstore, c_ltree ltree,
+	c_citext citext, c_hstore_arr hstore[], c_hstore_nn hstore NOT NULL DEFAULT '');
+INSERT INTO types_ext VALUES (1, 'a=>1, "b c"=>"x\"y", n=>NULL', 'top.sub.leaf',
+	'MiXeD', ARRAY['k=>v'::hstore, NULL]);
+DELETE FROM types_ext;
+SELECT data::jsonb #>> '{value,op}' AS op,
+	   types_after(data) AS after,
+	   (data::jsonb #>> '{value,after,c_hstore}')::jsonb AS hstore_as_json,
+	   regexp_replace(substring(data FROM '"before":(.*),"after":null'),
+					  ',"(c_[a-z0-9_]+)":', E',\n"\\1":', 'g') AS before
+  FROM pg_logical_slot_peek_changes('types_slot', NULL, NULL, 'schemas', 'false');
+SELECT replace(substring(data FROM
+		'"field":"before"\},\{"type":"struct","fields":\[(.*)\],"optional":true,"name":"[^"]*","field":"after"\}'),
+		',{"type"', E',\n{"type"') AS after_schema
+  FROM pg_logical_slot_get_changes('types_slot', NULL, NULL, 'schemas', 'true')
+ LIMIT 1;
+
 SELECT pg_drop_replication_slot('types_slot');
-DROP TABLE types_all, types_toast, types_notnull;
+DROP TABLE types_all, types_toast, types_notnull, types_ext;
+DROP EXTENSION hstore, ltree, citext;
 DROP FUNCTION types_after(text), types_col(text, text);
 DROP DOMAIN types_posint, types_price;
 DROP TYPE types_mood;
