@@ -45,6 +45,7 @@
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/fmgroids.h"
+#include "utils/geo_decls.h"
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/syscache.h"
@@ -448,6 +449,18 @@ typemap_resolve(CdcType *t, Oid typid, int32 typmod, const CdcOptions *opts)
 			t->kind = CDC_TYPE_JSONB;
 			typemap_set_named(t, "\"type\":\"string\"",
 							  "io.debezium.data.Json", NULL);
+			break;
+		case POINTOID:
+			/* Point.builder(): x, y, wkb, srid, with its doc */
+			t->kind = CDC_TYPE_POINT;
+			typemap_set_schema(t,
+							   "\"type\":\"struct\",\"fields\":["
+							   "{\"type\":\"double\",\"optional\":false,\"field\":\"x\"},"
+							   "{\"type\":\"double\",\"optional\":false,\"field\":\"y\"},"
+							   "{\"type\":\"bytes\",\"optional\":true,\"field\":\"wkb\"},"
+							   "{\"type\":\"int32\",\"optional\":true,\"field\":\"srid\"}]",
+							   ",\"name\":\"io.debezium.data.geometry.Point\","
+							   "\"version\":1,\"doc\":\"Geometry (POINT)\"");
 			break;
 		case XMLOID:
 			t->kind = CDC_TYPE_XML;
@@ -1176,6 +1189,36 @@ typemap_append_uuid(StringInfo buf, const pg_uuid_t *uuid)
 	buf->len = p - buf->data;
 }
 
+/*
+ * io.debezium.data.geometry.Point: {"x","y","wkb","srid"}, wkb being the
+ * 21-byte little-endian OGC WKB point Debezium builds (Point.createValue).
+ */
+static void
+typemap_append_point(StringInfo buf, double x, double y)
+{
+	unsigned char wkb[21];
+	uint64		bits[2];
+	int			i;
+
+	memcpy(&bits[0], &x, sizeof(double));
+	memcpy(&bits[1], &y, sizeof(double));
+	wkb[0] = 1;					/* little endian */
+	wkb[1] = 1;					/* type 1: point, as a little-endian int32 */
+	wkb[2] = wkb[3] = wkb[4] = 0;
+	for (i = 0; i < 8; i++)
+	{
+		wkb[5 + i] = (unsigned char) (bits[0] >> (8 * i));
+		wkb[13 + i] = (unsigned char) (bits[1] >> (8 * i));
+	}
+	appendStringInfoString(buf, "{\"x\":");
+	typemap_append_java_double(buf, x, false);
+	appendStringInfoString(buf, ",\"y\":");
+	typemap_append_java_double(buf, y, false);
+	appendStringInfoString(buf, ",\"wkb\":");
+	jsonbuf_append_base64(buf, (const char *) wkb, sizeof(wkb));
+	appendStringInfoString(buf, ",\"srid\":null}");
+}
+
 /* Text output of any type, as a JSON string. */
 static void
 typemap_append_text_output(StringInfo buf, const CdcType *t, Datum value)
@@ -1383,6 +1426,13 @@ typemap_append_value(StringInfo buf, const CdcType *t, Datum value)
 		case CDC_TYPE_ARRAY:
 			typemap_append_array(buf, t, value);
 			break;
+		case CDC_TYPE_POINT:
+			{
+				Point	   *pt = DatumGetPointP(value);
+
+				typemap_append_point(buf, pt->x, pt->y);
+			}
+			break;
 		case CDC_TYPE_JSON:
 			if (t->typid != JSONOID)
 			{
@@ -1536,6 +1586,9 @@ typemap_append_fallback(StringInfo buf, const CdcType *t)
 			break;
 		case CDC_TYPE_ARRAY:
 			appendStringInfoString(buf, "[]");
+			break;
+		case CDC_TYPE_POINT:
+			typemap_append_point(buf, 0.0, 0.0);
 			break;
 		case CDC_TYPE_JSON:
 			/* hstore's fallback is an empty map (convertHstoreToJsonString) */

@@ -39,7 +39,8 @@ typedef enum CdcTypeKind
 	CDC_TYPE_JSONB,
 	CDC_TYPE_XML,
 	CDC_TYPE_ENUM,
-	CDC_TYPE_ARRAY
+	CDC_TYPE_ARRAY,
+	CDC_TYPE_POINT				/* io.debezium.data.geometry.Point struct */
 } CdcTypeKind;
 
 typedef struct CdcType

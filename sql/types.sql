@@ -228,12 +228,14 @@ SELECT data::jsonb #>> '{value,payload,op}' AS op,
  WHERE data::jsonb #>> '{value,payload,op}' = 'd';
 
 -- Extension types Debezium knows by name: hstore as a JSON string
--- (hstore.handling.mode=json), ltree with its semantic name, citext as text.
+-- (hstore.handling.mode=json), ltree with its semantic name, citext as
+-- text; and point's fallback in a key-only before image.
 CREATE EXTENSION hstore;
 CREATE EXTENSION ltree;
 CREATE EXTENSION citext;
 CREATE TABLE types_ext (id int PRIMARY KEY, c_hstore hstore, c_ltree ltree,
-	c_citext citext, c_hstore_arr hstore[], c_hstore_nn hstore NOT NULL DEFAULT '');
+	c_citext citext, c_hstore_arr hstore[], c_hstore_nn hstore NOT NULL DEFAULT '',
+	c_point_nn point NOT NULL DEFAULT '(1,2)');
 INSERT INTO types_ext VALUES (1, 'a=>1, "b c"=>"x\"y", n=>NULL', 'top.sub.leaf',
 	'MiXeD', ARRAY['k=>v'::hstore, NULL]);
 DELETE FROM types_ext;
