@@ -109,6 +109,23 @@ like($out, qr/uses plugin "test_decoding", not cdc_kafka/, 'slot of another plug
 is($rc, 2, 'unknown plugin option: exit 2');
 like($out, qr/no-such-option/, 'unknown plugin option: the server names it');
 
+# Kafka unreachable: it waits (Kafka may come back), naming the broker, and
+# confirms nothing meanwhile; SIGTERM still exits 0.
+$node->safe_psql('postgres', "SELECT pg_create_logical_replication_slot('nokafka', 'cdc_kafka')");
+$node->safe_psql('postgres', 'CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)');
+my $slot_lsn = $node->safe_psql('postgres',
+	"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'nokafka'");
+my $nk_log = "$ENV{TESTDIR}/nokafka.log";
+my $nk = CdcKafka::start_sidecar(node => $node, bootstrap => '127.0.0.1:1', slot => 'nokafka',
+	log => $nk_log);
+ok(CdcKafka::wait_until(sub { CdcKafka::slurp($nk_log) =~ /127\.0\.0\.1:1.*(refused|down)/ }, 30),
+	'unreachable Kafka: the log names the broker') or diag(CdcKafka::slurp($nk_log));
+ok($nk->pumpable, 'unreachable Kafka: it waits for Kafka');
+is($node->safe_psql('postgres',
+	"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'nokafka'"),
+	$slot_lsn, 'unreachable Kafka: nothing confirmed');
+is(CdcKafka::stop_sidecar($nk), 0, 'unreachable Kafka: SIGTERM exits 0');
+
 # A server without cdc_kafka in output_plugin_libraries.
 my $locked = CdcKafka::start_pg('locked', plugins => 'pgoutput', extension => 0);
 ($rc, $out) = run_sidecar('-d', $locked->connstr('postgres'), @kafka, '-S', 'x', '--create-slot');
