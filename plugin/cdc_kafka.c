@@ -221,6 +221,25 @@ frame_end(LogicalDecodingContext *ctx)
 	OutputPluginWrite(ctx, true);
 }
 
+/*
+ * With format=kafka, the 'C' frame that closes a unit (a transaction, or a
+ * message outside any): once the sidecar has every one of its nevents
+ * acknowledged, it may confirm commit_lsn.
+ */
+static void
+write_unit_end(LogicalDecodingContext *ctx, XLogRecPtr commit_lsn,
+			   uint32 nevents)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+
+	if (data->opts.format != CDC_FORMAT_KAFKA)
+		return;
+	frame_begin(ctx, 'C', '0', commit_lsn, commit_lsn, nevents, "", 0);
+	frame_part_null(ctx, false);
+	frame_part_null(ctx, true);
+	frame_end(ctx);
+}
+
 static void
 cdc_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 {
@@ -545,13 +564,8 @@ cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	frame_part_end(ctx, lenpos);
 	frame_end(ctx);
 
-	if (!transactional && data->opts.format == CDC_FORMAT_KAFKA)
-	{
-		frame_begin(ctx, 'C', '0', commit_lsn, commit_lsn, 1, "", 0);
-		frame_part_null(ctx, false);
-		frame_part_null(ctx, true);
-		frame_end(ctx);
-	}
+	if (!transactional)
+		write_unit_end(ctx, commit_lsn, 1);
 
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextReset(data->change_cxt);
@@ -602,15 +616,7 @@ cdc_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 		if (data->opts.include_transaction)
 			write_txn_status(ctx, txn, txndata, collections_json(txndata));
-		if (data->opts.format == CDC_FORMAT_KAFKA)
-		{
-			/* the end of what the sidecar must see acknowledged */
-			frame_begin(ctx, 'C', '0', txn->end_lsn, txn->end_lsn,
-						txndata->seq, "", 0);
-			frame_part_null(ctx, false);
-			frame_part_null(ctx, true);
-			frame_end(ctx);
-		}
+		write_unit_end(ctx, txn->end_lsn, txndata->seq);
 		MemoryContextSwitchTo(oldcxt);
 	}
 
