@@ -74,7 +74,7 @@ void
 relcache_init(MemoryContext parent, const CdcOptions *opts)
 {
 	static bool callbacks_registered = false;
-	static MemoryContextCallback reset_cb;
+	MemoryContextCallback *reset_cb;
 	HASHCTL		ctl;
 
 	relation_cache_cxt = AllocSetContextCreate(parent, "cdc_kafka relations",
@@ -87,9 +87,10 @@ relcache_init(MemoryContext parent, const CdcOptions *opts)
 	relation_cache = hash_create("cdc_kafka relation cache", 64, &ctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 
-	reset_cb.func = relcache_reset_cb;
-	reset_cb.arg = NULL;
-	MemoryContextRegisterResetCallback(relation_cache_cxt, &reset_cb);
+	reset_cb = MemoryContextAlloc(relation_cache_cxt, sizeof(MemoryContextCallback));
+	reset_cb->func = relcache_reset_cb;
+	reset_cb->arg = NULL;
+	MemoryContextRegisterResetCallback(relation_cache_cxt, reset_cb);
 
 	if (!callbacks_registered)
 	{

@@ -117,7 +117,7 @@ snapshot_events(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
 	bool		mark_last = PG_ARGISNULL(3) ? false : PG_GETARG_BOOL(3);
-	CdcOptions	opts;
+	CdcOptions *opts;
 	SnapshotOutput out;
 	List	   *relids;
 	List	   *opened = NIL;
@@ -133,13 +133,15 @@ snapshot_events(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for table %s", get_rel_name(relid))));
 
-	options_init(&opts);
+	/* the caches below keep a pointer to the options: not on the stack */
+	opts = palloc(sizeof(CdcOptions));
+	options_init(opts);
 	if (!PG_ARGISNULL(1))
-		options_set(&opts, "topic-prefix", text_to_cstring(PG_GETARG_TEXT_PP(1)));
+		options_set(opts, "topic-prefix", text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	if (!PG_ARGISNULL(2))
-		snapshot_parse_options(&opts, PG_GETARG_ARRAYTYPE_P(2));
-	event_init(&opts);
-	relcache_init(CurrentMemoryContext, &opts);
+		snapshot_parse_options(opts, PG_GETARG_ARRAYTYPE_P(2));
+	event_init(opts);
+	relcache_init(CurrentMemoryContext, opts);
 
 	memset(&out, 0, sizeof(out));
 	out.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;

@@ -25,6 +25,12 @@ CREATE TABLE snap_part_2 PARTITION OF snap_part FOR VALUES FROM (10) TO (20);
 INSERT INTO snap_part VALUES (1), (11), (12);
 SELECT topic, key, (value::jsonb)->'source'->>'snapshot' AS snapshot
   FROM cdc_kafka.snapshot_events('snap_part', 'srv', '{schemas,false}', true);
+-- two snapshots in one query, each with its own options
+SELECT topic, count(*) FROM (
+	SELECT * FROM cdc_kafka.snapshot_events('snap', 'one')
+	UNION ALL
+	SELECT * FROM cdc_kafka.snapshot_events('snap_nokey', 'two', '{schemas,false}')) s
+ GROUP BY topic ORDER BY topic;
 -- bad options
 SELECT count(*) FROM cdc_kafka.snapshot_events('snap', 'bad prefix');
 SELECT count(*) FROM cdc_kafka.snapshot_events('snap', NULL, '{schemas}');
