@@ -39,6 +39,8 @@ static const ConfigDef sidecar_config_defs[] = {
 	"heartbeat message interval, 0 = off"},
 	{"topic.heartbeat.prefix", CONFIG_STRING, "__debezium-heartbeat", NULL, 0, 0, 0,
 	"heartbeat topic is <this>.<topic prefix>"},
+	{"heartbeat.action.query", CONFIG_STRING, "", NULL, 0, 0, 0,
+	"SQL run in the database at each heartbeat, so an idle database makes WAL"},
 	{"max.inflight.transactions", CONFIG_INT, "10000", NULL, 1, 10000000, 0,
 	"transactions produced but not yet acknowledged before reading pauses"},
 	{"position.lookback", CONFIG_INT, "16", NULL, 1, 100000, 0,

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "heartbeat.h"
 #include "log.h"
 #include "lsn_track.h"
 #include "partitioner.h"
@@ -61,10 +62,7 @@ typedef struct Sidecar
 	int			status_interval_ms;
 	bool		tombstones;
 
-	int64_t		heartbeat_ms;
-	int64_t		last_heartbeat_ms;
-	rd_kafka_topic_t *heartbeat_rkt;	/* owned */
-	char		heartbeat_key[300];
+	Heartbeat	heartbeat;
 
 	int64_t		started_ms;		/* for the time-to-first-event log line */
 	bool		first_logged;
@@ -174,50 +172,6 @@ sidecar_stats(Sidecar *s, bool force)
 	s->last_events = s->events;
 	s->last_bytes = s->producer.bytes;
 	s->last_stats_ms = now;
-}
-
-/* Debezium's heartbeat key: ServerNameKey, with its schema if events have one. */
-static void
-sidecar_heartbeat_key(Sidecar *s, const char *server)
-{
-	if (s->schemas)
-		snprintf(s->heartbeat_key, sizeof(s->heartbeat_key),
-				 "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
-				 "\"optional\":false,\"field\":\"serverName\"}],\"optional\":false,"
-				 "\"name\":\"io.debezium.connector.common.ServerNameKey\"},"
-				 "\"payload\":{\"serverName\":\"%s\"}}", server);
-	else
-		snprintf(s->heartbeat_key, sizeof(s->heartbeat_key),
-				 "{\"serverName\":\"%s\"}", server);
-}
-
-static void
-sidecar_heartbeat(Sidecar *s)
-{
-	int64_t		now = sidecar_now_ms();
-	char		value[320];
-	Position	pos = {s->track.confirmed, 0, 0};
-	struct timespec ts;
-
-	if (s->heartbeat_ms <= 0 || now - s->last_heartbeat_ms < s->heartbeat_ms)
-		return;
-	s->last_heartbeat_ms = now;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (s->schemas)
-		snprintf(value, sizeof(value),
-				 "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int64\","
-				 "\"optional\":false,\"field\":\"ts_ms\"}],\"optional\":false,"
-				 "\"name\":\"io.debezium.connector.common.Heartbeat\"},"
-				 "\"payload\":{\"ts_ms\":%lld}}",
-				 (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-	else
-		snprintf(value, sizeof(value), "{\"ts_ms\":%lld}",
-				 (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-	if (!producer_send(&s->producer, s->heartbeat_rkt, RD_KAFKA_PARTITION_UA,
-					   s->heartbeat_key, (int32_t) strlen(s->heartbeat_key),
-					   value, (int32_t) strlen(value), &pos, PRODUCER_HEARTBEAT,
-					   NULL, NULL, NULL, s->errstr, sizeof(s->errstr)))
-		log_warn("heartbeat: %s", s->errstr);
 }
 
 /*
@@ -489,8 +443,8 @@ sidecar_stream(Sidecar *s, bool first, uint64_t startpos, bool *connected)
 	if (!repl_connect(&s->repl, s->conninfo, true, s->errstr, sizeof(s->errstr)))
 		return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
 	*connected = true;
-	if (s->topic_prefix == NULL)
-		sidecar_heartbeat_key(s, s->repl.dbname);
+	heartbeat_set_server(&s->heartbeat, s->producer.rk,
+						 s->topic_prefix ? s->topic_prefix : s->repl.dbname);
 	if (first && config_get_bool(s->cfg, "slot.create"))
 	{
 		bool		done;
@@ -544,7 +498,7 @@ sidecar_stream(Sidecar *s, bool first, uint64_t startpos, bool *connected)
 		}
 		if (!sidecar_feedback(s, false))
 			return STREAM_RETRY;
-		sidecar_heartbeat(s);
+		heartbeat_tick(&s->heartbeat, &s->producer, s->track.confirmed, now);
 		sidecar_stats(s, false);
 
 		if (wait > 1000)
@@ -678,7 +632,6 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 	if (s->status_interval_ms <= 0)
 		s->status_interval_ms = 10000;
 	s->tombstones = config_get_bool(cfg, "tombstones.on.delete");
-	s->heartbeat_ms = config_get_int(cfg, "heartbeat.interval.ms");
 	s->stats_ms = config_get_int(cfg, "stats.interval.s") * 1000;
 	backoff_min = config_get_int(cfg, "reconnect.backoff.ms");
 	backoff_max = config_get_int(cfg, "reconnect.backoff.max.ms");
@@ -716,35 +669,14 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 		free(s);
 		return 1;
 	}
-	if (s->heartbeat_ms > 0)
-	{
-		char		topic[300];
-		const char *prefix = s->topic_prefix;
-
-		/* without topic-prefix, the plugin uses the database name: known on connect */
-		sidecar_heartbeat_key(s, prefix ? prefix : "");
-		if (prefix)
-		{
-			snprintf(topic, sizeof(topic), "%s.%s",
-					 config_get(cfg, "topic.heartbeat.prefix"), prefix);
-			s->heartbeat_rkt = rd_kafka_topic_new(s->producer.rk, topic, NULL);
-		}
-	}
-	s->last_heartbeat_ms = s->last_stats_ms = s->last_feedback_ms = sidecar_now_ms();
+	heartbeat_init(&s->heartbeat, cfg, s->schemas);
+	s->heartbeat.last_ms = s->last_stats_ms = s->last_feedback_ms = sidecar_now_ms();
 
 	for (;;)
 	{
 		bool		connected;
 		StreamResult r = sidecar_stream(s, first, first ? startpos : 0, &connected);
 
-		if (s->heartbeat_ms > 0 && s->heartbeat_rkt == NULL && s->repl.dbname)
-		{
-			char		topic[300];
-
-			snprintf(topic, sizeof(topic), "%s.%s",
-					 config_get(cfg, "topic.heartbeat.prefix"), s->repl.dbname);
-			s->heartbeat_rkt = rd_kafka_topic_new(s->producer.rk, topic, NULL);
-		}
 		if (connected)
 			ever_connected = true;
 		if (r == STREAM_STOPPED)
@@ -769,8 +701,7 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 
 	sidecar_shutdown(s);
 	repl_close(&s->repl);
-	if (s->heartbeat_rkt)
-		rd_kafka_topic_destroy(s->heartbeat_rkt);
+	heartbeat_free(&s->heartbeat);
 	position_table_free(&s->positions);
 	producer_destroy(&s->producer);
 	lsn_track_free(&s->track);

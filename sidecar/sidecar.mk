@@ -8,7 +8,8 @@ SIDECAR_OBJS = \
 	sidecar/partitioner.o \
 	sidecar/position.o \
 	sidecar/lsn_track.o \
-	sidecar/snapshot.o
+	sidecar/snapshot.o \
+	sidecar/heartbeat.o
 
 DAEMONS += sidecar/cdc_kafka_sidecar
 DAEMON_OBJS += $(SIDECAR_OBJS)

@@ -1,6 +1,7 @@
 # Heartbeats and idle slots: with heartbeat.interval.ms, messages go to
-# __debezium-heartbeat.<prefix>; a slot whose database is idle while
-# another database writes still advances, so WAL is not retained.
+# __debezium-heartbeat.<prefix> and heartbeat.action.query runs in the
+# database; a slot whose database is idle while another database writes
+# still advances, so WAL is not retained.
 use strict;
 use warnings;
 
@@ -10,11 +11,13 @@ use CdcKafka;
 my $node = CdcKafka::start_pg('heartbeat');
 $node->safe_psql('postgres', 'CREATE DATABASE busy');
 $node->safe_psql('busy', 'CREATE TABLE t (id serial PRIMARY KEY, pad text)');
+$node->safe_psql('postgres', 'CREATE TABLE hb_ping (id serial PRIMARY KEY, at timestamptz DEFAULT now())');
 my $mb = CdcKafka::start_mock_broker();
 my $log = "$ENV{TESTDIR}/sidecar.log";
 my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
 	slot => 'hb', create => 1, log => $log,
-	args => [ '-o', 'topic-prefix=hbtest', '-X', 'heartbeat.interval.ms=300', '-L', "$log.L" ]);
+	args => [ '-o', 'topic-prefix=hbtest', '-X', 'heartbeat.interval.ms=300', '-L', "$log.L",
+		'-X', 'heartbeat.action.query=INSERT INTO hb_ping DEFAULT VALUES' ]);
 
 ok(CdcKafka::wait_until(sub {
 	scalar(CdcKafka::kcat_consume($mb->bootstrap, '__debezium-heartbeat.hbtest')) >= 3 }, 60),
@@ -26,6 +29,10 @@ is($hkey->{schema}{name}, 'io.debezium.connector.common.ServerNameKey', 'with De
 my $hval = CdcKafka::json_or_undef($hb->{value});
 like($hval->{payload}{ts_ms}, qr/^\d{13}$/, 'heartbeat value carries ts_ms');
 is($hval->{schema}{name}, 'io.debezium.connector.common.Heartbeat', 'with Debezium\'s value schema');
+
+ok(CdcKafka::wait_until(sub {
+	scalar(CdcKafka::kcat_consume($mb->bootstrap, 'hbtest.public.hb_ping')) >= 2 }, 60),
+	'heartbeat.action.query runs in the database and its changes stream');
 
 my $before = $node->safe_psql('postgres',
 	"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'hb'");

@@ -1,0 +1,122 @@
+/*-------------------------------------------------------------------------
+ * heartbeat.c
+ *	  Heartbeat messages and heartbeat.action.query.  Best effort by design:
+ *	  a failed heartbeat is logged and retried at the next interval, never
+ *	  an error of the stream.
+ *-------------------------------------------------------------------------
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "heartbeat.h"
+#include "log.h"
+
+void
+heartbeat_init(Heartbeat *hb, const Config *cfg, bool schemas)
+{
+	memset(hb, 0, sizeof(*hb));
+	hb->interval_ms = config_get_int(cfg, "heartbeat.interval.ms");
+	hb->schemas = schemas;
+	hb->conninfo = config_get(cfg, "database.conninfo");
+	if (config_is_set(cfg, "heartbeat.action.query"))
+		hb->action_query = config_get(cfg, "heartbeat.action.query");
+	hb->topic_prefix = config_get(cfg, "topic.heartbeat.prefix");
+}
+
+void
+heartbeat_set_server(Heartbeat *hb, rd_kafka_t *rk, const char *server)
+{
+	char		topic[512];
+
+	if (hb->interval_ms <= 0 || hb->rkt != NULL)
+		return;
+	/* Debezium's ServerNameKey, with its schema when events carry one */
+	if (hb->schemas)
+		snprintf(hb->key, sizeof(hb->key),
+				 "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"string\","
+				 "\"optional\":false,\"field\":\"serverName\"}],\"optional\":false,"
+				 "\"name\":\"io.debezium.connector.common.ServerNameKey\"},"
+				 "\"payload\":{\"serverName\":\"%s\"}}", server);
+	else
+		snprintf(hb->key, sizeof(hb->key), "{\"serverName\":\"%s\"}", server);
+	snprintf(topic, sizeof(topic), "%s.%s", hb->topic_prefix, server);
+	hb->rkt = rd_kafka_topic_new(rk, topic, NULL);
+}
+
+static void
+heartbeat_action(Heartbeat *hb)
+{
+	const char *keys[] = {"dbname", "fallback_application_name", NULL};
+	const char *vals[] = {hb->conninfo, "cdc_kafka_sidecar heartbeat", NULL};
+	PGresult   *res;
+
+	if (hb->conn == NULL)
+	{
+		hb->conn = PQconnectdbParams(keys, vals, 1);
+		if (PQstatus(hb->conn) != CONNECTION_OK)
+		{
+			log_warn("heartbeat.action.query: could not connect: %s",
+					 PQerrorMessage(hb->conn));
+			PQfinish(hb->conn);
+			hb->conn = NULL;
+			return;
+		}
+	}
+	res = PQexec(hb->conn, hb->action_query);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+	{
+		log_warn("heartbeat.action.query failed: %s", PQresultErrorMessage(res));
+		/* a broken connection is reopened next time */
+		if (PQstatus(hb->conn) != CONNECTION_OK)
+		{
+			PQfinish(hb->conn);
+			hb->conn = NULL;
+		}
+	}
+	PQclear(res);
+}
+
+void
+heartbeat_tick(Heartbeat *hb, Producer *p, uint64_t confirmed_lsn, int64_t now_ms)
+{
+	char		value[320];
+	char		errstr[512];
+	Position	pos = {confirmed_lsn, 0, 0};
+	struct timespec ts;
+	long long	ts_ms;
+	volatile sig_atomic_t give_up = 1;
+
+	if (hb->interval_ms <= 0 || hb->rkt == NULL || now_ms - hb->last_ms < hb->interval_ms)
+		return;
+	hb->last_ms = now_ms;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts_ms = (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (hb->schemas)
+		snprintf(value, sizeof(value),
+				 "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int64\","
+				 "\"optional\":false,\"field\":\"ts_ms\"}],\"optional\":false,"
+				 "\"name\":\"io.debezium.connector.common.Heartbeat\"},"
+				 "\"payload\":{\"ts_ms\":%lld}}", ts_ms);
+	else
+		snprintf(value, sizeof(value), "{\"ts_ms\":%lld}", ts_ms);
+	/* a full queue skips this heartbeat rather than wait for room */
+	if (!producer_send(p, hb->rkt, RD_KAFKA_PARTITION_UA, hb->key, (int32_t) strlen(hb->key),
+					   value, (int32_t) strlen(value), &pos, PRODUCER_HEARTBEAT,
+					   NULL, NULL, &give_up, errstr, sizeof(errstr)))
+		log_warn("heartbeat: %s", strcmp(errstr, "interrupted") == 0 ?
+				 "skipped: the producer queue is full" : errstr);
+	if (hb->action_query)
+		heartbeat_action(hb);
+}
+
+void
+heartbeat_free(Heartbeat *hb)
+{
+	if (hb->rkt)
+		rd_kafka_topic_destroy(hb->rkt);
+	if (hb->conn)
+		PQfinish(hb->conn);
+	memset(hb, 0, sizeof(*hb));
+}
