@@ -271,6 +271,17 @@ position_learn(PositionTable *pt, rd_kafka_t *prk, PositionTopic *t,
 		}
 		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
 		{
+			/*
+			 * The end: also when the last offset holds no message (a
+			 * compacted-away record or a transaction marker of another
+			 * producer), which would never arrive.
+			 */
+			if (m->partition >= 0 && m->partition < t->partitions &&
+				high[m->partition] > 0)
+			{
+				high[m->partition] = 0;
+				remaining--;
+			}
 			rd_kafka_message_destroy(m);
 			continue;
 		}
