@@ -356,8 +356,6 @@ consumer_new(const Config *cfg, const ConsumerOptions *opts, DeadLetter *dl,
 	static const char *const defaults[][2] = {
 		{"group.id", "cdc_delta_writer"},
 		{"auto.offset.reset", "earliest"},
-		/* bounds what librdkafka prefetches (memory) */
-		{"queued.max.messages.kbytes", "32768"},
 	};
 
 	if (c == NULL)
@@ -526,6 +524,7 @@ consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 	int64_t		last_check = table_now_ms();
 	int64_t		last_stats = last_check;
 	int64_t		last_rows = 0;
+	unsigned	npolled = 0;
 	int			rc;
 
 	while (!*stop && !c->fatal)
@@ -551,6 +550,9 @@ consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 				table_flush_due(c->last_table, last_check))
 				flush_table(c, c->last_table);
 		}
+		/* the clock only every 64 messages: it shows in profiles */
+		if (m && (++npolled & 63) != 0)
+			continue;
 		now = table_now_ms();
 		if (now - last_check >= 50)
 		{

@@ -79,6 +79,7 @@ struct EventParser
 	struct json_object *keyobj; /* current key, owned (deletes only) */
 	EventSchema *slots[EVENT_SCHEMA_SLOTS];
 	int			nslots_used;
+	EventSchema *last;			/* schema of the previous message */
 	int64_t		schemas_parsed;
 	EventValue *values;
 	int			values_cap;
@@ -696,6 +697,7 @@ schema_lookup(EventParser *p, const char *text, size_t len,
 			p->slots[i] = NULL;
 		}
 		p->nslots_used = 0;
+		p->last = NULL;
 	}
 	copy = malloc(len + 1);
 	if (copy == NULL)
@@ -1225,8 +1227,23 @@ parse_fast(EventParser *p, const char *value, size_t vallen,
 	if (q >= end || *q != ':')
 		return NULL;
 	sstart = skip_ws(q + 1, end);
-	if ((send = skip_value(sstart, end)) == NULL || *sstart != '{')
-		return NULL;
+	/*
+	 * Messages of one table mostly repeat the previous schema: a memcmp of
+	 * its bytes (a complete JSON value, so a matching prefix ends where it
+	 * ends) replaces scanning and hashing them.
+	 */
+	if (p->last && (size_t) (end - sstart) > p->last->len &&
+		memcmp(sstart, p->last->bytes, p->last->len) == 0)
+	{
+		send = sstart + p->last->len;
+		*schema = p->last;
+	}
+	else
+	{
+		*schema = NULL;
+		if ((send = skip_value(sstart, end)) == NULL || *sstart != '{')
+			return NULL;
+	}
 	q = skip_ws(send, end);
 	if (q >= end || *q != ',')
 		return NULL;
@@ -1248,12 +1265,14 @@ parse_fast(EventParser *p, const char *value, size_t vallen,
 		errstr[0] = '\0';
 		return NULL;
 	}
-	*schema = schema_lookup(p, sstart, send - sstart, errstr, errlen);
+	if (*schema == NULL)
+		*schema = schema_lookup(p, sstart, send - sstart, errstr, errlen);
 	if (*schema == NULL)
 	{
 		json_object_put(pay);
 		return NULL;
 	}
+	p->last = (EventSchema *) *schema;
 	return pay;
 }
 
