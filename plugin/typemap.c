@@ -25,6 +25,17 @@
  *	 emitted as arrays of their element mapping.
  * - Types Debezium drops by default (include.unknown.datatypes=false) are
  *	 emitted as strings holding their text output.
+ * - float/double digits are the shortest that round-trip (Java 19+'s
+ *	 Double.toString); Java 17 sometimes prints one digit more.  Same value.
+ * - timestamptz/timetz fractions drop trailing zeros (ISO_OFFSET_DATE_TIME,
+ *	 as Debezium 2.3 formats a streamed value).
+ * - date +-infinity: PostgreSQL's own int32 sentinels (Debezium's are off).
+ * - money: the stored integer at scale 2 (Debezium's money.fraction.digits
+ *	 default), whatever lc_monetary says.
+ * - hstore: the extension's hstore_to_json text ({"a": "1"}, with spaces;
+ *	 Debezium's Jackson writes {"a":"1"}, in hash order).
+ * - An enum label added while a relation is cached renders correctly, but
+ *	 the cached schema's "allowed" list lacks it until the entry is rebuilt.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -34,10 +45,10 @@
 #include "access/htup_details.h"
 #include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
-#include "nodes/value.h"
-#include "parser/parse_func.h"
 #include "common/shortest_dec.h"
 #include "datatype/timestamp.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/cash.h"
