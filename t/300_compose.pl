@@ -10,7 +10,8 @@
 #      their --help and accept its whole command line (-X dump);
 #   5. the PostgreSQL image's entrypoint, run here with the compose file's
 #      own command, creates a password-protected cluster with the seed table
-#      and the extension, and the sidecar's plugin options decode its changes.
+#      and the extension; docker/lab-changes.sql applies to it, and the
+#      sidecar's slot and plugin options turn it into the lab's nine events.
 use strict;
 use warnings;
 use File::Basename qw(dirname);
@@ -319,17 +320,34 @@ my $slot = $side[ (grep { $side[$_] eq '-S' } 0 .. $#side)[0] + 1 ] // 'cdc_kafk
 	($rc, undef, $err) = run_cmd('pg_recvlogical', '-d', $tcp, '-S', $slot,
 		'--create-slot', '-P', 'cdc_kafka');
 }
-is($rc, 0, 'a replication connection creates the cdc_kafka slot') or diag($err);
+is($rc, 0, "a replication connection creates the sidecar's slot $slot") or diag($err);
+# The lab's changes (doc/docker.md tells users to pipe this file into psql).
+{
+	local $ENV{PGPASSWORD} = $password;
+	($rc, $out, $err) = run_cmd('psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $tcp,
+		'-f', "$root/docker/lab-changes.sql");
+}
+is($rc, 0, 'docker/lab-changes.sql applies to the seed') or diag($err);
+($rc, $out, $err) = psql_tcp($password,
+	"SELECT string_agg(id || ' ' || email, ', ' ORDER BY id) FROM inventory.customers");
+is($out =~ s/\s+$//r,
+	'1 sally.thomas@acme.com, 2 george@foobar.com, 3 edward@walker.com, 4 annek@noanswer.org, '
+	  . '5 ana.souza@example.com, 6 bruno.lima@example.com, 7 carla.mendes@example.com, '
+	  . '8 daniel.rocha@example.com, 9 elisa.costa@example.com',
+	'... leaving the lab\'s final state') or diag($err);
+
+# What the sidecar will read from its slot, with its plugin options.
 my @opts = map { $side[ $_ + 1 ] } grep { $side[$_] eq '-o' } 0 .. $#side;
 my $optsql = join('', map { my ($k, $v) = split /=/, $_, 2; ", '$k', '" . ($v // 'true') . "'" } @opts);
-# Two commands: a slot only shows committed transactions.
-psql_tcp($password,
-	"INSERT INTO inventory.customers VALUES (5, 'Compose', 'Test', 'compose\@example.com')");
 ($rc, $out, $err) = psql_tcp($password,
-	"SELECT data FROM pg_logical_slot_peek_changes('$slot', NULL, NULL$optsql)");
+	"SELECT string_agg(format('%s %s %s %s', e->>'topic', e->'value'->'payload'->>'op',"
+	  . " e->'key'->'payload'->>'id', e->'value'->'payload'->'source'->>'name'), ', ' ORDER BY n)"
+	  . " FROM pg_logical_slot_peek_changes('$slot', NULL, NULL$optsql)"
+	  . " WITH ORDINALITY AS c(lsn, xid, data, n), LATERAL (SELECT c.data::jsonb AS e) j");
 is($rc, 0, "the plugin accepts the sidecar's options (@opts)") or diag($err);
-like($out, qr/compose\@example\.com/, 'the insert comes out of the slot');
-like($out, qr/"name":\s*"lab_cdc"/, '... as an event of topic prefix lab_cdc');
+my $want = join(', ', map { "lab_cdc.inventory.customers $_ lab_cdc" }
+	  ('c 5', 'c 6', 'c 7', 'u 2', 'c 8', 'c 9', 'c 10', 'u 3', 'd 10'));
+is($out =~ s/\s+$//r, $want, 'the slot yields the lab\'s nine events on lab_cdc topics');
 
 if (!$exited)
 {
