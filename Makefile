@@ -44,6 +44,10 @@ include $(PGXS)
 
 include daemons.mk
 
+# PGXS tracks no header dependencies; a stale object with an old struct
+# layout would corrupt memory.
+$(OBJS): $(wildcard $(srcdir)/plugin/*.h)
+
 regress-list:
 	@echo $(REGRESS)
 

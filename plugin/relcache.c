@@ -96,6 +96,8 @@ relcache_init(MemoryContext parent, const CdcOptions *opts)
 	{
 		CacheRegisterRelcacheCallback(relcache_invalidate_cb, (Datum) 0);
 		CacheRegisterSyscacheCallback(TYPEOID, relcache_type_cb, (Datum) 0);
+		/* ALTER TYPE ... ADD VALUE touches only pg_enum */
+		CacheRegisterSyscacheCallback(ENUMOID, relcache_type_cb, (Datum) 0);
 		callbacks_registered = true;
 	}
 }

@@ -20,4 +20,13 @@ SELECT c->'value'->'payload'->'after' AS after,
 	   (SELECT string_agg(f->>'field' || ':' || (f->>'type') || ':' || (f->>'optional'), ', ')
 		  FROM jsonb_array_elements(c->'value'->'schema'->'fields'->1->'fields') f) AS after_fields
   FROM changes('ddl_slot') AS c;
+-- a new enum label reaches the next event's schema
+CREATE TYPE mood AS ENUM ('sad', 'ok');
+CREATE TABLE moods (id int PRIMARY KEY, m mood);
+INSERT INTO moods VALUES (1, 'ok');
+ALTER TYPE mood ADD VALUE 'happy';
+INSERT INTO moods VALUES (2, 'happy');
+SELECT c->'value'->'payload'->'after'->>'m' AS m,
+	   c->'value'->'schema'->'fields'->1->'fields'->1->'parameters'->>'allowed' AS allowed
+  FROM changes('ddl_slot') AS c;
 SELECT 'drop' FROM pg_drop_replication_slot('ddl_slot');

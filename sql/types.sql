@@ -139,8 +139,8 @@ SELECT DISTINCT substring(data FROM '\{"type":"[a-z]+","optional":true[^{}]*"fie
   FROM pg_logical_slot_peek_changes('types_slot', NULL, NULL, 'decimal-handling', 'string');
 SELECT 'consumed' FROM (SELECT count(*) FROM pg_logical_slot_get_changes('types_slot', NULL, NULL)) s;
 
--- An enum label added while the relation is cached still renders (through
--- enum_out); the cached schema's "allowed" list is the one first seen.
+-- An enum label added while the relation is cached renders, and the next
+-- event's schema lists it in "allowed" (pg_enum invalidates the cache).
 INSERT INTO types_all (id, c_enum) VALUES (7, 'ok');
 ALTER TYPE types_mood ADD VALUE 'ecstatic';
 INSERT INTO types_all (id, c_enum, c_enum_arr) VALUES (8, 'ecstatic', '{ecstatic,sad}');

@@ -23,6 +23,10 @@ if [ "$(id -u)" = 0 ]; then
 	exit $rc
 fi
 
+# Every cluster the tests start is UTF8 (initdb takes it from the locale):
+# the expected output holds non-ASCII text.
+export LC_ALL=C.UTF-8 LANG=C.UTF-8
+
 WORK=${CDC_TEST_WORK:-$(mktemp -d /tmp/cdc_kafka_test.XXXXXX)}
 mkdir -p "$WORK/portlock"
 export PATH="$BINDIR:$ROOT/sidecar:$ROOT/writer:$ROOT/tools:$PATH"
