@@ -1276,6 +1276,639 @@ parse_fast(EventParser *p, const char *value, size_t vallen,
 	return pay;
 }
 
+
+/* ---- allocation-free payload scanner ---------------------------------- */
+
+/*
+ * The common case, {"schema":S,"payload":P} with S known, is read here
+ * without json-c: one pass over P, values pointing into the message (or
+ * into the scratch buffer when a string has escapes).  It only has to be
+ * right on valid input: anything unexpected, including every error, makes
+ * it give up, and the json-c path below parses the message again and says
+ * what is wrong.  Nested arrays and objects keep their JSON text as written.
+ */
+
+/* Checks UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
+static bool
+utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t		i = 0;
+
+	while (i < n)
+	{
+		unsigned char c = s[i];
+
+		if (c < 0x80)
+		{
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+		{
+			if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80)
+				return false;
+			i += 2;
+		}
+		else if (c >= 0xE0 && c <= 0xEF)
+		{
+			if (i + 2 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 ||
+				(c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F))
+				return false;
+			i += 3;
+		}
+		else if (c >= 0xF0 && c <= 0xF4)
+		{
+			if (i + 3 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 ||
+				(s[i + 3] & 0xC0) != 0x80 || (c == 0xF0 && s[i + 1] < 0x90) ||
+				(c == 0xF4 && s[i + 1] > 0x8F))
+				return false;
+			i += 4;
+		}
+		else
+			return false;
+	}
+	return true;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool
+read_hex4(const char *s, const char *end, unsigned *out)
+{
+	unsigned	v = 0;
+
+	if (end - s < 4)
+		return false;
+	for (int i = 0; i < 4; i++)
+	{
+		int			h = hexval(s[i]);
+
+		if (h < 0)
+			return false;
+		v = (v << 4) | (unsigned) h;
+	}
+	*out = v;
+	return true;
+}
+
+/*
+ * A string token at *pp (on its opening quote): its text, unescaped, in
+ * (*out, *len); *pp moves past the closing quote.
+ */
+static bool
+scan_string(EventParser *p, const char **pp, const char *end,
+			const char **out, size_t *len)
+{
+	const char *s = *pp + 1;
+	const char *q = s;
+	bool		escapes = false;
+	char	   *dst;
+	size_t		n = 0;
+
+	while (q < end && *q != '"')
+	{
+		if ((unsigned char) *q < 0x20)
+			return false;
+		if (*q == '\\')
+		{
+			escapes = true;
+			q++;
+		}
+		q++;
+	}
+	if (q >= end)
+		return false;
+	*pp = q + 1;
+	if (!escapes)
+	{
+		if (!utf8_valid((const unsigned char *) s, q - s))
+			return false;
+		*out = s;
+		*len = q - s;
+		return true;
+	}
+	if ((dst = scratch_alloc(p, q - s + 1)) == NULL)
+		return false;
+	for (const char *c = s; c < q; c++)
+	{
+		unsigned	cp,
+					lo;
+
+		if (*c != '\\')
+		{
+			dst[n++] = *c;
+			continue;
+		}
+		c++;
+		switch (*c)
+		{
+			case '"':
+			case '\\':
+			case '/':
+				dst[n++] = *c;
+				break;
+			case 'b':
+				dst[n++] = '\b';
+				break;
+			case 'f':
+				dst[n++] = '\f';
+				break;
+			case 'n':
+				dst[n++] = '\n';
+				break;
+			case 'r':
+				dst[n++] = '\r';
+				break;
+			case 't':
+				dst[n++] = '\t';
+				break;
+			case 'u':
+				if (!read_hex4(c + 1, q, &cp))
+					return false;
+				c += 4;
+				if (cp >= 0xD800 && cp <= 0xDBFF)
+				{
+					if (q - c < 7 || c[1] != '\\' || c[2] != 'u' ||
+						!read_hex4(c + 3, q, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+						return false;
+					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+					c += 6;
+				}
+				else if (cp >= 0xDC00 && cp <= 0xDFFF)
+					return false;
+				/* \uXXXX is 6 bytes of input for at most 3 of output (4 for 12) */
+				if (cp < 0x80)
+					dst[n++] = (char) cp;
+				else if (cp < 0x800)
+				{
+					dst[n++] = (char) (0xC0 | (cp >> 6));
+					dst[n++] = (char) (0x80 | (cp & 0x3F));
+				}
+				else if (cp < 0x10000)
+				{
+					dst[n++] = (char) (0xE0 | (cp >> 12));
+					dst[n++] = (char) (0x80 | ((cp >> 6) & 0x3F));
+					dst[n++] = (char) (0x80 | (cp & 0x3F));
+				}
+				else
+				{
+					dst[n++] = (char) (0xF0 | (cp >> 18));
+					dst[n++] = (char) (0x80 | ((cp >> 12) & 0x3F));
+					dst[n++] = (char) (0x80 | ((cp >> 6) & 0x3F));
+					dst[n++] = (char) (0x80 | (cp & 0x3F));
+				}
+				break;
+			default:
+				return false;
+		}
+	}
+	if (!utf8_valid((const unsigned char *) dst, n))
+		return false;
+	*out = dst;
+	*len = n;
+	return true;
+}
+
+/* A JSON number at *pp: an exact integer (is_int) or a double. */
+static bool
+scan_number(const char **pp, const char *end, bool *is_int, int64_t *iv,
+			double *dv)
+{
+	const char *s = *pp;
+	const char *q = s;
+	uint64_t	acc = 0;
+	int			digits = 0;
+	bool		neg = false;
+	char		buf[64];
+
+	if (q < end && *q == '-')
+	{
+		neg = true;
+		q++;
+	}
+	while (q < end && *q >= '0' && *q <= '9')
+	{
+		acc = acc * 10 + (uint64_t) (*q - '0');
+		digits++;
+		q++;
+	}
+	if (digits == 0)
+		return false;
+	if (q < end && (*q == '.' || *q == 'e' || *q == 'E'))
+	{
+		char	   *e;
+
+		while (q < end && (isdigit((unsigned char) *q) || *q == '.' || *q == 'e' ||
+						   *q == 'E' || *q == '+' || *q == '-'))
+			q++;
+		if ((size_t) (q - s) >= sizeof(buf))
+			return false;
+		memcpy(buf, s, q - s);
+		buf[q - s] = '\0';
+		*dv = strtod(buf, &e);
+		if (*e != '\0')
+			return false;
+		*is_int = false;
+		*pp = q;
+		return true;
+	}
+	/* 19 digits always fit; more may not: json-c decides those */
+	if (digits > 18 && (digits > 19 || acc > (uint64_t) INT64_MAX))
+		return false;
+	*iv = neg ? -(int64_t) acc : (int64_t) acc;
+	*dv = (double) *iv;
+	*is_int = true;
+	*pp = q;
+	return true;
+}
+
+/* One value of a known field, read from the raw token at *pp. */
+static bool
+scan_field_value(EventParser *p, const EventField *f, const char **pp,
+				 const char *end, EventValue *out)
+{
+	const char *q = *pp;
+	const char *str;
+	size_t		len;
+	bool		is_int;
+	int64_t		iv = 0;
+	double		dv = 0;
+
+	if (q >= end)
+		return false;
+	if (*q == 'n')
+	{
+		if (end - q < 4 || memcmp(q, "null", 4) != 0)
+			return false;
+		*pp = q + 4;
+		out->type = EV_NULL;
+		return true;
+	}
+	switch (f->kind)
+	{
+		case EK_BOOL:
+			if (end - q >= 4 && memcmp(q, "true", 4) == 0)
+			{
+				out->i = 1;
+				*pp = q + 4;
+			}
+			else if (end - q >= 5 && memcmp(q, "false", 5) == 0)
+			{
+				out->i = 0;
+				*pp = q + 5;
+			}
+			else
+				return false;
+			out->type = EV_BOOL;
+			return true;
+		case EK_SHORT:
+		case EK_INT:
+		case EK_LONG:
+		case EK_DATE:
+		case EK_TS_MS:
+		case EK_TS_US:
+		case EK_TS_NS:
+			if (!scan_number(pp, end, &is_int, &iv, &dv) || !is_int)
+				return false;
+			if ((f->kind == EK_SHORT && (iv < -32768 || iv > 32767)) ||
+				((f->kind == EK_INT || f->kind == EK_DATE) &&
+				 (iv < INT32_MIN || iv > INT32_MAX)))
+				return false;
+			out->i = iv;
+			out->type = EV_INT;
+			if (f->kind == EK_DATE)
+				out->type = EV_DATE;
+			else if (f->kind == EK_TS_MS || f->kind == EK_TS_US || f->kind == EK_TS_NS)
+			{
+				out->type = EV_TIMESTAMP;
+				if (f->kind == EK_TS_MS)
+					out->i = mul_clamp(iv, 1000);
+				else if (f->kind == EK_TS_NS)
+					out->i = iv / 1000;
+			}
+			return true;
+		case EK_FLOAT:
+		case EK_DOUBLE:
+			if (*q == '"' || !scan_number(pp, end, &is_int, &iv, &dv))
+				return false;	/* "NaN" and friends: json-c path */
+			out->d = dv;
+			out->type = EV_DOUBLE;
+			return true;
+		case EK_STRING:
+			if (*q != '"' || !scan_string(p, pp, end, &str, &len))
+				return false;
+			out->type = EV_STRING;
+			out->s = str;
+			out->len = len;
+			return true;
+		case EK_TS_ZONED:
+			if (*q != '"' || !scan_string(p, pp, end, &str, &len) ||
+				!parse_iso_timestamp(str, len, &out->i))
+				return false;
+			out->type = EV_TIMESTAMP;
+			return true;
+		case EK_BYTES:
+		case EK_DECIMAL:
+			{
+				unsigned char *buf;
+				long		n;
+
+				if (*q != '"' || !scan_string(p, pp, end, &str, &len) ||
+					(buf = (unsigned char *) scratch_alloc(p, len + 1)) == NULL ||
+					(n = base64_decode(str, len, buf)) < 0)
+					return false;
+				if (f->kind == EK_BYTES)
+				{
+					out->type = EV_BINARY;
+					out->s = (const char *) buf;
+					out->len = n;
+					return true;
+				}
+				if (!be_to_int128(buf, n, &out->dec))
+					return false;
+				out->type = EV_DECIMAL;
+				out->scale = f->want.scale;
+				return true;
+			}
+		case EK_JSON_TEXT:
+			{
+				const char *e = skip_value(q, end);
+
+				if (e == NULL || (*q != '[' && *q != '{'))
+					return false;	/* scalars: json-c renders them */
+				out->type = EV_STRING;
+				out->s = q;
+				out->len = e - q;
+				*pp = e;
+				return utf8_valid((const unsigned char *) q, e - q);
+			}
+		case EK_DECIMAL_TEXT:
+		case EK_VARDECIMAL:
+			return false;		/* rare: json-c path */
+	}
+	return false;
+}
+
+/* Parses members of the object at *pp, calling back per key. */
+typedef bool (*ScanMember) (EventParser *p, void *arg, const char *key,
+							size_t keylen, int index, const char **pp,
+							const char *end);
+
+static bool
+scan_object(EventParser *p, const char **pp, const char *end, ScanMember cb,
+			void *arg)
+{
+	const char *q = skip_ws(*pp, end);
+	int			index = 0;
+
+	if (q >= end || *q != '{')
+		return false;
+	q = skip_ws(q + 1, end);
+	if (q < end && *q == '}')
+	{
+		*pp = q + 1;
+		return true;
+	}
+	for (;;)
+	{
+		const char *key;
+		size_t		keylen;
+
+		if (q >= end || *q != '"' || !scan_string(p, &q, end, &key, &keylen))
+			return false;
+		q = skip_ws(q, end);
+		if (q >= end || *q != ':')
+			return false;
+		q = skip_ws(q + 1, end);
+		if (!cb(p, arg, key, keylen, index++, &q, end))
+			return false;
+		q = skip_ws(q, end);
+		if (q < end && *q == ',')
+		{
+			q = skip_ws(q + 1, end);
+			continue;
+		}
+		if (q < end && *q == '}')
+		{
+			*pp = q + 1;
+			return true;
+		}
+		return false;
+	}
+}
+
+static bool
+skip_member(const char **pp, const char *end)
+{
+	const char *e = skip_value(*pp, end);
+
+	if (e == NULL || e == *pp)
+		return false;
+	*pp = e;
+	return true;
+}
+
+static bool
+key_is(const char *key, size_t keylen, const char *lit)
+{
+	return strlen(lit) == keylen && memcmp(key, lit, keylen) == 0;
+}
+
+typedef struct RowScan
+{
+	const EventSchema *schema;
+	EventValue *values;
+} RowScan;
+
+static bool
+scan_row_member(EventParser *p, void *arg, const char *key, size_t keylen,
+				int index, const char **pp, const char *end)
+{
+	RowScan    *rs = arg;
+	const EventSchema *s = rs->schema;
+	int			i = -1;
+
+	/* payload members come in schema order: try that position first */
+	if (index < s->nfields && key_is(key, keylen, s->fields[index].name))
+		i = index;
+	else
+	{
+		for (int k = 0; k < s->nfields; k++)
+			if (key_is(key, keylen, s->fields[k].name))
+			{
+				i = k;
+				break;
+			}
+	}
+	if (i < 0)
+		return skip_member(pp, end);	/* not in the schema: ignored */
+	return scan_field_value(p, &s->fields[i], pp, end, &rs->values[i]);
+}
+
+typedef struct SourceScan
+{
+	EventRow   *row;
+} SourceScan;
+
+static bool
+scan_source_member(EventParser *p, void *arg, const char *key, size_t keylen,
+				   int index, const char **pp, const char *end)
+{
+	EventRow   *row = ((SourceScan *) arg)->row;
+	bool	   *has = NULL;
+	int64_t    *dst = NULL;
+	bool		is_int;
+	double		dv;
+
+	if (key_is(key, keylen, "lsn"))
+	{
+		has = &row->has_lsn;
+		dst = &row->lsn;
+	}
+	else if (key_is(key, keylen, "txId"))
+	{
+		has = &row->has_txid;
+		dst = &row->txid;
+	}
+	else if (key_is(key, keylen, "ts_ms"))
+	{
+		has = &row->has_ts_ms;
+		dst = &row->ts_ms;
+	}
+	if (has == NULL)
+		return skip_member(pp, end);
+	if (end - *pp >= 4 && memcmp(*pp, "null", 4) == 0)
+	{
+		*pp += 4;
+		*has = false;
+		return true;
+	}
+	if (!scan_number(pp, end, &is_int, dst, &dv) || !is_int)
+		return false;
+	*has = true;
+	return true;
+}
+
+typedef struct EnvelopeScan
+{
+	RowScan		rs;				/* "after" is read into rs.values in passing */
+	SourceScan	ss;				/* "source" into ss.row */
+	bool		after;			/* an "after" object was read */
+	const char *op;
+	size_t		oplen;
+} EnvelopeScan;
+
+static bool
+scan_envelope_member(EventParser *p, void *arg, const char *key, size_t keylen,
+					 int index, const char **pp, const char *end)
+{
+	EnvelopeScan *es = arg;
+
+	if (key_is(key, keylen, "after") && **pp == '{')
+	{
+		es->after = true;
+		return scan_object(p, pp, end, scan_row_member, &es->rs);
+	}
+	if (key_is(key, keylen, "source") && **pp == '{')
+		return scan_object(p, pp, end, scan_source_member, &es->ss);
+	if (key_is(key, keylen, "op"))
+		return **pp == '"' && scan_string(p, pp, end, &es->op, &es->oplen);
+	return skip_member(pp, end);
+}
+
+/* The fast path; false: use the json-c path (nothing of out is kept). */
+static bool
+scan_fast(EventParser *p, const char *value, size_t vallen, EventRow *out)
+{
+	const char *end = value + vallen;
+	const char *q = skip_ws(value, end);
+	const char *sstart,
+			   *send;
+	const EventSchema *schema;
+	EnvelopeScan es;
+	char		err[512];
+
+	if (q >= end || *q != '{')
+		return false;
+	q = skip_ws(q + 1, end);
+	if ((q = match(q, end, "\"schema\"")) == NULL)
+		return false;
+	q = skip_ws(q, end);
+	if (q >= end || *q != ':')
+		return false;
+	sstart = skip_ws(q + 1, end);
+	/*
+	 * Messages of one table mostly repeat the previous schema: a memcmp of
+	 * its bytes (a complete JSON value, so a matching prefix ends where it
+	 * ends) replaces scanning and hashing them.
+	 */
+	if (p->last && (size_t) (end - sstart) > p->last->len &&
+		memcmp(sstart, p->last->bytes, p->last->len) == 0)
+	{
+		send = sstart + p->last->len;
+		schema = p->last;
+	}
+	else
+	{
+		if (sstart >= end || *sstart != '{' ||
+			(send = skip_value(sstart, end)) == NULL ||
+			(schema = schema_lookup(p, sstart, send - sstart, err, sizeof(err))) == NULL)
+			return false;
+		p->last = (EventSchema *) schema;
+	}
+	q = skip_ws(send, end);
+	if (q >= end || *q != ',')
+		return false;
+	q = skip_ws(q + 1, end);
+	if ((q = match(q, end, "\"payload\"")) == NULL)
+		return false;
+	q = skip_ws(q, end);
+	if (q >= end || *q != ':')
+		return false;
+	q = skip_ws(q + 1, end);
+
+	if (!reserve_values(p, schema->nfields))
+		return false;
+	for (int i = 0; i < schema->nfields; i++)
+	{
+		EventValue *v = &p->values[i];
+
+		memset(v, 0, sizeof(*v));
+		v->name = schema->fields[i].name;
+		v->want = schema->fields[i].want;
+		v->want_type = schema->fields[i].want_type;
+		v->type = EV_NULL;
+	}
+	memset(&es, 0, sizeof(es));
+	es.rs.schema = schema;
+	es.rs.values = p->values;
+	es.ss.row = out;
+	if (!scan_object(p, &q, end, scan_envelope_member, &es))
+		return false;
+	q = skip_ws(q, end);
+	if (q >= end || *q != '}' || skip_ws(q + 1, end) != end)
+		return false;
+	/* deletes, truncates and anything odd: json-c path */
+	if (es.op == NULL || es.oplen != 1 || strchr("cru", es.op[0]) == NULL ||
+		!es.after)
+		return false;
+	out->op = es.op[0];
+	out->nvalues = schema->nfields;
+	out->values = p->values;
+	out->schema_id = schema->hash;
+	return true;
+}
+
 static bool
 get_opt_int(struct json_object *o, const char *key, bool *has, int64_t *out,
 			char *errstr, size_t errlen)
@@ -1402,6 +2035,11 @@ event_parse(EventParser *p, const char *key, size_t keylen,
 	}
 	p->scratch_used = 0;
 
+	if (scan_fast(p, value, vallen, out))
+		return EVENT_ROW;
+	/* start over with json-c */
+	memset(out, 0, sizeof(*out));
+	p->scratch_used = 0;
 	pay = parse_fast(p, value, vallen, &schema, errstr, errlen);
 	if (pay == NULL && errstr[0] == '\0')
 		pay = parse_slow(p, value, vallen, &schema, errstr, errlen);
