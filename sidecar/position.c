@@ -157,7 +157,7 @@ position_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
 	 * A topic the broker is auto-creating answers LEADER_NOT_AVAILABLE or
 	 * UNKNOWN_TOPIC for a moment: ask again soon rather than back off.
 	 */
-	for (int attempt = 0; attempt < 50; attempt++)
+	for (int attempt = 0; attempt < 200; attempt++)
 	{
 		err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
 		if (err || md->topic_cnt != 1 ||
@@ -166,7 +166,7 @@ position_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
 			break;
 		rd_kafka_metadata_destroy(md);
 		md = NULL;
-		usleep(20000);
+		usleep(5000);
 	}
 	if (err)
 		snprintf(errstr, errstr_size, "metadata for topic \"%s\": %s",

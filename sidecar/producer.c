@@ -22,6 +22,12 @@
 static const char *const producer_forced[][2] = {
 	{"enable.idempotence", "true"},
 	{"acks", "all"},
+	/*
+	 * A failed batch followed by delivered ones would leave a gap that the
+	 * position check, which trusts each partition to be gapless, would skip
+	 * over after a restart: make librdkafka stop instead (__FATAL).
+	 */
+	{"enable.gapless.guarantee", "true"},
 	{NULL, NULL}
 };
 

@@ -619,6 +619,7 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 				backoff_max;
 	bool		first = true;
 	bool		ever_connected = false;
+	char		last_error[512] = "";
 	int			code = 0;
 
 	if (s == NULL)
@@ -688,7 +689,17 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 			code = 2;
 			break;
 		}
-		log_warn("%s; reconnecting in %lld ms", s->errstr, (long long) backoff);
+		/*
+		 * One line per state change: the same failure again, without a
+		 * streaming session in between, is logged at debug level.
+		 */
+		if (s->streaming)
+			last_error[0] = '\0';
+		if (strcmp(s->errstr, last_error) != 0)
+			log_warn("%s; reconnecting in %lld ms", s->errstr, (long long) backoff);
+		else
+			log_debug("%s; reconnecting in %lld ms", s->errstr, (long long) backoff);
+		snprintf(last_error, sizeof(last_error), "%s", s->errstr);
 		s->streaming = false;
 		lsn_track_forget_incomplete(&s->track);
 		repl_close(&s->repl);

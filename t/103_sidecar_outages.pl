@@ -40,7 +40,7 @@ insert_batch(10) for 1 .. 10;
 $node->safe_psql('postgres', 'CREATE TABLE late (id int PRIMARY KEY); INSERT INTO late SELECT generate_series(1, 50)');
 insert_batch(10) for 1 .. 10;
 sleep 5;
-ok($sc->pumpable, 'the sidecar waits out the broker outage');
+ok(CdcKafka::running($sc), 'the sidecar waits out the broker outage');
 my $lsn_down = $node->safe_psql('postgres',
 	"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'out'");
 my $lsn_now = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
@@ -65,7 +65,7 @@ $node->restart(mode => 'immediate');
 insert_batch(10) for 1 .. 5;
 ok(CdcKafka::wait_slot_caught_up($node, 'out', 180), 'caught up after the Postgres restart')
   or diag(CdcKafka::slurp($log));
-ok($sc->pumpable, 'the same sidecar process recovered by itself');
+ok(CdcKafka::running($sc), 'the same sidecar process recovered by itself');
 is(CdcKafka::stop_sidecar($sc), 0, 'SIGTERM: exit 0');
 
 my $expected = $next - 1;

@@ -120,7 +120,7 @@ my $nk = CdcKafka::start_sidecar(node => $node, bootstrap => '127.0.0.1:1', slot
 	log => $nk_log);
 ok(CdcKafka::wait_until(sub { CdcKafka::slurp($nk_log) =~ /127\.0\.0\.1:1.*(refused|down)/ }, 30),
 	'unreachable Kafka: the log names the broker') or diag(CdcKafka::slurp($nk_log));
-ok($nk->pumpable, 'unreachable Kafka: it waits for Kafka');
+ok(CdcKafka::running($nk), 'unreachable Kafka: it waits for Kafka');
 is($node->safe_psql('postgres',
 	"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'nokafka'"),
 	$slot_lsn, 'unreachable Kafka: nothing confirmed');

@@ -284,6 +284,17 @@ sub start_sidecar
 	return IPC::Run::start(\@cmd, '<', \undef, '>>', $log, '2>>', $log);
 }
 
+# Is the harness's process still running (not exited, not a zombie)?
+sub running
+{
+	my ($h) = @_;
+	my $pid = $h->{KIDS}[0]{PID} or return 0;
+	open(my $fh, '<', "/proc/$pid/stat") or return 0;
+	my $stat = <$fh>;
+	close $fh;
+	return $stat =~ /^\d+ \(.*\) [^ZX]/ ? 1 : 0;
+}
+
 # kill -9, reaped.
 sub kill9
 {
