@@ -109,6 +109,16 @@ like($out, qr/uses plugin "test_decoding", not cdc_kafka/, 'slot of another plug
 is($rc, 2, 'unknown plugin option: exit 2');
 like($out, qr/no-such-option/, 'unknown plugin option: the server names it');
 
+# --drop-slot: drops and exits 0; a missing slot is a runtime error.
+$node->safe_psql('postgres', "SELECT pg_create_logical_replication_slot('dropme', 'cdc_kafka')");
+($rc, $out) = run_sidecar('-d', $conn, @kafka, '-S', 'dropme', '--drop-slot');
+is($rc, 0, '--drop-slot: exit 0');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'dropme'"),
+	0, '--drop-slot: the slot is gone');
+($rc, $out) = run_sidecar('-d', $conn, @kafka, '-S', 'dropme', '--drop-slot');
+is($rc, 2, '--drop-slot of a missing slot: exit 2');
+like($out, qr/could not drop replication slot: .*dropme.*does not exist/, '--drop-slot of a missing slot: says so');
+
 # Kafka unreachable: it waits (Kafka may come back), naming the broker, and
 # confirms nothing meanwhile; SIGTERM still exits 0.
 $node->safe_psql('postgres', "SELECT pg_create_logical_replication_slot('nokafka', 'cdc_kafka')");
