@@ -13,7 +13,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,13 +174,6 @@ main(int argc, char **argv)
 	const char *s;
 	struct sigaction sa;
 	int			rc;
-
-	/*
-	 * librdkafka allocates each fetch response (megabytes) anew: keep those
-	 * on the heap instead of fresh mmap()s the kernel must zero every time.
-	 */
-	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-	mallopt(M_TRIM_THRESHOLD, 128 * 1024 * 1024);
 
 	log_init("cdc_delta_writer");
 	cfg = config_create(writer_config, writer_prefixes);
