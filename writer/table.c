@@ -913,6 +913,46 @@ open_file(Table *t, char *errstr, size_t errlen)
 	return t->pq != NULL;
 }
 
+/*
+ * After losing a commit race: re-read the log.  Appends by other writers
+ * (other partitions of a shared consumer group) do not conflict with ours,
+ * as in Delta's own optimistic concurrency for blind appends; the commit is
+ * retried at the next version, with any columns they added kept.  If one of
+ * our partitions moved in the log, someone else consumes it: a real
+ * conflict, and the caller stops.
+ */
+static bool
+concurrent_append_ok(Table *t, char *errstr, size_t errlen)
+{
+	const DeltaColumn *cols;
+	int			ncols = 0;
+	char		id[512];
+
+	if (!delta_refresh(t->delta, errstr, errlen))
+		return false;
+	for (int i = 0; i < t->nparts; i++)
+	{
+		TablePart  *p = &t->parts[i];
+
+		app_id(id, sizeof(id), p->topic, p->partition);
+		if (delta_txn_version(t->delta, id) != p->committed)
+		{
+			snprintf(errstr, errlen,
+					 "another writer committed %s up to offset %" PRId64 " (we hold %" PRId64 ")",
+					 id, delta_txn_version(t->delta, id), p->committed);
+			return false;
+		}
+	}
+	cols = delta_schema(t->delta, &ncols);
+	for (int i = 0; i < ncols; i++)
+		if (find_column(t, cols[i].name) < 0 &&
+			!add_column(t, cols[i].name, cols[i].type, errstr, errlen))
+			return false;
+	log_debug("table %s: version %" PRId64 " was another writer's; retrying",
+			  t->dir, delta_version(t->delta));
+	return true;
+}
+
 TableResult
 table_flush(Table *t, char *errstr, size_t errlen)
 {
@@ -980,18 +1020,41 @@ table_flush(Table *t, char *errstr, size_t errlen)
 		result = TABLE_OK;
 		goto done;
 	}
-	c.schema = t->ncols ? schema : NULL;
-	c.nschema = t->ncols;
 	c.txns = txns;
 	c.ntxns = ntxns;
 	c.operation = "STREAMING UPDATE";
 	c.timestamp = now;
-	r = delta_commit(t->delta, &c, errstr, errlen);
+	for (int attempt = 0;; attempt++)
+	{
+		c.schema = t->ncols ? schema : NULL;
+		c.nschema = t->ncols;
+		r = delta_commit(t->delta, &c, errstr, errlen);
+		if (r != DELTA_CONFLICT || attempt >= 100)
+			break;
+		/* another writer got this version first: see if we may go on */
+		if (!concurrent_append_ok(t, errstr, errlen))
+		{
+			r = DELTA_CONFLICT;
+			break;
+		}
+		free(schema);
+		schema = calloc(t->ncols, sizeof(DeltaColumn));
+		if (schema == NULL)
+		{
+			snprintf(errstr, errlen, "out of memory");
+			goto done;
+		}
+		for (int i = 0; i < t->ncols; i++)
+		{
+			schema[i].name = t->cols[i].name;
+			schema[i].type = t->cols[i].delta_type;
+			schema[i].nullable = true;
+		}
+	}
 	if (r != DELTA_OK)
 	{
 		if (r == DELTA_CONFLICT)
-			log_error("table %s: another writer committed version %" PRId64
-					  "; stopping", t->dir, delta_version(t->delta) + 1);
+			log_error("table %s: %s; stopping", t->dir, errstr);
 		goto done;
 	}
 	if (errstr[0])
