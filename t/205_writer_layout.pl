@@ -107,6 +107,26 @@ for my $name ('dict', 'plain')
 		"$name: stats numRecords, min/max of id and category, nullCount of maybe match the data");
 }
 
+# flush.bytes alone (rows and time out of reach) cuts the stream into files
+{
+	my $root = "$work/delta_bytes";
+	my $dir = "$root/public/dict";
+	my $w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', 'lay.public.dict',
+		'-X', 'assignment=static', '-X', 'flush.interval.ms=600000', '-X', 'flush.rows=1000000',
+		'-X', 'flush.bytes=131072', '-X', 'parquet.row_group.bytes=65536');
+	ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($dir) >= $n / 2 }, 60),
+		'flush.bytes: commits happen without a row or time threshold');
+	is(CdcWriter::stop_writer($w), 0, 'flush.bytes: SIGTERM exits 0');
+	my $r = CdcWriter::delta_read($dir, 'SELECT count(*)::BIGINT AS n FROM t',
+		'SELECT max(total_compressed_size)::BIGINT AS m FROM parquet_metadata({files})');
+	is_deeply($r->{errors}, [], 'flush.bytes: log replays cleanly');
+	# SIGTERM came mid-stream: the table holds exactly the consumed prefix
+	my $prefix = 0;
+	$prefix += $_ + 1 for values %{ CdcWriter::txn_versions($dir) };
+	is($r->{results}[0][0]{n}, "$prefix", "flush.bytes: rows = offsets the log covers ($prefix)");
+	cmp_ok($r->{files}, '>=', 3, "flush.bytes: the stream was cut into files ($r->{files})");
+}
+
 sub slurp { open(my $f, '<', $_[0]) or return ''; local $/; return <$f>; }
 
 $mb->stop;
