@@ -323,15 +323,17 @@ PositionTopic *
 position_topic(PositionTable *pt, rd_kafka_t *rk, const char *topic,
 			   size_t topic_len, bool learn, char *errstr, size_t errstr_size)
 {
-	size_t		b = position_hash(topic, topic_len) % pt->nbuckets;
+	size_t		b;
 	PositionTopic *t;
 
-	if (pt->last && strlen(pt->last->name) == topic_len &&
+	/* the cache first: the hash is not needed for a run of one topic */
+	if (pt->last && pt->last->name_len == topic_len &&
 		memcmp(pt->last->name, topic, topic_len) == 0)
 		return pt->last;
+	b = position_hash(topic, topic_len) % pt->nbuckets;
 	for (t = pt->buckets[b]; t; t = t->next)
 	{
-		if (strlen(t->name) == topic_len && memcmp(t->name, topic, topic_len) == 0)
+		if (t->name_len == topic_len && memcmp(t->name, topic, topic_len) == 0)
 			return (pt->last = t);
 	}
 
@@ -342,6 +344,7 @@ position_topic(PositionTable *pt, rd_kafka_t *rk, const char *topic,
 		snprintf(errstr, errstr_size, "out of memory");
 		return NULL;
 	}
+	t->name_len = topic_len;
 	t->partitions = position_partition_count(rk, t->name, pt->timeout_ms,
 											 errstr, errstr_size);
 	if (t->partitions < 1 ||

@@ -34,6 +34,7 @@ typedef struct Position
 typedef struct PositionTopic
 {
 	char	   *name;			/* owned */
+	size_t		name_len;
 	rd_kafka_topic_t *rkt;		/* owned; the producer's handle */
 	int32_t		partitions;
 	Position   *max;			/* owned; per partition, highest held */
