@@ -356,6 +356,9 @@ consumer_new(const Config *cfg, const ConsumerOptions *opts, DeadLetter *dl,
 	static const char *const defaults[][2] = {
 		{"group.id", "cdc_delta_writer"},
 		{"auto.offset.reset", "earliest"},
+		/* bounds what librdkafka prefetches (memory); wake_fetcher keeps
+		 * a small queue from costing throughput */
+		{"queued.max.messages.kbytes", "16384"},
 	};
 
 	if (c == NULL)
@@ -517,6 +520,51 @@ handle_message(Consumer *c, rd_kafka_message_t *m)
 	table_consumed(t, topic, m->partition, m->offset);
 }
 
+/*
+ * librdkafka 2.0.2 stops fetching a partition while its prefetch queue is
+ * over queued.max.messages.kbytes and looks again only about once a
+ * second (2.1 made that fetch.queue.backoff.ms).  When our queue runs dry
+ * while a partition is known to have more (its cached high watermark is
+ * past our position), a seek to where we are wakes the fetcher at once.
+ * The queue is empty, so the seek drops nothing.
+ */
+static void
+wake_fetcher(Consumer *c)
+{
+	rd_kafka_topic_partition_list_t *parts = NULL;
+	rd_kafka_topic_partition_list_t *lagging;
+	rd_kafka_error_t *error;
+
+	if (rd_kafka_assignment(c->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return;
+	rd_kafka_position(c->rk, parts);
+	lagging = rd_kafka_topic_partition_list_new(parts->cnt > 0 ? parts->cnt : 1);
+	for (int i = 0; i < parts->cnt; i++)
+	{
+		rd_kafka_topic_partition_t *p = &parts->elems[i];
+		int64_t		lo,
+					hi;
+
+		if (p->offset < 0 ||
+			rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition,
+										   &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+			hi <= p->offset)
+			continue;
+		rd_kafka_topic_partition_list_add(lagging, p->topic, p->partition)->offset = p->offset;
+	}
+	if (lagging->cnt > 0)
+	{
+		error = rd_kafka_seek_partitions(c->rk, lagging, 0);
+		if (error)
+		{
+			log_debug("waking the fetcher: %s", rd_kafka_error_string(error));
+			rd_kafka_error_destroy(error);
+		}
+	}
+	rd_kafka_topic_partition_list_destroy(lagging);
+	rd_kafka_topic_partition_list_destroy(parts);
+}
+
 int
 consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 			 volatile sig_atomic_t *reopen)
@@ -529,7 +577,7 @@ consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 
 	while (!*stop && !c->fatal)
 	{
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 100);
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(c->rk, 10);
 		int64_t		now;
 
 		if (*reopen)
@@ -550,6 +598,8 @@ consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 				table_flush_due(c->last_table, last_check))
 				flush_table(c, c->last_table);
 		}
+		else
+			wake_fetcher(c);
 		/* the clock only every 64 messages: it shows in profiles */
 		if (m && (++npolled & 63) != 0)
 			continue;
