@@ -56,6 +56,8 @@ my @bad = (
 my $mb = CdcKafka::start_mock_broker(topics => ["$topic:1"]);
 my @msgs = (good(1), good(2));
 push @msgs, [ '{"id":0}', $_->[0] ] for @bad;
+# transaction metadata is skipped, not dead-lettered
+push @msgs, [ '{"id":"571:53195829"}', '{"status":"BEGIN","id":"571:53195829","ts_ms":1486500577125,"event_count":null,"data_collections":null}' ];
 push @msgs, good(3), good(4);
 CdcWriter::produce($mb->bootstrap, $topic, @msgs);
 my $last = scalar(@msgs) - 1;

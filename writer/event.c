@@ -2056,6 +2056,17 @@ event_parse(EventParser *p, const char *key, size_t keylen,
 	if (!json_object_object_get_ex(pay, "op", &opv) ||
 		!json_object_is_type(opv, json_type_string))
 	{
+		struct json_object *st;
+
+		/*
+		 * Transaction metadata (BEGIN/END on <prefix>.transaction, which a
+		 * pattern such as ^prefix\..* also matches) is not a row change.
+		 */
+		if (json_object_object_get_ex(pay, "status", &st) &&
+			json_object_is_type(st, json_type_string) &&
+			(strcmp(json_object_get_string(st), "BEGIN") == 0 ||
+			 strcmp(json_object_get_string(st), "END") == 0))
+			return EVENT_SKIP;
 		snprintf(errstr, errlen, "payload has no \"op\" string");
 		return EVENT_BAD;
 	}

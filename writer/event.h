@@ -28,7 +28,7 @@ struct json_object;
 typedef enum EventResult
 {
 	EVENT_ROW,					/* out holds a row */
-	EVENT_SKIP,					/* tombstone: nothing to write */
+	EVENT_SKIP,					/* tombstone, transaction metadata: no row */
 	EVENT_BAD					/* malformed: errstr says why */
 } EventResult;
 
