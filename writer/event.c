@@ -4,12 +4,13 @@
  *	  Debezium JSON change event -> change-log row values.
  *
  * With schemas on, a message is {"schema": S, "payload": P} and S is the
- * same 1-2 KB for every message of a table version.  We find S's bytes
- * with a cheap scanner, look them up in a cache keyed by their hash, and
- * hand only P to json-c, so the JSON work per message is the payload.
- * Anything that does not have that exact shape (other key order, a
- * schemaless envelope) goes through a full json-c parse instead: slower,
- * same result.
+ * same 1-2 KB for every message of a table version.  S is recognised by a
+ * memcmp against the previous message's schema (else found by a cheap
+ * scanner and looked up in a cache keyed by its hash), parsed with json-c
+ * once per version, and P of inserts, updates and snapshot reads is read
+ * by an allocation-free scanner (scan_fast).  Everything else (deletes,
+ * other key orders, schemaless envelopes, and every malformed message)
+ * goes through json-c: slower, same values, and the error messages.
  *
  * Mapping of Kafka Connect / Debezium types to Delta types (doc/writer.md):
  * int8/int16 -> short, int32 -> integer, int64 -> long, float -> float,
