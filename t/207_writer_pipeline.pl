@@ -118,6 +118,40 @@ for my $i (0 .. $#pgr)
 	}
 }
 
+# Schema changes through the whole pipeline: a new column evolves the table
+# (a second metaData); a column widened in PostgreSQL keeps its Delta type,
+# a value that no longer fits is dead-lettered and the table goes on.
+$sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap, slot => 'pipe',
+	log => "$work/sidecar.log", args => [ '-o', 'topic-prefix=lab_cdc' ]);
+$w = CdcWriter::start_writer($mb->bootstrap, $root, $wlog, '-p', '^lab_cdc\..*',
+	'-X', 'flush.interval.ms=300');
+$node->safe_psql('postgres', q{
+	ALTER TABLE public.typed ADD COLUMN extra text;
+	INSERT INTO public.typed (id, t, extra) VALUES (5, 'five', 'more');
+	ALTER TABLE public.typed ALTER COLUMN s TYPE integer;
+	INSERT INTO public.typed (id, s) VALUES (6, 1000);
+	INSERT INTO public.typed (id, s) VALUES (7, 100000);
+	INSERT INTO public.typed (id, t) VALUES (8, 'after the bad one');
+});
+ok(CdcKafka::wait_slot_caught_up($node, 'pipe', 90), 'schema changes: the sidecar confirmed everything');
+ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($tdir) == 9 }, 120),
+	'schema changes: three more rows committed, one dead-lettered')
+  or diag(CdcKafka::slurp($wlog));
+is(CdcWriter::stop_writer($w), 0, 'writer: SIGTERM exits 0');
+is(CdcKafka::stop_sidecar($sc), 0, 'sidecar: SIGTERM exits 0');
+$r = CdcWriter::delta_read($tdir, "SELECT id, s, extra, t FROM ($latest) WHERE id >= 5");
+is_deeply($r->{errors}, [], 'schema changes: the log replays cleanly');
+%dtype = map { $_->{name} => $_->{type} } @{ $r->{schema} };
+is($dtype{extra}, 'string', 'the new column is in the table schema');
+is($dtype{s}, 'short', 'the widened column keeps its Delta type');
+is_deeply($r->{results}[0], [ { id => 5, s => undef, extra => 'more', t => 'five' },
+		{ id => 6, s => 1000, extra => undef, t => undef },
+		{ id => 8, s => undef, extra => undef, t => 'after the bad one' } ],
+	'new column filled, widened values that fit kept, later rows written');
+my $dead = CdcKafka::slurp("$root/_deadletter.jsonl");
+like($dead, qr/"topic":"lab_cdc\.public\.typed".*"reason":"column \\"s\\" \(short\) cannot hold this value"/,
+	'the value that does not fit is in the dead-letter file');
+
 $mb->stop;
 $node->stop;
 done_testing();
