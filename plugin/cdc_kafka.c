@@ -64,6 +64,7 @@ typedef struct CdcTxnData
 	uint32		seq;			/* events written so far (frame seq) */
 	int64		data_events;	/* data events, for transaction.total_order */
 	HTAB	   *collections;	/* CdcCollectionCount by relid, or NULL */
+	List	   *collections_seen;	/* the same, in order of first event */
 } CdcTxnData;
 
 static void cdc_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt,
@@ -313,8 +314,12 @@ count_data_event(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 					 &found);
 	if (!found)
 	{
-		cc->qualified = MemoryContextStrdup(data->txn_cxt, rel->qualified);
+		MemoryContext oldcxt = MemoryContextSwitchTo(data->txn_cxt);
+
+		cc->qualified = pstrdup(rel->qualified);
 		cc->count = 0;
+		txndata->collections_seen = lappend(txndata->collections_seen, cc);
+		MemoryContextSwitchTo(oldcxt);
 	}
 	cc->count++;
 
@@ -571,30 +576,25 @@ cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	MemoryContextReset(data->change_cxt);
 }
 
-/* The END event's data_collections array. */
+/* The END event's data_collections array, in order of first event. */
 static char *
 collections_json(CdcTxnData *txndata)
 {
 	StringInfoData buf;
-	HASH_SEQ_STATUS seq;
-	CdcCollectionCount *cc;
-	bool		first = true;
+	ListCell   *lc;
 
 	initStringInfo(&buf);
 	appendStringInfoChar(&buf, '[');
-	if (txndata->collections)
+	foreach(lc, txndata->collections_seen)
 	{
-		hash_seq_init(&seq, txndata->collections);
-		while ((cc = hash_seq_search(&seq)) != NULL)
-		{
-			if (!first)
-				appendStringInfoChar(&buf, ',');
-			first = false;
-			appendStringInfoString(&buf, "{\"data_collection\":");
-			jsonbuf_append_cstring(&buf, cc->qualified);
-			appendStringInfo(&buf, ",\"event_count\":" INT64_FORMAT "}",
-							 cc->count);
-		}
+		CdcCollectionCount *cc = lfirst(lc);
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoChar(&buf, ',');
+		appendStringInfoString(&buf, "{\"data_collection\":");
+		jsonbuf_append_cstring(&buf, cc->qualified);
+		appendStringInfo(&buf, ",\"event_count\":" INT64_FORMAT "}",
+						 cc->count);
 	}
 	appendStringInfoChar(&buf, ']');
 	return buf.data;

@@ -16,6 +16,8 @@
 #include "access/sysattr.h"
 #include "catalog/partition.h"
 #include "catalog/pg_type.h"
+#include "optimizer/optimizer.h"
+#include "rewrite/rewriteHandler.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -128,6 +130,27 @@ find_attribute(TupleDesc desc, const char *attname)
 	return -1;
 }
 
+/*
+ * A column's default as Debezium puts it in the schema: only a constant
+ * (after folding immutable casts, as in DEFAULT 7 on a numeric column);
+ * sequences and functions such as now() have none.  NULL if there is none.
+ */
+static char *
+column_default_json(Relation rel, AttrNumber attnum, const CdcType *type)
+{
+	Node	   *expr = build_column_default(rel, attnum);
+	StringInfoData buf;
+
+	if (expr == NULL)
+		return NULL;
+	expr = eval_const_expressions(NULL, expr);
+	if (!IsA(expr, Const) || ((Const *) expr)->constisnull)
+		return NULL;
+	initStringInfo(&buf);
+	typemap_append_value(&buf, type, ((Const *) expr)->constvalue);
+	return buf.data;
+}
+
 static void
 relcache_build(CdcRelation *entry, Relation rel)
 {
@@ -204,6 +227,7 @@ relcache_build(CdcRelation *entry, Relation rel)
 		Form_pg_attribute att = TupleDescAttr(pubdesc, i);
 		CdcColumn  *col;
 		char	   *name_lit;
+		char	   *default_json;
 
 		if (att->attisdropped || att->attgenerated)
 			continue;
@@ -224,13 +248,16 @@ relcache_build(CdcRelation *entry, Relation rel)
 
 		if (entry->ncolumns > 0)
 			appendStringInfoChar(&fields, ',');
+		default_json = att->atthasdef ?
+			column_default_json(pubrel, att->attnum, &col->type) : NULL;
 		typemap_append_schema(&fields, &col->type, !col->notnull && !col->in_key,
-							  name_lit);
+							  default_json, name_lit);
 		if (col->in_key)
 		{
 			if (entry->nkey > 0)
 				appendStringInfoChar(&keyfields, ',');
-			typemap_append_schema(&keyfields, &col->type, false, name_lit);
+			typemap_append_schema(&keyfields, &col->type, false, default_json,
+								  name_lit);
 			entry->key[entry->nkey++] = entry->ncolumns;
 		}
 		entry->ncolumns++;

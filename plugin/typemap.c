@@ -311,7 +311,7 @@ typemap_resolve_array(CdcType *t, Oid elemtype, const CdcOptions *opts)
 	 * Debezium makes every element schema optional, except for enum arrays
 	 * (SchemaBuilder.array(Enum.builder(...)) without .optional()).
 	 */
-	typemap_append_schema(&head, elem, elem->kind != CDC_TYPE_ENUM, NULL);
+	typemap_append_schema(&head, elem, elem->kind != CDC_TYPE_ENUM, NULL, NULL);
 	t->schema_head = head.data;
 	t->schema_tail = pstrdup("");
 }
@@ -529,7 +529,7 @@ typemap_resolve(CdcType *t, Oid typid, int32 typmod, const CdcOptions *opts)
  */
 void
 typemap_append_schema(StringInfo buf, const CdcType *t, bool optional,
-					  const char *field_json)
+					  const char *default_json, const char *field_json)
 {
 	appendStringInfoChar(buf, '{');
 	appendStringInfoString(buf, t->schema_head);
@@ -538,6 +538,11 @@ typemap_append_schema(StringInfo buf, const CdcType *t, bool optional,
 	else
 		appendStringInfoString(buf, ",\"optional\":false");
 	appendStringInfoString(buf, t->schema_tail);
+	if (default_json != NULL)
+	{
+		appendStringInfoString(buf, ",\"default\":");
+		appendStringInfoString(buf, default_json);
+	}
 	if (field_json != NULL)
 	{
 		appendStringInfoString(buf, ",\"field\":");

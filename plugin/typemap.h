@@ -77,11 +77,14 @@ extern void typemap_resolve(CdcType *t, Oid typid, int32 typmod,
 							const CdcOptions *opts);
 
 /*
- * Append {"type":...,"optional":...,...,"field":<field_json>} to buf.
- * field_json is an already escaped JSON string literal, or NULL (array items).
+ * Append {"type":...,"optional":...,...,"default":...,"field":<field_json>}
+ * to buf.  default_json is the column's literal default as a JSON value, or
+ * NULL; field_json is an already escaped JSON string literal, or NULL
+ * (array items).
  */
 extern void typemap_append_schema(StringInfo buf, const CdcType *t,
-								  bool optional, const char *field_json);
+								  bool optional, const char *default_json,
+								  const char *field_json);
 
 /* Append the JSON value of a non-null datum (detoasted as needed). */
 extern void typemap_append_value(StringInfo buf, const CdcType *t, Datum value);

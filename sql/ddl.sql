@@ -20,6 +20,16 @@ SELECT c->'value'->'payload'->'after' AS after,
 	   (SELECT string_agg(f->>'field' || ':' || (f->>'type') || ':' || (f->>'optional'), ', ')
 		  FROM jsonb_array_elements(c->'value'->'schema'->'fields'->1->'fields') f) AS after_fields
   FROM changes('ddl_slot') AS c;
+-- literal defaults are in the schema, as Debezium's; sequences and
+-- functions give none
+CREATE TABLE defaults (id serial PRIMARY KEY, n int NOT NULL DEFAULT 7,
+					   s varchar(10) DEFAULT 'x"y', d numeric(5,2) DEFAULT 3,
+					   at timestamptz DEFAULT now(), f boolean DEFAULT false);
+INSERT INTO defaults DEFAULT VALUES;
+SELECT f->>'field' AS field, f->'default' AS "default"
+  FROM changes('ddl_slot') AS c,
+	   jsonb_array_elements(c->'value'->'schema'->'fields'->1->'fields') AS f;
+
 -- a new enum label reaches the next event's schema
 CREATE TYPE mood AS ENUM ('sad', 'ok');
 CREATE TABLE moods (id int PRIMARY KEY, m mood);
