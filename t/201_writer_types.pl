@@ -99,14 +99,15 @@ push @events, CdcWriter::event(topic => $topic, fields => \@fields, op => 'd',
 push @events, CdcWriter::event(topic => $topic, fields => \@fields, op => 'd',
 	before => undef, key => { id => 3 });
 push @events, [ JSON::PP->new->canonical->encode({ schema => undef, payload => { id => 3 } }), undef ];
-# deletes carrying full rows 1 and 2: read by the json-c path, where inserts
-# take the allocation-free scanner; both must give the same values
+# deletes carrying full rows 1 and 2, "payload" before "schema": read by
+# the json-c path, where the inserts took the allocation-free scanner; both
+# must give the same values
 for my $r (@rows[0, 1])
 {
 	my %before = map { $_->[0] => undef } @fields;
 	%before = (%before, %$r);
 	push @events, CdcWriter::event(topic => $topic, fields => \@fields, op => 'd',
-		before => \%before, key => { id => $r->{id} });
+		before => \%before, key => { id => $r->{id} }, payload_first => 1);
 }
 CdcWriter::produce($mb->bootstrap, $topic, @events);
 
@@ -216,6 +217,12 @@ CdcWriter::produce($mb->bootstrap, $nos,
 		after => { id => 2, name => 'b', score => 2, ok => JSON::PP::false, extra => 5 }));
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($ndir) == 2 }), 'row with a new key committed');
 is(CdcWriter::stop_writer($w), 0, 'SIGTERM: writer exits 0');
+my ($versions, $slow) = CdcKafka::slurp($log) =~ /(\d+) schema versions, (\d+) messages read by json-c/;
+is($versions, 1, 'one schema version parsed for all the schema\'d events');
+# json-c: rows 1 and 2 (VariableScaleDecimal and numeric(50) are left to
+# it), the key-only delete, the two payload-first deletes and the two
+# schemaless events (the tombstone is not parsed at all)
+is($slow, 2 + 1 + 2 + 2, 'everything else went through the allocation-free scanner');
 
 $r = CdcWriter::delta_read($ndir,
 	q{SELECT id, name, score, ok, tags, meta, extra, __op FROM t ORDER BY id});

@@ -112,7 +112,7 @@ sub envelope_schema
 
 # [key, value] of one change event.
 #   topic, fields (for the schema), op, before, after, key (hashref),
-#   schemas (default 1), lsn, txid, ts_ms
+#   schemas (default 1), lsn, txid, ts_ms, payload_first
 sub event
 {
 	my (%a) = @_;
@@ -134,8 +134,11 @@ sub event
 		$key = $JSON->encode({ schema => { type => 'struct', optional => JSON::PP::false,
 					name => "$a{topic}.Key", fields => [ map { field_schema($_) } @$ks ] },
 				payload => $a{key} }) if $a{key};
-		$value = '{"schema":' . $JSON->encode(envelope_schema($a{topic}, $a{fields}))
-		  . ',"payload":' . $JSON->encode($payload) . '}';
+		my $sch = $JSON->encode(envelope_schema($a{topic}, $a{fields}));
+		# payload_first: same event, the other member order (json-c reads it)
+		$value = $a{payload_first}
+		  ? '{"payload":' . $JSON->encode($payload) . ',"schema":' . $sch . '}'
+		  : '{"schema":' . $sch . ',"payload":' . $JSON->encode($payload) . '}';
 	}
 	else
 	{

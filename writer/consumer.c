@@ -628,8 +628,10 @@ consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 		return 2;
 	}
 	rc = flush_all(c) ? 0 : 2;
-	log_info("stopping: %" PRId64 " rows written, %" PRId64 " dead-lettered",
-			 c->rows, c->bad);
+	log_info("stopping: %" PRId64 " rows written, %" PRId64 " dead-lettered; "
+			 "%" PRId64 " schema versions, %" PRId64 " messages read by json-c",
+			 c->rows, c->bad, event_schemas_parsed(c->parser),
+			 event_slow_parsed(c->parser));
 	return rc;
 }
 

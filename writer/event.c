@@ -8,8 +8,9 @@
  * memcmp against the previous message's schema (else found by a cheap
  * scanner and looked up in a cache keyed by its hash), parsed with json-c
  * once per version, and P of inserts, updates and snapshot reads is read
- * by an allocation-free scanner (scan_fast).  Everything else (deletes,
- * other key orders, schemaless envelopes, and every malformed message)
+ * by an allocation-free scanner (scan_fast), as are deletes carrying
+ * "before".  Everything else (other key orders, schemaless envelopes,
+ * deletes known by their key only, and every malformed message)
  * goes through json-c: slower, same values, and the error messages.
  *
  * Mapping of Kafka Connect / Debezium types to Delta types (doc/writer.md):
@@ -82,6 +83,7 @@ struct EventParser
 	int			nslots_used;
 	EventSchema *last;			/* schema of the previous message */
 	int64_t		schemas_parsed;
+	int64_t		slow_parsed;	/* messages read through json-c */
 	EventValue *values;
 	int			values_cap;
 	char	   *scratch;		/* decoded bytes and texts of this event */
@@ -1124,6 +1126,12 @@ event_schemas_parsed(const EventParser *p)
 	return p->schemas_parsed;
 }
 
+int64_t
+event_slow_parsed(const EventParser *p)
+{
+	return p->slow_parsed;
+}
+
 static struct json_object *
 parse_json(EventParser *p, const char *s, size_t len, size_t *consumed,
 		   char *errstr, size_t errlen)
@@ -1739,7 +1747,7 @@ scan_row_member(EventParser *p, void *arg, const char *key, size_t keylen,
 	const EventSchema *s = rs->schema;
 	int			i = -1;
 
-	/* payload members come in schema order: try that position first */
+	/* row members come in schema order: try that position first */
 	if (index < s->nfields && key_is(key, keylen, s->fields[index].name))
 		i = index;
 	else
@@ -1802,22 +1810,51 @@ scan_source_member(EventParser *p, void *arg, const char *key, size_t keylen,
 
 typedef struct EnvelopeScan
 {
-	RowScan		rs;				/* "after" is read into rs.values in passing */
+	RowScan		rs;				/* "before"/"after" are read into rs.values */
 	SourceScan	ss;				/* "source" into ss.row */
-	bool		after;			/* an "after" object was read */
+	bool		before;			/* rs.values hold a "before" object */
+	bool		after;			/* rs.values hold an "after" object */
 	const char *op;
 	size_t		oplen;
 } EnvelopeScan;
 
+/* Every field null, ready for a row object. */
+static void
+reset_values(const EventSchema *s, EventValue *values)
+{
+	for (int i = 0; i < s->nfields; i++)
+	{
+		EventValue *v = &values[i];
+
+		memset(v, 0, sizeof(*v));
+		v->name = s->fields[i].name;
+		v->want = s->fields[i].want;
+		v->want_type = s->fields[i].want_type;
+		v->type = EV_NULL;
+	}
+}
+
+/*
+ * Debezium writes before, after, source, op: the row is read in passing,
+ * "after" replacing "before" when both are objects (an update under
+ * REPLICA IDENTITY FULL); which one counts is decided once op is known.
+ */
 static bool
 scan_envelope_member(EventParser *p, void *arg, const char *key, size_t keylen,
 					 int index, const char **pp, const char *end)
 {
 	EnvelopeScan *es = arg;
 
-	if (key_is(key, keylen, "after") && **pp == '{')
+	if ((key_is(key, keylen, "after") || key_is(key, keylen, "before")) &&
+		**pp == '{')
 	{
-		es->after = true;
+		bool		after = key[0] == 'a';
+
+		if (es->after)
+			return skip_member(pp, end);	/* "before" after "after" */
+		reset_values(es->rs.schema, es->rs.values);
+		es->before = !after;
+		es->after = after;
 		return scan_object(p, pp, end, scan_row_member, &es->rs);
 	}
 	if (key_is(key, keylen, "source") && **pp == '{')
@@ -1880,16 +1917,6 @@ scan_fast(EventParser *p, const char *value, size_t vallen, EventRow *out)
 
 	if (!reserve_values(p, schema->nfields))
 		return false;
-	for (int i = 0; i < schema->nfields; i++)
-	{
-		EventValue *v = &p->values[i];
-
-		memset(v, 0, sizeof(*v));
-		v->name = schema->fields[i].name;
-		v->want = schema->fields[i].want;
-		v->want_type = schema->fields[i].want_type;
-		v->type = EV_NULL;
-	}
 	memset(&es, 0, sizeof(es));
 	es.rs.schema = schema;
 	es.rs.values = p->values;
@@ -1899,9 +1926,9 @@ scan_fast(EventParser *p, const char *value, size_t vallen, EventRow *out)
 	q = skip_ws(q, end);
 	if (q >= end || *q != '}' || skip_ws(q + 1, end) != end)
 		return false;
-	/* deletes, truncates and anything odd: json-c path */
-	if (es.op == NULL || es.oplen != 1 || strchr("cru", es.op[0]) == NULL ||
-		!es.after)
+	/* truncates, deletes without "before", anything odd: json-c path */
+	if (es.op == NULL || es.oplen != 1 ||
+		!((strchr("cru", es.op[0]) && es.after) || (es.op[0] == 'd' && es.before)))
 		return false;
 	out->op = es.op[0];
 	out->nvalues = schema->nfields;
@@ -2039,6 +2066,7 @@ event_parse(EventParser *p, const char *key, size_t keylen,
 	if (scan_fast(p, value, vallen, out))
 		return EVENT_ROW;
 	/* start over with json-c */
+	p->slow_parsed++;
 	memset(out, 0, sizeof(*out));
 	p->scratch_used = 0;
 	pay = parse_fast(p, value, vallen, &schema, errstr, errlen);

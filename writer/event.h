@@ -95,8 +95,9 @@ extern EventResult event_parse(EventParser *p,
 							   const char *value, size_t vallen,
 							   EventRow *out, char *errstr, size_t errlen);
 
-/* Number of distinct schema blocks parsed so far (for tests and stats). */
+/* Distinct schema blocks parsed, messages read by json-c (stats, tests). */
 extern int64_t event_schemas_parsed(const EventParser *p);
+extern int64_t event_slow_parsed(const EventParser *p);
 
 /* Renders an unscaled decimal as text ("-12.30"); buf >= 48 bytes. */
 extern void event_decimal_text(__int128 v, int scale, char *buf, size_t buflen);
