@@ -31,6 +31,7 @@
 #define SIDECAR_MAX_OPTIONS 64
 #define SIDECAR_KAFKA_TIMEOUT_MS 10000
 #define SIDECAR_READ_BATCH 1024	/* messages between two housekeeping passes */
+#define SIDECAR_FEEDBACK_MIN_MS 100 /* least time between two status updates */
 
 typedef enum StreamResult
 {
@@ -125,8 +126,15 @@ sidecar_feedback(Sidecar *s, bool force)
 	}
 	if (!s->streaming || confirmed == 0)
 		return true;
-	if (!force && !s->repl.reply_requested && confirmed == s->sent_lsn &&
-		now - s->last_feedback_ms < s->status_interval_ms)
+	/*
+	 * On time (status interval), when asked, or when there is news; news at
+	 * most every SIDECAR_FEEDBACK_MIN_MS, so that a stream of small
+	 * transactions does not turn into a status update per batch for the
+	 * walsender to process.
+	 */
+	if (!force && !s->repl.reply_requested &&
+		now - s->last_feedback_ms < s->status_interval_ms &&
+		(confirmed == s->sent_lsn || now - s->last_feedback_ms < SIDECAR_FEEDBACK_MIN_MS))
 		return true;
 	if (!repl_send_feedback(&s->repl, confirmed, false, s->errstr, sizeof(s->errstr)))
 		return false;
@@ -503,6 +511,8 @@ sidecar_stream(Sidecar *s, bool first, uint64_t startpos, bool *connected)
 
 		if (wait > 1000)
 			wait = 1000;		/* heartbeats, stats, signals */
+		if (s->track.confirmed != s->sent_lsn && wait > SIDECAR_FEEDBACK_MIN_MS)
+			wait = SIDECAR_FEEDBACK_MIN_MS;	/* news to report soon */
 		if (wait < 1)
 			wait = 1;
 		rc = repl_read(&s->repl, wait, s->producer.wake_fd[0], &data, &len,
