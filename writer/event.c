@@ -1541,6 +1541,37 @@ scan_number(const char **pp, const char *end, bool *is_int, int64_t *iv,
 	return true;
 }
 
+typedef bool (*ScanMember) (EventParser *p, void *arg, const char *key,
+							size_t keylen, int index, const char **pp,
+							const char *end);
+static bool scan_object(EventParser *p, const char **pp, const char *end,
+						ScanMember cb, void *arg);
+
+/* {"scale":s,"value":base64} of a VariableScaleDecimal */
+typedef struct VarDecimalScan
+{
+	bool		has_scale;
+	int64_t		scale;
+	const char *value;
+	size_t		len;
+} VarDecimalScan;
+
+static bool
+scan_vardecimal_member(EventParser *p, void *arg, const char *key,
+					   size_t keylen, int index, const char **pp,
+					   const char *end)
+{
+	VarDecimalScan *vs = arg;
+	bool		is_int;
+	double		dv;
+
+	if (keylen == 5 && memcmp(key, "scale", 5) == 0)
+		return (vs->has_scale = scan_number(pp, end, &is_int, &vs->scale, &dv) && is_int);
+	if (keylen == 5 && memcmp(key, "value", 5) == 0)
+		return **pp == '"' && scan_string(p, pp, end, &vs->value, &vs->len);
+	return false;
+}
+
 /* One value of a known field, read from the raw token at *pp. */
 static bool
 scan_field_value(EventParser *p, const EventField *f, const char **pp,
@@ -1662,17 +1693,53 @@ scan_field_value(EventParser *p, const EventField *f, const char **pp,
 				return utf8_valid((const unsigned char *) q, e - q);
 			}
 		case EK_DECIMAL_TEXT:
+			{
+				unsigned char *buf;
+				long		n;
+				size_t		cap;
+				char	   *text;
+
+				if (*q != '"' || !scan_string(p, pp, end, &str, &len) ||
+					(buf = (unsigned char *) scratch_alloc(p, len + 1)) == NULL ||
+					(n = base64_decode(str, len, buf)) < 0)
+					return false;
+				cap = n * 3 + f->want.scale + 8;
+				if ((text = scratch_alloc(p, cap)) == NULL ||
+					!be_to_text(buf, n, f->want.scale, text, cap))
+					return false;
+				out->type = EV_STRING;
+				out->s = text;
+				out->len = strlen(text);
+				return true;
+			}
 		case EK_VARDECIMAL:
-			return false;		/* rare: json-c path */
+			{
+				VarDecimalScan vs;
+				unsigned char *buf;
+				long		n;
+				size_t		cap;
+				char	   *text;
+
+				memset(&vs, 0, sizeof(vs));
+				if (*q != '{' || !scan_object(p, pp, end, scan_vardecimal_member, &vs) ||
+					!vs.has_scale || vs.value == NULL || vs.scale < 0 || vs.scale > 1000 ||
+					(buf = (unsigned char *) scratch_alloc(p, vs.len + 1)) == NULL ||
+					(n = base64_decode(vs.value, vs.len, buf)) < 0)
+					return false;
+				cap = n * 3 + vs.scale + 8;
+				if ((text = scratch_alloc(p, cap)) == NULL ||
+					!be_to_text(buf, n, (int) vs.scale, text, cap))
+					return false;
+				out->type = EV_STRING;
+				out->s = text;
+				out->len = strlen(text);
+				return true;
+			}
 	}
 	return false;
 }
 
 /* Parses members of the object at *pp, calling back per key. */
-typedef bool (*ScanMember) (EventParser *p, void *arg, const char *key,
-							size_t keylen, int index, const char **pp,
-							const char *end);
-
 static bool
 scan_object(EventParser *p, const char **pp, const char *end, ScanMember cb,
 			void *arg)
