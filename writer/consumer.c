@@ -573,6 +573,8 @@ consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 	int64_t		last_stats = last_check;
 	int64_t		last_rows = 0;
 	unsigned	npolled = 0;
+	bool		got_message = false;
+	int64_t		last_wake = 0;
 	int			rc;
 
 	while (!*stop && !c->fatal)
@@ -598,8 +600,13 @@ consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 				table_flush_due(c->last_table, last_check))
 				flush_table(c, c->last_table);
 		}
-		else
+		else if (got_message || table_now_ms() - last_wake >= 200)
+		{
+			/* just ran dry, or now and then while idle (cheap, but not free) */
 			wake_fetcher(c);
+			last_wake = table_now_ms();
+		}
+		got_message = m != NULL;
 		/* the clock only every 64 messages: it shows in profiles */
 		if (m && (++npolled & 63) != 0)
 			continue;
