@@ -73,21 +73,8 @@ pg_ctl -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
 createdb -h "$WORK" -p "$PORT" lab
 
 say "Creating the seed table inventory.customers with its four rows"
-psql_lab <<'SQL'
-CREATE EXTENSION cdc_kafka;
-CREATE SCHEMA inventory;
-CREATE TABLE inventory.customers (
-	id SERIAL NOT NULL PRIMARY KEY,
-	first_name VARCHAR(255) NOT NULL,
-	last_name VARCHAR(255) NOT NULL,
-	email VARCHAR(255) NOT NULL UNIQUE
-);
-INSERT INTO inventory.customers (first_name, last_name, email) VALUES
-	('Sally', 'Thomas', 'sally.thomas@acme.com'),
-	('George', 'Bailey', 'gbailey@foobar.com'),
-	('Edward', 'Walker', 'ed@walker.com'),
-	('Jonh', 'Kretchmar', 'annek@noanswer.org');
-SQL
+# the lab's SQL is shared with the compose stack (docker/)
+psql_lab -f "$ROOT/docker/initdb/01-inventory.sql"
 psql_lab -c 'TABLE inventory.customers ORDER BY id'
 
 say "Starting Kafka (the project's mock broker, librdkafka's mock cluster)"
@@ -124,19 +111,7 @@ done
 info "the sidecar has sent the snapshot and streams the slot"
 
 say "Applying the seed's DML"
-psql_lab -e <<'SQL'
-INSERT INTO inventory.customers (id, first_name, last_name, email) VALUES
-	(5, 'Ana', 'Souza', 'ana.souza@example.com'),
-	(6, 'Bruno', 'Lima', 'bruno.lima@example.com'),
-	(7, 'Carla', 'Mendes', 'carla.mendes@example.com');
-UPDATE inventory.customers SET email = 'george@foobar.com' WHERE id = 2;
-INSERT INTO inventory.customers (id, first_name, last_name, email) VALUES
-	(8, 'Daniel', 'Rocha', 'daniel.rocha@example.com'),
-	(9, 'Elisa', 'Costa', 'elisa.costa@example.com'),
-	(10, 'Fabio', 'Alves', 'fabio.alves@example.com');
-UPDATE inventory.customers SET email = 'edward@walker.com' WHERE id = 3;
-DELETE FROM inventory.customers WHERE id = 10;
-SQL
+psql_lab -e -f "$ROOT/docker/lab-changes.sql"
 
 # 4 snapshot reads + 6 inserts + 2 updates + 1 delete
 EXPECTED=13
