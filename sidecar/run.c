@@ -35,7 +35,8 @@
 
 typedef enum StreamResult
 {
-	STREAM_STOPPED,				/* signal */
+	STREAM_CONTINUE,			/* setup done: go on streaming */
+	STREAM_STOPPED,				/* signal, or nothing more to do */
 	STREAM_RETRY,				/* transient: reconnect after a backoff */
 	STREAM_FATAL				/* needs a human */
 } StreamResult;
@@ -54,6 +55,7 @@ typedef struct Sidecar
 
 	Repl		repl;
 	bool		streaming;		/* repl is in COPY BOTH */
+	bool		slot_ready;		/* --create-slot (and snapshot) done */
 	Producer	producer;
 	LsnTrack	track;
 	PositionTable positions;
@@ -388,11 +390,11 @@ sidecar_setup_slot(Sidecar *s, bool *done)
 	if (existed)
 	{
 		log_info("replication slot \"%s\" exists; reusing it", s->slot);
-		return STREAM_RETRY;	/* not an error: the caller goes on */
+		return STREAM_CONTINUE;
 	}
 	log_info("created replication slot \"%s\" at " LSN_FMT, s->slot, LSN_ARGS(consistent));
 	if (!want_snapshot)
-		return STREAM_RETRY;
+		return STREAM_CONTINUE;
 
 	memset(&req, 0, sizeof(req));
 	req.conninfo = s->conninfo;
@@ -432,12 +434,12 @@ sidecar_setup_slot(Sidecar *s, bool *done)
 			log_error("%s", err);
 		*done = true;
 	}
-	return STREAM_RETRY;
+	return STREAM_CONTINUE;
 }
 
 /* One connection's life: connect, (create, snapshot,) stream. */
 static StreamResult
-sidecar_stream(Sidecar *s, bool first, uint64_t startpos, bool *connected)
+sidecar_stream(Sidecar *s, uint64_t startpos, bool *connected)
 {
 	bool		exists;
 	uint64_t	slot_lsn;
@@ -453,16 +455,18 @@ sidecar_stream(Sidecar *s, bool first, uint64_t startpos, bool *connected)
 	*connected = true;
 	heartbeat_set_server(&s->heartbeat, s->producer.rk,
 						 s->topic_prefix ? s->topic_prefix : s->repl.dbname);
-	if (first && config_get_bool(s->cfg, "slot.create"))
+	/* until it has succeeded once: a retry after a broken connection too */
+	if (!s->slot_ready && config_get_bool(s->cfg, "slot.create"))
 	{
 		bool		done;
 		StreamResult r = sidecar_setup_slot(s, &done);
 
-		if (r != STREAM_RETRY)
+		if (r != STREAM_CONTINUE)
 			return r;
 		if (done)
 			return STREAM_STOPPED;
 	}
+	s->slot_ready = true;
 	if (!sidecar_slot_lsn(s, &exists, &slot_lsn))
 		return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
 	if (!exists)
@@ -686,7 +690,7 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 	for (;;)
 	{
 		bool		connected;
-		StreamResult r = sidecar_stream(s, first, first ? startpos : 0, &connected);
+		StreamResult r = sidecar_stream(s, first ? startpos : 0, &connected);
 
 		if (connected)
 			ever_connected = true;

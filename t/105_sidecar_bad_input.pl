@@ -136,6 +136,16 @@ is($node->safe_psql('postgres',
 	$slot_lsn, 'unreachable Kafka: nothing confirmed');
 is(CdcKafka::stop_sidecar($nk), 0, 'unreachable Kafka: SIGTERM exits 0');
 
+# The extension missing from the database: the snapshot cannot run; the
+# new slot is dropped again so that a retry starts over.
+$node->safe_psql('postgres', 'CREATE DATABASE noext');
+$node->safe_psql('noext', 'CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)');
+($rc, $out) = run_sidecar('-d', $node->connstr('noext'), @kafka, '-S', 'noext', '--create-slot');
+is($rc, 2, 'extension missing: exit 2');
+like($out, qr/snapshot failed: .*snapshot_events/, 'extension missing: names the function');
+is($node->safe_psql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'noext'"),
+	0, 'extension missing: the half-made slot is dropped');
+
 # A server without cdc_kafka in output_plugin_libraries.
 my $locked = CdcKafka::start_pg('locked', plugins => 'pgoutput', extension => 0);
 ($rc, $out) = run_sidecar('-d', $locked->connstr('postgres'), @kafka, '-S', 'x', '--create-slot');
