@@ -600,9 +600,9 @@ consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 				table_flush_due(c->last_table, last_check))
 				flush_table(c, c->last_table);
 		}
-		else if (got_message || table_now_ms() - last_wake >= 200)
+		else if (got_message || table_now_ms() - last_wake >= 50)
 		{
-			/* just ran dry, or now and then while idle (cheap, but not free) */
+			/* just ran dry, or every 50 ms while idle (cheap, but not free) */
 			wake_fetcher(c);
 			last_wake = table_now_ms();
 		}
