@@ -156,8 +156,8 @@ repl_close(Repl *r)
 }
 
 bool
-repl_create_slot(Repl *r, const char *slot, bool export_snapshot, char *snapshot,
-				 bool *existed, uint64_t *consistent_lsn,
+repl_create_slot(Repl *r, const char *slot, bool temporary, bool export_snapshot,
+				 char *snapshot, bool *existed, uint64_t *consistent_lsn,
 				 char *errstr, size_t errstr_size)
 {
 	char		sql[256];
@@ -169,8 +169,9 @@ repl_create_slot(Repl *r, const char *slot, bool export_snapshot, char *snapshot
 	*consistent_lsn = 0;
 	/* slot names are checked to be [a-z0-9_] before we get here */
 	snprintf(sql, sizeof(sql),
-			 "CREATE_REPLICATION_SLOT \"%s\" LOGICAL cdc_kafka (SNAPSHOT '%s')",
-			 slot, export_snapshot ? "export" : "nothing");
+			 "CREATE_REPLICATION_SLOT \"%s\"%s LOGICAL cdc_kafka (SNAPSHOT '%s')",
+			 slot, temporary ? " TEMPORARY" : "",
+			 export_snapshot ? "export" : "nothing");
 	res = PQexec(r->conn, sql);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
 	{

@@ -43,11 +43,12 @@ extern void repl_close(Repl *r);
 /*
  * CREATE_REPLICATION_SLOT ... LOGICAL cdc_kafka; *existed when it was
  * already there (then nothing else happens).  With export_snapshot, the
- * snapshot's name goes to snapshot (which must hold 64 bytes).
+ * snapshot's name goes to snapshot (which must hold 64 bytes).  A temporary
+ * slot lives as long as this connection.
  */
-extern bool repl_create_slot(Repl *r, const char *slot, bool export_snapshot,
-							 char *snapshot, bool *existed, uint64_t *consistent_lsn,
-							 char *errstr, size_t errstr_size);
+extern bool repl_create_slot(Repl *r, const char *slot, bool temporary,
+							 bool export_snapshot, char *snapshot, bool *existed,
+							 uint64_t *consistent_lsn, char *errstr, size_t errstr_size);
 extern bool repl_drop_slot(Repl *r, const char *slot, char *errstr, size_t errstr_size);
 
 /* options: names[i] = values[i] (value NULL for a bare flag) */

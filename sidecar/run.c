@@ -368,33 +368,82 @@ sidecar_slot_lsn(Sidecar *s, bool *exists, uint64_t *confirmed)
 	return ok;
 }
 
+/* SELECT pg_copy_logical_replication_slot(from, to): the temporary made permanent. */
+static bool
+sidecar_copy_slot(Sidecar *s, const char *from, const char *to)
+{
+	Repl		db;
+	const char *params[2] = {from, to};
+	PGresult   *res;
+	bool		ok;
+
+	if (!repl_connect(&db, s->conninfo, false, s->errstr, sizeof(s->errstr)))
+		return false;
+	res = PQexecParams(db.conn,
+					   "SELECT pg_catalog.pg_copy_logical_replication_slot($1, $2, false)",
+					   2, NULL, params, NULL, NULL, 0);
+	ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (!ok)
+		snprintf(s->errstr, sizeof(s->errstr), "could not create replication slot \"%s\": %s",
+				 to, PQresultErrorMessage(res));
+	PQclear(res);
+	repl_close(&db);
+	return ok;
+}
+
 /*
  * Creates the slot if asked, and snapshots if it is new.  *done when
  * snapshot.mode=initial_only has finished its work.
+ *
+ * The snapshot is read through a TEMPORARY slot, which the server drops if
+ * this process dies half way; only once every row is acknowledged does
+ * pg_copy_logical_replication_slot() make the permanent slot, at the same
+ * position.  So a slot that exists always had its snapshot, and a crash
+ * during the snapshot leaves nothing behind: the next start takes it again.
  */
 static StreamResult
 sidecar_setup_slot(Sidecar *s, bool *done)
 {
 	const char *mode = config_get(s->cfg, "snapshot.mode");
 	bool		want_snapshot = strcmp(mode, "never") != 0;
+	bool		initial_only = strcmp(mode, "initial_only") == 0;
+	bool		exists;
 	bool		existed;
 	char		snapname[64];
+	char		tmpslot[64];
 	uint64_t	consistent;
 	uint64_t	rows;
 	SnapshotRequest req;
 
 	*done = false;
-	if (!repl_create_slot(&s->repl, s->slot, want_snapshot, snapname, &existed,
-						  &consistent, s->errstr, sizeof(s->errstr)))
+	if (!sidecar_slot_lsn(s, &exists, &consistent))
 		return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
-	if (existed)
+	if (exists)
 	{
 		log_info("replication slot \"%s\" exists; reusing it", s->slot);
 		return STREAM_CONTINUE;
 	}
-	log_info("created replication slot \"%s\" at " LSN_FMT, s->slot, LSN_ARGS(consistent));
 	if (!want_snapshot)
+	{
+		if (!repl_create_slot(&s->repl, s->slot, false, false, snapname, &existed,
+							  &consistent, s->errstr, sizeof(s->errstr)))
+			return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
+		log_info("created replication slot \"%s\" at " LSN_FMT, s->slot, LSN_ARGS(consistent));
 		return STREAM_CONTINUE;
+	}
+
+	snprintf(tmpslot, sizeof(tmpslot), "%.54s_snapshot", s->slot);
+	if (!repl_create_slot(&s->repl, tmpslot, true, true, snapname, &existed,
+						  &consistent, s->errstr, sizeof(s->errstr)))
+		return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
+	if (existed)
+	{
+		snprintf(s->errstr, sizeof(s->errstr),
+				 "replication slot \"%s\" exists: another sidecar is taking the snapshot of \"%s\"",
+				 tmpslot, s->slot);
+		return STREAM_FATAL;
+	}
+	log_info("snapshot %s: starting at " LSN_FMT, snapname, LSN_ARGS(consistent));
 
 	memset(&req, 0, sizeof(req));
 	req.conninfo = s->conninfo;
@@ -405,35 +454,29 @@ sidecar_setup_slot(Sidecar *s, bool *done)
 	req.emit = sidecar_snapshot_emit;
 	req.emit_arg = s;
 	req.stop = &s->sig->stop;
-	log_info("snapshot %s: starting", snapname);
 	if (!snapshot_run(&req, &rows, s->errstr, sizeof(s->errstr)) ||
 		!producer_drain(&s->producer, -1, NULL, NULL, &s->sig->stop))
 	{
-		char		err[512];
-
-		/*
-		 * A half snapshot must not be followed by the stream: drop the
-		 * slot, so the next start takes the snapshot again.
-		 */
+		/* the temporary slot goes with the connection: nothing to undo */
 		if (s->producer.failed)
 			snprintf(s->errstr, sizeof(s->errstr), "%s", s->producer.failure);
 		else if (s->sig->stop && s->errstr[0] == '\0')
 			snprintf(s->errstr, sizeof(s->errstr), "interrupted");
-		log_error("snapshot failed: %s; dropping slot \"%s\"", s->errstr, s->slot);
-		if (!repl_drop_slot(&s->repl, s->slot, err, sizeof(err)))
-			log_error("%s", err);
+		log_error("snapshot failed: %s; no slot created", s->errstr);
 		return s->sig->stop ? STREAM_STOPPED : STREAM_FATAL;
 	}
 	log_info("snapshot %s: %" PRIu64 " row(s) delivered", snapname, rows);
-	if (strcmp(mode, "initial_only") == 0)
+	if (initial_only)
 	{
-		char		err[512];
-
-		/* no stream will follow: a slot left behind would retain WAL */
-		if (!repl_drop_slot(&s->repl, s->slot, err, sizeof(err)))
-			log_error("%s", err);
+		/* no stream follows: no slot is left behind to retain WAL */
 		*done = true;
+		return STREAM_CONTINUE;
 	}
+	if (!sidecar_copy_slot(s, tmpslot, s->slot))
+		return STREAM_FATAL;
+	if (!repl_drop_slot(&s->repl, tmpslot, s->errstr, sizeof(s->errstr)))
+		log_warn("%s", s->errstr);	/* it goes with the connection anyway */
+	log_info("created replication slot \"%s\" at " LSN_FMT, s->slot, LSN_ARGS(consistent));
 	return STREAM_CONTINUE;
 }
 
