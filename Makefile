@@ -28,6 +28,7 @@ REGRESS_OPTS = --temp-config=$(srcdir)/sql/logical.conf
 
 PG_CONFIG ?= pg_config
 PGXS := $(wildcard $(shell $(PG_CONFIG) --pgxs 2>/dev/null))
+.DEFAULT_GOAL := all
 
 .PHONY: test demo deps regress-list
 deps:
