@@ -6,6 +6,12 @@
 #   CdcKafka::kcat_produce($mb->bootstrap, 'topic', [key, value], ...);
 #   CdcKafka::murmur2_partition($key, $partitions)                 # Java's default partitioner
 #   my $node = CdcKafka::start_pg('name');                         # wal_level=logical + CREATE EXTENSION
+#   CdcKafka::create_seed_table($node);                            # inventory.customers, ids 1-4
+#   my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $b, slot => 's', create => 1,
+#                                    log => $file, args => [...]); # IPC::Run harness
+#   CdcKafka::kill9($sc); CdcKafka::stop_sidecar($sc) (exit code); CdcKafka::running($sc)
+#   CdcKafka::wait_until(sub { ... }, $secs); CdcKafka::wait_slot_caught_up($node, $slot, $secs)
+#   CdcKafka::kcat_partitions($b, $topic); CdcKafka::json_or_undef($text); CdcKafka::slurp($file)
 #
 # Everything runs against real processes: the project's mock broker tool
 # (tools/cdc_kafka_mock_broker), kcat as the independent Kafka client, and
