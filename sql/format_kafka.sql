@@ -84,4 +84,17 @@ SELECT f.n, (f.value::jsonb #- '{ts_ms}' #- '{source,ts_ms}')
 	ON j.j->>'topic' = f.topic
    AND j.j->'value'->'source'->>'lsn' = f.change_lsn::text
  WHERE f.kind = 'E' ORDER BY f.n;
+-- a message outside any transaction right after a commit: positions
+-- (commit LSN, seq) stay unique, so the sidecar's exactly-once check can
+-- never take one for the other (decoding hands a message the LSN of its
+-- record's end, so it is past the commit's end even when it follows it)
+BEGIN;
+SELECT 'msg' FROM pg_logical_emit_message(true, 'p', 'in a transaction');
+COMMIT;
+SELECT 'msg' FROM pg_logical_emit_message(false, 'p', 'right after its commit');
+CREATE TABLE fk_flush (id int);	-- a commit flushes the WAL decoding reads
+SELECT count(*) AS events, count(DISTINCT (commit_lsn, seq)) AS positions
+  FROM (SELECT (frame(data)).*
+		  FROM pg_logical_slot_get_binary_changes('fk_slot', NULL, NULL, 'format', 'kafka')) f
+ WHERE kind = 'E';
 SELECT 'drop' FROM pg_drop_replication_slot('fk_slot');
