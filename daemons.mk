@@ -26,6 +26,7 @@ all: $(DAEMONS)
 install: install-daemons
 .PHONY: install-daemons
 install-daemons: $(DAEMONS)
+	$(MKDIR_P) '$(DESTDIR)$(PG_BINDIR)'
 	$(if $(DAEMONS),$(INSTALL_PROGRAM) $(DAEMONS) '$(DESTDIR)$(PG_BINDIR)/')
 
 clean: clean-daemons
