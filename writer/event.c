@@ -1212,6 +1212,55 @@ parse_slow(EventParser *p, const char *value, size_t vallen,
 }
 
 /*
+ * The head of {"schema":S,"payload":P}: where S is and where P starts.  S
+ * is mostly the previous message's schema (p->last), recognised by a memcmp
+ * of its bytes (a complete JSON value, so a matching prefix ends where it
+ * ends) instead of scanning and hashing them; *schema is then set, else
+ * NULL and S must be looked up.  false: the message has another shape.
+ */
+static bool
+split_envelope(EventParser *p, const char *value, const char *end,
+			   const char **sstart, const char **send,
+			   const EventSchema **schema, const char **payload)
+{
+	const char *q = skip_ws(value, end);
+
+	if (q >= end || *q != '{')
+		return false;
+	q = skip_ws(q + 1, end);
+	if ((q = match(q, end, "\"schema\"")) == NULL)
+		return false;
+	q = skip_ws(q, end);
+	if (q >= end || *q != ':')
+		return false;
+	*sstart = skip_ws(q + 1, end);
+	if (p->last && (size_t) (end - *sstart) > p->last->len &&
+		memcmp(*sstart, p->last->bytes, p->last->len) == 0)
+	{
+		*send = *sstart + p->last->len;
+		*schema = p->last;
+	}
+	else
+	{
+		*schema = NULL;
+		if (*sstart >= end || **sstart != '{' ||
+			(*send = skip_value(*sstart, end)) == NULL)
+			return false;
+	}
+	q = skip_ws(*send, end);
+	if (q >= end || *q != ',')
+		return false;
+	q = skip_ws(q + 1, end);
+	if ((q = match(q, end, "\"payload\"")) == NULL)
+		return false;
+	q = skip_ws(q, end);
+	if (q >= end || *q != ':')
+		return false;
+	*payload = skip_ws(q + 1, end);
+	return true;
+}
+
+/*
  * Fast path for {"schema":S,"payload":P}: the schema by its bytes, only P
  * through json-c.  Returns NULL with errstr empty when the shape differs.
  */
@@ -1220,49 +1269,15 @@ parse_fast(EventParser *p, const char *value, size_t vallen,
 		   const EventSchema **schema, char *errstr, size_t errlen)
 {
 	const char *end = value + vallen;
-	const char *q = skip_ws(value, end);
+	const char *q;
 	const char *sstart,
 			   *send;
 	struct json_object *pay;
 	size_t		used;
 
 	errstr[0] = '\0';
-	if (q >= end || *q != '{')
+	if (!split_envelope(p, value, end, &sstart, &send, schema, &q))
 		return NULL;
-	q = skip_ws(q + 1, end);
-	if ((q = match(q, end, "\"schema\"")) == NULL)
-		return NULL;
-	q = skip_ws(q, end);
-	if (q >= end || *q != ':')
-		return NULL;
-	sstart = skip_ws(q + 1, end);
-	/*
-	 * Messages of one table mostly repeat the previous schema: a memcmp of
-	 * its bytes (a complete JSON value, so a matching prefix ends where it
-	 * ends) replaces scanning and hashing them.
-	 */
-	if (p->last && (size_t) (end - sstart) > p->last->len &&
-		memcmp(sstart, p->last->bytes, p->last->len) == 0)
-	{
-		send = sstart + p->last->len;
-		*schema = p->last;
-	}
-	else
-	{
-		*schema = NULL;
-		if ((send = skip_value(sstart, end)) == NULL || *sstart != '{')
-			return NULL;
-	}
-	q = skip_ws(send, end);
-	if (q >= end || *q != ',')
-		return NULL;
-	q = skip_ws(q + 1, end);
-	if ((q = match(q, end, "\"payload\"")) == NULL)
-		return NULL;
-	q = skip_ws(q, end);
-	if (q >= end || *q != ':')
-		return NULL;
-	q = skip_ws(q + 1, end);
 	pay = parse_json(p, q, end - q, &used, errstr, errlen);
 	if (pay == NULL)
 		return NULL;
@@ -1936,51 +1951,21 @@ static bool
 scan_fast(EventParser *p, const char *value, size_t vallen, EventRow *out)
 {
 	const char *end = value + vallen;
-	const char *q = skip_ws(value, end);
+	const char *q;
 	const char *sstart,
 			   *send;
 	const EventSchema *schema;
 	EnvelopeScan es;
 	char		err[512];
 
-	if (q >= end || *q != '{')
+	if (!split_envelope(p, value, end, &sstart, &send, &schema, &q))
 		return false;
-	q = skip_ws(q + 1, end);
-	if ((q = match(q, end, "\"schema\"")) == NULL)
-		return false;
-	q = skip_ws(q, end);
-	if (q >= end || *q != ':')
-		return false;
-	sstart = skip_ws(q + 1, end);
-	/*
-	 * Messages of one table mostly repeat the previous schema: a memcmp of
-	 * its bytes (a complete JSON value, so a matching prefix ends where it
-	 * ends) replaces scanning and hashing them.
-	 */
-	if (p->last && (size_t) (end - sstart) > p->last->len &&
-		memcmp(sstart, p->last->bytes, p->last->len) == 0)
+	if (schema == NULL)
 	{
-		send = sstart + p->last->len;
-		schema = p->last;
-	}
-	else
-	{
-		if (sstart >= end || *sstart != '{' ||
-			(send = skip_value(sstart, end)) == NULL ||
-			(schema = schema_lookup(p, sstart, send - sstart, err, sizeof(err))) == NULL)
+		if ((schema = schema_lookup(p, sstart, send - sstart, err, sizeof(err))) == NULL)
 			return false;
 		p->last = (EventSchema *) schema;
 	}
-	q = skip_ws(send, end);
-	if (q >= end || *q != ',')
-		return false;
-	q = skip_ws(q + 1, end);
-	if ((q = match(q, end, "\"payload\"")) == NULL)
-		return false;
-	q = skip_ws(q, end);
-	if (q >= end || *q != ':')
-		return false;
-	q = skip_ws(q + 1, end);
 
 	if (!reserve_values(p, schema->nfields))
 		return false;
