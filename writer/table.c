@@ -913,6 +913,23 @@ open_file(Table *t, char *errstr, size_t errlen)
 	return t->pq != NULL;
 }
 
+/* The table's columns as the Delta log describes them (malloc'd). */
+static DeltaColumn *
+delta_schema_of(const Table *t)
+{
+	DeltaColumn *schema = calloc(t->ncols ? t->ncols : 1, sizeof(DeltaColumn));
+
+	if (schema == NULL)
+		return NULL;
+	for (int i = 0; i < t->ncols; i++)
+	{
+		schema[i].name = t->cols[i].name;
+		schema[i].type = t->cols[i].delta_type;
+		schema[i].nullable = true;
+	}
+	return schema;
+}
+
 /*
  * After losing a commit race: re-read the log.  Appends by other writers
  * (other partitions of a shared consumer group) do not conflict with ours,
@@ -988,19 +1005,13 @@ table_flush(Table *t, char *errstr, size_t errlen)
 		c.adds = &add;
 		c.nadds = 1;
 	}
-	schema = calloc(t->ncols ? t->ncols : 1, sizeof(DeltaColumn));
+	schema = delta_schema_of(t);
 	txns = calloc(t->nparts ? t->nparts : 1, sizeof(DeltaTxn));
 	ids = calloc(t->nparts ? t->nparts : 1, sizeof(*ids));
 	if (!schema || !txns || !ids)
 	{
 		snprintf(errstr, errlen, "out of memory");
 		goto done;
-	}
-	for (int i = 0; i < t->ncols; i++)
-	{
-		schema[i].name = t->cols[i].name;
-		schema[i].type = t->cols[i].delta_type;
-		schema[i].nullable = true;
 	}
 	for (int i = 0; i < t->nparts; i++)
 	{
@@ -1037,18 +1048,12 @@ table_flush(Table *t, char *errstr, size_t errlen)
 			r = DELTA_CONFLICT;
 			break;
 		}
+		/* the other writer's commits may have widened our columns */
 		free(schema);
-		schema = calloc(t->ncols, sizeof(DeltaColumn));
-		if (schema == NULL)
+		if ((schema = delta_schema_of(t)) == NULL)
 		{
 			snprintf(errstr, errlen, "out of memory");
 			goto done;
-		}
-		for (int i = 0; i < t->ncols; i++)
-		{
-			schema[i].name = t->cols[i].name;
-			schema[i].type = t->cols[i].delta_type;
-			schema[i].nullable = true;
 		}
 	}
 	if (r != DELTA_OK)
