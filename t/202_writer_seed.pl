@@ -38,19 +38,7 @@ sub snapshot
 }
 my %snap = (on => [ snapshot('lab_cdc', 'true') ], off => [ snapshot('lab_nos', 'false') ]);
 
-$node->safe_psql('postgres', q{
-	INSERT INTO inventory.customers (id, first_name, last_name, email) VALUES
-		(5, 'Ana', 'Souza', 'ana.souza@example.com'),
-		(6, 'Bruno', 'Lima', 'bruno.lima@example.com'),
-		(7, 'Carla', 'Mendes', 'carla.mendes@example.com');
-	UPDATE inventory.customers SET email = 'george@foobar.com' WHERE id = 2;
-	INSERT INTO inventory.customers (id, first_name, last_name, email) VALUES
-		(8, 'Daniel', 'Rocha', 'daniel.rocha@example.com'),
-		(9, 'Elisa', 'Costa', 'elisa.costa@example.com'),
-		(10, 'Fabio', 'Alves', 'fabio.alves@example.com');
-	UPDATE inventory.customers SET email = 'edward@walker.com' WHERE id = 3;
-	DELETE FROM inventory.customers WHERE id = 10;
-});
+CdcKafka::apply_seed_changes($node);
 
 # The slot's format=kafka frames (doc/contracts.md): topic, key, value.
 sub stream

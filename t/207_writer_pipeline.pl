@@ -37,18 +37,8 @@ my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap, slo
 my $w = CdcWriter::start_writer($mb->bootstrap, $root, $wlog, '-p', '^lab_cdc\..*',
 	'-X', 'flush.interval.ms=300');
 
+CdcKafka::apply_seed_changes($node);
 $node->safe_psql('postgres', q{
-	INSERT INTO inventory.customers (id, first_name, last_name, email) VALUES
-		(5, 'Ana', 'Souza', 'ana.souza@example.com'),
-		(6, 'Bruno', 'Lima', 'bruno.lima@example.com'),
-		(7, 'Carla', 'Mendes', 'carla.mendes@example.com');
-	UPDATE inventory.customers SET email = 'george@foobar.com' WHERE id = 2;
-	INSERT INTO inventory.customers (id, first_name, last_name, email) VALUES
-		(8, 'Daniel', 'Rocha', 'daniel.rocha@example.com'),
-		(9, 'Elisa', 'Costa', 'elisa.costa@example.com'),
-		(10, 'Fabio', 'Alves', 'fabio.alves@example.com');
-	UPDATE inventory.customers SET email = 'edward@walker.com' WHERE id = 3;
-	DELETE FROM inventory.customers WHERE id = 10;
 	UPDATE public.typed SET n = 99.99, t = 'changed' WHERE id = 2;
 	DELETE FROM public.typed WHERE id = 3;
 	INSERT INTO public.typed (id, n, t) VALUES (4, 1, 'new');

@@ -255,19 +255,27 @@ sub start_pg
 sub create_seed_table
 {
 	my ($node, $db) = @_;
-	$node->safe_psql($db // 'postgres', q{
-		CREATE SCHEMA inventory;
-		CREATE TABLE inventory.customers (id SERIAL PRIMARY KEY,
-			first_name VARCHAR(255) NOT NULL, last_name VARCHAR(255) NOT NULL,
-			email VARCHAR(255) NOT NULL UNIQUE);
-		INSERT INTO inventory.customers VALUES
-			(1, 'Sally', 'Thomas', 'sally.thomas@acme.com'),
-			(2, 'George', 'Bailey', 'gbailey@foobar.com'),
-			(3, 'Edward', 'Walker', 'ed@walker.com'),
-			(4, 'Jonh', 'Kretchmar', 'annek@noanswer.org');
-		SELECT setval('inventory.customers_id_seq', 4);
-	});
+	$node->safe_psql($db // 'postgres', _lab_sql('initdb/01-inventory.sql'));
 	return;
+}
+
+# The seed lab's changes (inserts 5-7, id 2's email, inserts 8-10, id 3's
+# email, delete of id 10), from the file the demo and compose stack use.
+sub apply_seed_changes
+{
+	my ($node, $db) = @_;
+	$node->safe_psql($db // 'postgres', _lab_sql('lab-changes.sql'));
+	return;
+}
+
+# One of the lab's SQL files under docker/, shared with scripts/demo.sh.
+sub _lab_sql
+{
+	my ($name) = @_;
+	open(my $fh, '<', "$ROOT/docker/$name") or croak "docker/$name: $!";
+	my $sql = do { local $/; <$fh> };
+	close $fh;
+	return $sql;
 }
 
 # ---------------------------------------------------------------- sidecar
