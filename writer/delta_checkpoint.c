@@ -379,27 +379,9 @@ cp_page(CpLeaf *l, ByteBuf *out, int64_t *uncompressed)
 	ThriftWriter tw;
 
 	if (l->max_rep > 0)
-	{
-		size_t		at = body.len;
-		uint32_t	n;
-
-		bytebuf_put_le32(&body, 0);
-		pq_rle_encode_u8(&body, l->reps.data, l->nvalues,
-						 pq_rle_bit_width(l->max_rep));
-		n = (uint32_t) (body.len - at - 4);
-		memcpy(body.data + at, &n, 4);
-	}
+		pq_rle_encode_levels(&body, l->reps.data, l->nvalues, l->max_rep);
 	if (l->max_def > 0)
-	{
-		size_t		at = body.len;
-		uint32_t	n;
-
-		bytebuf_put_le32(&body, 0);
-		pq_rle_encode_u8(&body, l->defs.data, l->nvalues,
-						 pq_rle_bit_width(l->max_def));
-		n = (uint32_t) (body.len - at - 4);
-		memcpy(body.data + at, &n, 4);
-	}
+		pq_rle_encode_levels(&body, l->defs.data, l->nvalues, l->max_def);
 	if (l->type == PT_BOOLEAN)
 	{
 		size_t		nbytes = (l->nonnull + 7) / 8;

@@ -12,6 +12,8 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <string.h>
+
 #include "pq_rle.h"
 
 #define PQ_RLE_DEFINE(NAME, T) \
@@ -79,6 +81,19 @@ NAME(ByteBuf *out, const T *v, size_t n, int bw) \
 
 PQ_RLE_DEFINE(pq_rle_encode, uint32_t)
 PQ_RLE_DEFINE(pq_rle_encode_u8, uint8_t)
+
+void
+pq_rle_encode_levels(ByteBuf *out, const uint8_t *v, size_t n,
+					 uint32_t max_level)
+{
+	size_t		at = out->len;
+	uint32_t	len;
+
+	bytebuf_put_le32(out, 0);	/* patched below */
+	pq_rle_encode_u8(out, v, n, pq_rle_bit_width(max_level));
+	len = (uint32_t) (out->len - at - 4);
+	memcpy(out->data + at, &len, 4);
+}
 
 int
 pq_rle_bit_width(uint32_t max_value)

@@ -17,6 +17,13 @@ extern void pq_rle_encode(ByteBuf *out, const uint32_t *v, size_t n, int bw);
 /* Same for byte-sized values (levels). */
 extern void pq_rle_encode_u8(ByteBuf *out, const uint8_t *v, size_t n, int bw);
 
+/*
+ * Repetition or definition levels v[0..n) (at most max_level) as a data
+ * page v1 holds them: a 4-byte little-endian length, then the encoding.
+ */
+extern void pq_rle_encode_levels(ByteBuf *out, const uint8_t *v, size_t n,
+								 uint32_t max_level);
+
 /* Bits needed to store max_value (at least 1). */
 extern int	pq_rle_bit_width(uint32_t max_value);
 
