@@ -29,6 +29,8 @@ static const ConfigDef sidecar_config_defs[] = {
 	"create the slot if it does not exist (--create-slot)"},
 	{"start.lsn", CONFIG_STRING, "", NULL, 0, 0, 0,
 	"LSN to start streaming from, X/X; default: the slot's (-I)"},
+	{"end.lsn", CONFIG_STRING, "", NULL, 0, 0, 0,
+	"stop, once Kafka holds everything up to this LSN (X/X), and exit 0 (-E)"},
 	{"status.interval.s", CONFIG_INT, "10", NULL, 1, 3600, 0,
 	"seconds between status updates to the server (-s)"},
 	{"snapshot.mode", CONFIG_ENUM, "initial", "initial|never|initial_only", 0, 0, 0,
@@ -95,6 +97,7 @@ sidecar_usage(const Config *cfg, FILE *out)
 			"  -S, --slot=SLOT          replication slot (slot.name)\n"
 			"  -o, --option=NAME[=VALUE] plugin option (plugin.NAME); format=kafka is implied\n"
 			"  -I, --startpos=LSN       where to start streaming (start.lsn)\n"
+			"  -E, --endpos=LSN         stop at LSN, once Kafka holds it all (end.lsn)\n"
 			"  -s, --status-interval=SECS  status update interval (status.interval.s)\n"
 			"  -X KEY=VALUE             set a configuration key; kafka.* go to librdkafka\n"
 			"  -X dump                  print the effective configuration and exit\n"
@@ -139,6 +142,7 @@ main(int argc, char **argv)
 		{"slot", required_argument, NULL, 'S'},
 		{"option", required_argument, NULL, 'o'},
 		{"startpos", required_argument, NULL, 'I'},
+		{"endpos", required_argument, NULL, 'E'},
 		{"status-interval", required_argument, NULL, 's'},
 		{"config", required_argument, NULL, 'c'},
 		{"log-file", required_argument, NULL, 'L'},
@@ -166,7 +170,7 @@ main(int argc, char **argv)
 	log_init("cdc_kafka_sidecar");
 	if (cfg == NULL)
 		return 2;
-	while (ok && (c = getopt_long(argc, argv, "d:S:o:I:s:X:c:L:vVh", long_options, NULL)) != -1)
+	while (ok && (c = getopt_long(argc, argv, "d:S:o:I:E:s:X:c:L:vVh", long_options, NULL)) != -1)
 	{
 		switch (c)
 		{
@@ -187,6 +191,9 @@ main(int argc, char **argv)
 				break;
 			case 'I':
 				ok = sidecar_set(cfg, "start.lsn", optarg, errstr, sizeof(errstr));
+				break;
+			case 'E':
+				ok = sidecar_set(cfg, "end.lsn", optarg, errstr, sizeof(errstr));
 				break;
 			case 's':
 				ok = sidecar_set(cfg, "status.interval.s", optarg, errstr, sizeof(errstr));
@@ -254,12 +261,17 @@ main(int argc, char **argv)
 				 config_get(cfg, "slot.name"));
 		ok = false;
 	}
-	if (ok && config_is_set(cfg, "start.lsn") &&
-		!repl_parse_lsn(config_get(cfg, "start.lsn"), &lsn))
+	for (int i = 0; ok && i < 2; i++)
 	{
-		snprintf(errstr, sizeof(errstr), "invalid start.lsn \"%s\": expected X/X",
-				 config_get(cfg, "start.lsn"));
-		ok = false;
+		const char *name = i == 0 ? "start.lsn" : "end.lsn";
+
+		if (config_is_set(cfg, name) &&
+			(!repl_parse_lsn(config_get(cfg, name), &lsn) || (i == 1 && lsn == 0)))
+		{
+			snprintf(errstr, sizeof(errstr), "invalid %s \"%s\": expected X/X",
+					 name, config_get(cfg, name));
+			ok = false;
+		}
 	}
 	if (ok && config_is_set(cfg, "log.file"))
 		ok = log_open(config_get(cfg, "log.file"), errstr, sizeof(errstr));

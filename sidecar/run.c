@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +61,8 @@ typedef struct Sidecar
 	LsnTrack	track;
 	PositionTable positions;
 
+	uint64_t	endpos;			/* -E: stop here; 0 = never */
+	bool		endpos_reached;
 	uint64_t	sent_lsn;		/* flush LSN last reported */
 	int64_t		last_feedback_ms;
 	int			status_interval_ms;
@@ -480,6 +483,15 @@ sidecar_setup_slot(Sidecar *s, bool *done)
 	return STREAM_CONTINUE;
 }
 
+/* -E: stop reading; the shutdown drains Kafka and confirms what it holds. */
+static StreamResult
+sidecar_endpos_reached(Sidecar *s)
+{
+	log_info("end position " LSN_FMT " reached", LSN_ARGS(s->endpos));
+	s->endpos_reached = true;
+	return STREAM_STOPPED;
+}
+
 /* One connection's life: connect, (create, snapshot,) stream. */
 static StreamResult
 sidecar_stream(Sidecar *s, uint64_t startpos, bool *connected)
@@ -522,6 +534,12 @@ sidecar_stream(Sidecar *s, uint64_t startpos, bool *connected)
 	if (slot_lsn > s->track.confirmed)
 		s->track.confirmed = slot_lsn;
 	s->sent_lsn = s->track.confirmed;
+	if (s->endpos && s->track.confirmed >= s->endpos)
+	{
+		log_info("slot \"%s\" is already at " LSN_FMT ", past the end position",
+				 s->slot, LSN_ARGS(s->track.confirmed));
+		return STREAM_STOPPED;
+	}
 
 	if (!repl_start(&s->repl, s->slot, startpos, s->opt_names, s->opt_values,
 					s->noptions, s->errstr, sizeof(s->errstr)))
@@ -571,18 +589,26 @@ sidecar_stream(Sidecar *s, uint64_t startpos, bool *connected)
 		 */
 		for (int n = 1; rc == REPL_DATA; n++)
 		{
+			/* as pg_recvlogical: a message past -E is left for next time */
+			if (s->endpos && s->repl.received > s->endpos)
+				return sidecar_endpos_reached(s);
 			if (!sidecar_frame(s, data, len, &fatal))
 			{
 				if (s->sig->stop && !fatal)
 					return STREAM_STOPPED;
 				return fatal ? STREAM_FATAL : STREAM_RETRY;
 			}
+			if (s->endpos && s->repl.received == s->endpos)
+				return sidecar_endpos_reached(s);
 			if (n == SIDECAR_READ_BATCH || s->sig->stop)
 				break;
 			rc = repl_read(&s->repl, 0, -1, &data, &len, s->errstr, sizeof(s->errstr));
 		}
 		if (rc == REPL_ERROR)
 			return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
+		/* the server has sent everything before its keepalive's walEnd */
+		if (s->endpos && s->repl.server_wal_end >= s->endpos)
+			return sidecar_endpos_reached(s);
 	}
 	return STREAM_STOPPED;
 }
@@ -647,9 +673,12 @@ sidecar_drop_slot(Sidecar *s)
 	return 0;
 }
 
-static void
+/* false when Kafka did not acknowledge everything in time */
+static bool
 sidecar_shutdown(Sidecar *s)
 {
+	bool		drained;
+	struct rusage ru;
 	int			timeout = (int) config_get_int(s->cfg, "shutdown.timeout.ms");
 
 	/* a second signal during the flush cuts it short */
@@ -657,12 +686,18 @@ sidecar_shutdown(Sidecar *s)
 	if (producer_in_flight(&s->producer) > 0)
 		log_info("flushing %llu message(s)",
 				 (unsigned long long) producer_in_flight(&s->producer));
-	producer_drain(&s->producer, timeout, sidecar_wait_cb, s, &s->sig->stop);
+	drained = producer_drain(&s->producer, timeout, sidecar_wait_cb, s, &s->sig->stop);
 	if (s->streaming && !sidecar_feedback(s, true))
 		log_warn("final feedback: %s", s->errstr);
 	if (s->stats_ms > 0)
 		sidecar_stats(s, true);
-	log_info("stopped; confirmed " LSN_FMT, LSN_ARGS(s->track.confirmed));
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		ru.ru_maxrss = 0;
+	log_info("stopped; confirmed " LSN_FMT ", %" PRIu64 " events, CPU %.2f s, peak RSS %ld kB",
+			 LSN_ARGS(s->track.confirmed), s->events,
+			 ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+			 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6, ru.ru_maxrss);
+	return drained;
 }
 
 int
@@ -696,6 +731,8 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 	backoff = backoff_min;
 	if (config_is_set(cfg, "start.lsn"))
 		repl_parse_lsn(config_get(cfg, "start.lsn"), &startpos);
+	if (config_is_set(cfg, "end.lsn"))
+		repl_parse_lsn(config_get(cfg, "end.lsn"), &s->endpos);
 
 	if (action == SIDECAR_DROP_SLOT)
 	{
@@ -767,7 +804,13 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 		backoff = connected ? backoff_min : (backoff * 2 > backoff_max ? backoff_max : backoff * 2);
 	}
 
-	sidecar_shutdown(s);
+	if (!sidecar_shutdown(s) && s->endpos_reached && code == 0)
+	{
+		/* -E promises everything up to it is in Kafka */
+		log_error("end position reached, but Kafka did not acknowledge every event: %s",
+				  s->producer.failed ? s->producer.failure : "shutdown.timeout.ms passed");
+		code = 2;
+	}
 	repl_close(&s->repl);
 	heartbeat_free(&s->heartbeat);
 	position_table_free(&s->positions);

@@ -52,6 +52,14 @@ like($out, qr/kafka\.enable\.idempotence must be true/, 'idempotence off: explai
 is($rc, 1, 'no Kafka: exit 1');
 like($out, qr/kafka\.bootstrap\.servers is not set/, 'no Kafka: says which key');
 
+($rc, $out) = run_sidecar('-d', $conn, @kafka, '-E', 'soon');
+is($rc, 1, 'bad end position: exit 1');
+like($out, qr/invalid end\.lsn "soon": expected X\/X/, 'bad end position: names key and value');
+
+($rc, $out) = run_sidecar('-d', $conn, @kafka, '-E', '0/0');
+is($rc, 1, 'end position 0/0: exit 1');
+like($out, qr/invalid end\.lsn "0\/0"/, 'end position 0/0: refused');
+
 ($rc, $out) = run_sidecar('-d', $conn, @kafka, '-S', 'Bad-Slot');
 is($rc, 1, 'bad slot name: exit 1');
 like($out, qr/invalid slot name "Bad-Slot"/, 'bad slot name: names it');
