@@ -311,6 +311,7 @@ repl_read(Repl *r, int timeout_ms, int wake_fd, const char **data, size_t *len,
 		  char *errstr, size_t errstr_size)
 {
 	int			n;
+	bool		consumed = false;
 
 	if (r->copybuf)
 	{
@@ -320,6 +321,22 @@ repl_read(Repl *r, int timeout_ms, int wake_fd, const char **data, size_t *len,
 	for (;;)
 	{
 		n = PQgetCopyData(r->conn, &r->copybuf, 1);
+		if (n == 0 && !consumed)
+		{
+			/*
+			 * libpq reads at most its buffer (16 kB, some 30 events) at a
+			 * time.  Under load the socket has more: one non-blocking read
+			 * takes it without a select() first, so a caller reading with
+			 * timeout 0 gets a whole batch, not one buffer's worth.
+			 */
+			consumed = true;
+			if (PQconsumeInput(r->conn) == 0)
+			{
+				repl_set_error(r, NULL, "could not receive data", errstr, errstr_size);
+				return REPL_ERROR;
+			}
+			continue;
+		}
 		if (n == 0)
 		{
 			fd_set		rfds;
