@@ -3,10 +3,13 @@
  *	  Logical decoding output plugin "cdc_kafka": the decoding callbacks
  *	  and the framing of each event on the wire.
  *
- * Each event is one OutputPluginWrite: a {"topic","key","value"} JSON line
- * with format=json, or the binary frame of doc/contracts.md with
- * format=kafka.  What an event contains is event.c's business; which
- * events a change produces, and in what order, is decided here.
+ * With format=json each event is one OutputPluginWrite: a
+ * {"topic","key","value"} JSON line.  With format=kafka each event is a
+ * binary frame (doc/contracts.md), and frames are gathered into writes of
+ * up to batch-bytes, a unit (transaction) ending a write: a write costs the
+ * walsender a send() and a recv(), most of its time when each carried one
+ * event.  What an event contains is event.c's business; which events a
+ * change produces, and in what order, is decided here.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -44,6 +47,9 @@ typedef struct CdcDecodingData
 	char	   *txn_topic;		/* <prefix>.transaction */
 	char	   *message_topic;	/* <prefix>.message */
 	int			skipped_changes;	/* since the last progress update */
+	StringInfo	out;			/* the current frame's buffer */
+	StringInfoData batch;		/* format=kafka frames not yet written */
+	XLogRecPtr	batch_lsn;		/* where the first of them was decoded */
 } CdcDecodingData;
 
 /* Transaction metadata: events per table, for the END event. */
@@ -118,6 +124,7 @@ cdc_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
 	if (own_xact)
 		StartTransactionCommand();
 	oldcxt = MemoryContextSwitchTo(ctx->context);
+	initStringInfo(&data->batch);
 	options_init(&data->opts);
 	options_parse(&data->opts, ctx->output_plugin_options);
 	event_init(&data->opts);
@@ -141,11 +148,11 @@ cdc_shutdown(LogicalDecodingContext *ctx)
 }
 
 /*
- * Framing.  frame_begin starts a write and the topic; each of key and value
- * is either frame_part_begin + content + frame_part_end, or frame_part_null;
- * frame_end finishes the write.
+ * Framing.  frame_begin starts an event and its topic, and returns the
+ * buffer it goes to; each of key and value is either frame_part_begin +
+ * content + frame_part_end, or frame_part_null; frame_end finishes it.
  */
-static void
+static StringInfo
 frame_begin(LogicalDecodingContext *ctx, char kind, char op,
 			XLogRecPtr commit_lsn, XLogRecPtr change_lsn, uint32 seq,
 			const char *topic, int topic_len)
@@ -153,10 +160,12 @@ frame_begin(LogicalDecodingContext *ctx, char kind, char op,
 	CdcDecodingData *data = ctx->output_plugin_private;
 	StringInfo	out;
 
-	OutputPluginPrepareWrite(ctx, true);
-	out = ctx->out;
 	if (data->opts.format == CDC_FORMAT_KAFKA)
 	{
+		/* the write will say it starts where its first frame was decoded */
+		if (data->batch.len == 0)
+			data->batch_lsn = ctx->write_location;
+		out = &data->batch;
 		pq_sendbyte(out, kind);
 		pq_sendbyte(out, op);
 		pq_sendint64(out, commit_lsn);
@@ -167,9 +176,13 @@ frame_begin(LogicalDecodingContext *ctx, char kind, char op,
 	}
 	else
 	{
+		OutputPluginPrepareWrite(ctx, true);
+		out = ctx->out;
 		appendStringInfoString(out, "{\"topic\":");
 		jsonbuf_append_string(out, topic, topic_len);
 	}
+	data->out = out;
+	return out;
 }
 
 /* Returns where the part's length goes (kafka) for frame_part_end. */
@@ -177,13 +190,12 @@ static int
 frame_part_begin(LogicalDecodingContext *ctx, bool is_value)
 {
 	CdcDecodingData *data = ctx->output_plugin_private;
-	StringInfo	out = ctx->out;
-	int			lenpos = out->len;
+	int			lenpos = data->out->len;
 
 	if (data->opts.format == CDC_FORMAT_KAFKA)
-		pq_sendint32(out, 0);	/* patched by frame_part_end */
+		pq_sendint32(data->out, 0);	/* patched by frame_part_end */
 	else
-		appendStringInfoString(out, is_value ? ",\"value\":" : ",\"key\":");
+		appendStringInfoString(data->out, is_value ? ",\"value\":" : ",\"key\":");
 	return lenpos;
 }
 
@@ -191,13 +203,12 @@ static void
 frame_part_end(LogicalDecodingContext *ctx, int lenpos)
 {
 	CdcDecodingData *data = ctx->output_plugin_private;
-	StringInfo	out = ctx->out;
 
 	if (data->opts.format == CDC_FORMAT_KAFKA)
 	{
-		uint32		len = pg_hton32(out->len - lenpos - 4);
+		uint32		len = pg_hton32(data->out->len - lenpos - 4);
 
-		memcpy(out->data + lenpos, &len, 4);
+		memcpy(data->out->data + lenpos, &len, 4);
 	}
 }
 
@@ -207,9 +218,34 @@ frame_part_null(LogicalDecodingContext *ctx, bool is_value)
 	CdcDecodingData *data = ctx->output_plugin_private;
 
 	if (data->opts.format == CDC_FORMAT_KAFKA)
-		pq_sendint32(ctx->out, -1);
+		pq_sendint32(data->out, -1);
 	else
-		appendStringInfoString(ctx->out, is_value ? ",\"value\":null" : ",\"key\":null");
+		appendStringInfoString(data->out, is_value ? ",\"value\":null" : ",\"key\":null");
+}
+
+/* Writes the gathered frames, as decoded from batch_lsn on. */
+static void
+batch_write(LogicalDecodingContext *ctx)
+{
+	CdcDecodingData *data = ctx->output_plugin_private;
+	XLogRecPtr	current = ctx->write_location;
+
+	if (data->batch.len == 0)
+		return;
+	ctx->write_location = data->batch_lsn;
+	OutputPluginPrepareWrite(ctx, true);
+	appendBinaryStringInfo(ctx->out, data->batch.data, data->batch.len);
+	OutputPluginWrite(ctx, true);
+	ctx->write_location = current;
+
+	/* one huge event must not keep its buffer for the rest of the session */
+	if (data->batch.maxlen > 4 * Max(data->opts.batch_bytes, BLCKSZ))
+	{
+		pfree(data->batch.data);
+		data->batch.data = MemoryContextAlloc(ctx->context, BLCKSZ);
+		data->batch.maxlen = BLCKSZ;
+	}
+	resetStringInfo(&data->batch);
 }
 
 static void
@@ -218,14 +254,18 @@ frame_end(LogicalDecodingContext *ctx)
 	CdcDecodingData *data = ctx->output_plugin_private;
 
 	if (data->opts.format == CDC_FORMAT_JSON)
+	{
 		appendStringInfoChar(ctx->out, '}');
-	OutputPluginWrite(ctx, true);
+		OutputPluginWrite(ctx, true);
+	}
+	else if (data->batch.len >= data->opts.batch_bytes)
+		batch_write(ctx);
 }
 
 /*
  * With format=kafka, the 'C' frame that closes a unit (a transaction, or a
  * message outside any): once the sidecar has every one of its nevents
- * acknowledged, it may confirm commit_lsn.
+ * acknowledged, it may confirm commit_lsn.  It ends the unit's last write.
  */
 static void
 write_unit_end(LogicalDecodingContext *ctx, XLogRecPtr commit_lsn,
@@ -239,6 +279,7 @@ write_unit_end(LogicalDecodingContext *ctx, XLogRecPtr commit_lsn,
 	frame_part_null(ctx, false);
 	frame_part_null(ctx, true);
 	frame_end(ctx);
+	batch_write(ctx);
 }
 
 static void
@@ -257,17 +298,18 @@ write_txn_status(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 {
 	CdcDecodingData *data = ctx->output_plugin_private;
 	bool		is_end = collections_json != NULL;
+	StringInfo	out;
 	int			lenpos;
 
 	txndata->seq++;
-	frame_begin(ctx, 'E', is_end ? 'E' : 'B', txn->end_lsn,
-				is_end ? txn->end_lsn : txn->first_lsn, txndata->seq,
-				data->txn_topic, strlen(data->txn_topic));
+	out = frame_begin(ctx, 'E', is_end ? 'E' : 'B', txn->end_lsn,
+					  is_end ? txn->end_lsn : txn->first_lsn, txndata->seq,
+					  data->txn_topic, strlen(data->txn_topic));
 	lenpos = frame_part_begin(ctx, false);
-	event_append_txn_key(ctx->out, txn->xid, txn->end_lsn);
+	event_append_txn_key(out, txn->xid, txn->end_lsn);
 	frame_part_end(ctx, lenpos);
 	lenpos = frame_part_begin(ctx, true);
-	event_append_txn_status(ctx->out, txn->xid, txn->end_lsn,
+	event_append_txn_status(out, txn->xid, txn->end_lsn,
 							txn->xact_time.commit_time, txndata->data_events,
 							collections_json);
 	frame_part_end(ctx, lenpos);
@@ -339,6 +381,7 @@ write_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	CdcSource	src;
 	CdcTxnBlock block;
 	const CdcTxnBlock *blockp;
+	StringInfo	out;
 	uint32		seq;
 	int			lenpos;
 
@@ -351,17 +394,17 @@ write_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	src.lsn = lsn;
 	src.xid = txn->xid;
 
-	frame_begin(ctx, 'E', op, txn->end_lsn, lsn, seq, rel->topic, rel->topic_len);
+	out = frame_begin(ctx, 'E', op, txn->end_lsn, lsn, seq, rel->topic, rel->topic_len);
 	if (key_row && rel->nkey > 0)
 	{
 		lenpos = frame_part_begin(ctx, false);
-		event_append_key(ctx->out, rel, key_row);
+		event_append_key(out, rel, key_row);
 		frame_part_end(ctx, lenpos);
 	}
 	else
 		frame_part_null(ctx, false);
 	lenpos = frame_part_begin(ctx, true);
-	event_append_change(ctx->out, rel, op, before, after, &src, blockp);
+	event_append_change(out, rel, op, before, after, &src, blockp);
 	frame_part_end(ctx, lenpos);
 	frame_end(ctx);
 }
@@ -491,6 +534,7 @@ write_outbox(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	const char *end = message + size;
 	const char *topic_end = memchr(message, '\n', size);
 	const char *payload_end;
+	StringInfo	out;
 	uint32		seq;
 	int			lenpos;
 
@@ -503,13 +547,13 @@ write_outbox(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	}
 
 	seq = next_event_seq(ctx, txn);
-	frame_begin(ctx, 'E', 'o', txn->end_lsn, lsn, seq,
-				message, topic_end - message);
+	out = frame_begin(ctx, 'E', 'o', txn->end_lsn, lsn, seq,
+					  message, topic_end - message);
 	lenpos = frame_part_begin(ctx, false);
-	jsonbuf_append_string(ctx->out, payload_end + 1, end - payload_end - 1);
+	jsonbuf_append_string(out, payload_end + 1, end - payload_end - 1);
 	frame_part_end(ctx, lenpos);
 	lenpos = frame_part_begin(ctx, true);
-	appendBinaryStringInfo(ctx->out, topic_end + 1, payload_end - topic_end - 1);
+	appendBinaryStringInfo(out, topic_end + 1, payload_end - topic_end - 1);
 	frame_part_end(ctx, lenpos);
 	frame_end(ctx);
 }
@@ -523,6 +567,7 @@ cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	MemoryContext oldcxt;
 	CdcSource	src;
 	XLogRecPtr	commit_lsn;
+	StringInfo	out;
 	uint32		seq;
 	int			lenpos;
 
@@ -559,13 +604,13 @@ cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	}
 	src.commit_lsn = commit_lsn;
 
-	frame_begin(ctx, 'E', 'm', commit_lsn, message_lsn, seq,
-				data->message_topic, strlen(data->message_topic));
+	out = frame_begin(ctx, 'E', 'm', commit_lsn, message_lsn, seq,
+					  data->message_topic, strlen(data->message_topic));
 	lenpos = frame_part_begin(ctx, false);
-	event_append_message_key(ctx->out, prefix);
+	event_append_message_key(out, prefix);
 	frame_part_end(ctx, lenpos);
 	lenpos = frame_part_begin(ctx, true);
-	event_append_message(ctx->out, prefix, message, message_size, &src);
+	event_append_message(out, prefix, message, message_size, &src);
 	frame_part_end(ctx, lenpos);
 	frame_end(ctx);
 

@@ -21,10 +21,11 @@
 /* What each enumerated option accepts, for the error message. */
 #define DECIMAL_HANDLING_VALUES "precise, double, string"
 #define FORMAT_VALUES "json, kafka"
+#define CDC_MAX_BATCH_BYTES (16 * 1024 * 1024)
 #define OPTION_NAMES "topic-prefix, schemas, decimal-handling, format, " \
 	"include-transaction, include-schemas, exclude-schemas, include-tables, " \
 	"exclude-tables, message-prefixes, include-messages, include-truncate, " \
-	"publish-via-partition-root"
+	"publish-via-partition-root, batch-bytes"
 
 void
 options_init(CdcOptions *opts)
@@ -34,6 +35,7 @@ options_init(CdcOptions *opts)
 	opts->schemas = true;
 	opts->decimal_handling = CDC_DECIMAL_PRECISE;
 	opts->format = CDC_FORMAT_JSON;
+	opts->batch_bytes = 65536;
 	opts->publish_via_root = true;
 	opts->include_truncate = true;
 	opts->include_messages = true;
@@ -208,6 +210,23 @@ options_set(CdcOptions *opts, const char *name, const char *value)
 					 errmsg("invalid value \"%s\" for parameter \"%s\"",
 							value, name),
 					 errhint("Valid values are: " FORMAT_VALUES ".")));
+	}
+	else if (strcmp(name, "batch-bytes") == 0)
+	{
+		char	   *end;
+		long		n;
+
+		value = required_value(name, value);
+		errno = 0;
+		n = strtol(value, &end, 10);
+		if (errno != 0 || *end != '\0' || end == value || n < 0 || n > CDC_MAX_BATCH_BYTES)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid value \"%s\" for parameter \"%s\"",
+							value, name),
+					 errhint("Use a number of bytes from 0 (one frame per write) to %d.",
+							 CDC_MAX_BATCH_BYTES)));
+		opts->batch_bytes = (int) n;
 	}
 	else if (strcmp(name, "include-schemas") == 0)
 		opts->include_schemas = compile_filter(name, value);

@@ -29,6 +29,7 @@ typedef struct CdcOptions
 	bool		schemas;		/* wrap key and value in schema + payload */
 	CdcDecimalHandling decimal_handling;
 	CdcFormat	format;
+	int			batch_bytes;	/* format=kafka: frames per write, in bytes */
 	bool		include_transaction;	/* BEGIN/END events + transaction block */
 	bool		publish_via_root;	/* partitions publish as their root table */
 	bool		include_truncate;

@@ -51,7 +51,8 @@ frame_field(const unsigned char *buf, size_t len, size_t *off, bool nullable,
 }
 
 bool
-frame_parse(const char *buf, size_t len, Frame *f, char *errstr, size_t errstr_size)
+frame_parse(const char *buf, size_t len, Frame *f, size_t *size,
+			char *errstr, size_t errstr_size)
 {
 	const unsigned char *b = (const unsigned char *) buf;
 	size_t		off = 22;
@@ -83,11 +84,7 @@ frame_parse(const char *buf, size_t len, Frame *f, char *errstr, size_t errstr_s
 		return false;
 	}
 	f->topic_len = (uint32_t) tlen;
-	if (off != len)
-	{
-		snprintf(errstr, errstr_size, "%zu trailing bytes after frame", len - off);
-		return false;
-	}
+	*size = off;
 	if (f->kind == FRAME_EVENT && (f->topic_len == 0 || f->commit_lsn == 0 || f->seq == 0))
 	{
 		snprintf(errstr, errstr_size, "event frame without topic, commit LSN or seq");

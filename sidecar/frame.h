@@ -29,8 +29,12 @@ typedef struct Frame
 	int32_t		value_len;
 } Frame;
 
-/* false with errstr set when the buffer is not exactly one well-formed frame */
-extern bool frame_parse(const char *buf, size_t len, Frame *f,
+/*
+ * Parses the frame at the start of buf (a replication message holds one or
+ * more, back to back); *size is its length.  false with errstr set when
+ * what is there is not a well-formed frame.
+ */
+extern bool frame_parse(const char *buf, size_t len, Frame *f, size_t *size,
 						char *errstr, size_t errstr_size);
 
 #endif							/* SIDECAR_FRAME_H */

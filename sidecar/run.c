@@ -31,7 +31,7 @@
 #define LSN_ARGS(lsn) (uint32_t) ((lsn) >> 32), (uint32_t) (lsn)
 #define SIDECAR_MAX_OPTIONS 64
 #define SIDECAR_KAFKA_TIMEOUT_MS 10000
-#define SIDECAR_READ_BATCH 1024	/* messages between two housekeeping passes */
+#define SIDECAR_READ_BATCH 1024	/* frames between two housekeeping passes */
 #define SIDECAR_FEEDBACK_MIN_MS 100 /* least time between two status updates */
 
 typedef enum StreamResult
@@ -248,16 +248,13 @@ sidecar_produce(Sidecar *s, PositionTopic *t, const Frame *f, bool tombstone,
 }
 
 static bool
-sidecar_frame(Sidecar *s, const char *data, size_t len, bool *fatal)
+sidecar_frame(Sidecar *s, const Frame *f, bool *fatal)
 {
-	Frame		f;
 	uint64_t	id;
 
 	*fatal = true;
-	if (!frame_parse(data, len, &f, s->errstr, sizeof(s->errstr)))
-		return false;
 	/* a full ring: wait for Kafka to acknowledge the oldest transactions */
-	while ((id = lsn_track_begin(&s->track, f.commit_lsn)) == 0)
+	while ((id = lsn_track_begin(&s->track, f->commit_lsn)) == 0)
 	{
 		producer_poll(&s->producer, 100);
 		sidecar_wait_cb(s);
@@ -269,19 +266,19 @@ sidecar_frame(Sidecar *s, const char *data, size_t len, bool *fatal)
 			return false;
 		}
 	}
-	if (f.kind == FRAME_COMMIT)
+	if (f->kind == FRAME_COMMIT)
 	{
 		lsn_track_end(&s->track, id);
 		return true;
 	}
 	else
 	{
-		PositionTopic *t = sidecar_topic(s, f.topic, f.topic_len, true);
+		PositionTopic *t = sidecar_topic(s, f->topic, f->topic_len, true);
 
 		if (t == NULL ||
-			!sidecar_produce(s, t, &f, false, id) ||
-			(f.op == 'd' && s->tombstones && f.key != NULL &&
-			 !sidecar_produce(s, t, &f, true, id)))
+			!sidecar_produce(s, t, f, false, id) ||
+			(f->op == 'd' && s->tombstones && f->key != NULL &&
+			 !sidecar_produce(s, t, f, true, id)))
 		{
 			/*
 			 * Only a signal is benign here: any other failure left an event
@@ -587,20 +584,34 @@ sidecar_stream(Sidecar *s, uint64_t startpos, bool *connected)
 		 * Take what libpq has buffered in one go; the housekeeping above
 		 * (syscalls, librdkafka locks) runs once per batch, not per event.
 		 */
-		for (int n = 1; rc == REPL_DATA; n++)
+		for (int n = 0; rc == REPL_DATA;)
 		{
+			size_t		size;
+
 			/* as pg_recvlogical: a message past -E is left for next time */
 			if (s->endpos && s->repl.received > s->endpos)
 				return sidecar_endpos_reached(s);
-			if (!sidecar_frame(s, data, len, &fatal))
+			for (size_t off = 0; off < len; off += size)
 			{
-				if (s->sig->stop && !fatal)
-					return STREAM_STOPPED;
-				return fatal ? STREAM_FATAL : STREAM_RETRY;
+				Frame		f;
+
+				if (!frame_parse(data + off, len - off, &f, &size,
+								 s->errstr, sizeof(s->errstr)))
+					return STREAM_FATAL;
+				/* so is a frame decoded past it, in a message before it */
+				if (s->endpos && f.change_lsn > s->endpos)
+					return sidecar_endpos_reached(s);
+				if (!sidecar_frame(s, &f, &fatal))
+				{
+					if (s->sig->stop && !fatal)
+						return STREAM_STOPPED;
+					return fatal ? STREAM_FATAL : STREAM_RETRY;
+				}
+				n++;
 			}
 			if (s->endpos && s->repl.received == s->endpos)
 				return sidecar_endpos_reached(s);
-			if (n == SIDECAR_READ_BATCH || s->sig->stop)
+			if (n >= SIDECAR_READ_BATCH || s->sig->stop)
 				break;
 			rc = repl_read(&s->repl, 0, -1, &data, &len, s->errstr, sizeof(s->errstr));
 		}

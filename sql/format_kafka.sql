@@ -55,9 +55,15 @@ CREATE TABLE fk_empty_txn (id int);
 CREATE TEMP TABLE as_json AS
 SELECT lsn, data::jsonb AS j
   FROM pg_logical_slot_peek_changes('fk_slot', NULL, NULL, 'schemas', 'false');
+-- batched as the sidecar reads them (default batch-bytes): kept for below
+CREATE TEMP TABLE as_batches AS
+SELECT row_number() OVER () AS n, lsn, data
+  FROM pg_logical_slot_peek_binary_changes('fk_slot', NULL, NULL, 'schemas', 'false', 'format', 'kafka');
+-- one frame per write
 CREATE TEMP TABLE as_frames AS
 SELECT row_number() OVER () AS n, lsn, (frame(data)).*
-  FROM pg_logical_slot_get_binary_changes('fk_slot', NULL, NULL, 'schemas', 'false', 'format', 'kafka');
+  FROM pg_logical_slot_get_binary_changes('fk_slot', NULL, NULL, 'schemas', 'false', 'format', 'kafka',
+										  'batch-bytes', '0');
 
 -- shape of the stream: an E frame per event, a C frame per transaction
 SELECT n, kind, op, seq, topic, key, rest,
@@ -84,6 +90,56 @@ SELECT f.n, (f.value::jsonb #- '{ts_ms}' #- '{source,ts_ms}')
 	ON j.j->>'topic' = f.topic
    AND j.j->'value'->'source'->>'lsn' = f.change_lsn::text
  WHERE f.kind = 'E' ORDER BY f.n;
+-- Batched writes hold the same frames, back to back, and each ends where
+-- a unit (a transaction, a message outside any) ends: the sidecar reads
+-- them one after the other.
+CREATE FUNCTION frames(b bytea)
+RETURNS TABLE (kind text, op text, commit_lsn numeric, change_lsn numeric, seq int,
+			   topic text, key text, value text, rest int)
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+	LOOP
+		SELECT f.* INTO kind, op, commit_lsn, change_lsn, seq, topic, key, value, rest
+		  FROM frame(b) f;
+		RETURN NEXT;
+		EXIT WHEN rest = 0;
+		b := substring(b FROM length(b) - rest + 1);
+	END LOOP;
+END
+$$;
+CREATE TEMP TABLE batched_frames AS
+SELECT row_number() OVER (ORDER BY b.n, x.ordinality) AS n, b.n AS write_no, b.lsn, x.*
+  FROM as_batches b, LATERAL frames(b.data) WITH ORDINALITY x;
+SELECT (SELECT count(*) FROM as_batches) AS writes,
+	   (SELECT count(*) FROM as_frames) AS frames,
+	   (SELECT count(*) FROM batched_frames) AS batched_frames;
+SELECT bool_and(b.kind = f.kind AND b.op = f.op AND b.commit_lsn = f.commit_lsn
+				AND b.change_lsn = f.change_lsn AND b.seq = f.seq AND b.topic = f.topic
+				AND b.key IS NOT DISTINCT FROM f.key
+				AND (b.value::jsonb #- '{ts_ms}' #- '{source,ts_ms}')
+					IS NOT DISTINCT FROM (f.value::jsonb #- '{ts_ms}' #- '{source,ts_ms}'))
+		AS same_frames_in_order
+  FROM batched_frames b JOIN as_frames f USING (n);
+-- each write ends with its unit's C frame and starts at its first frame's LSN
+SELECT write_no, count(*) AS frames, bool_and((kind = 'C') = (rest = 0)) AS c_frame_last,
+	   min(change_lsn) = (SELECT b.lsn - '0/0'::pg_lsn FROM as_batches b WHERE b.n = write_no)
+		 AS write_lsn_is_first_frame
+  FROM batched_frames GROUP BY write_no ORDER BY write_no;
+
+-- a big transaction is cut into writes of about batch-bytes
+SELECT 'init' FROM pg_create_logical_replication_slot('fk_batch', 'cdc_kafka');
+INSERT INTO fk SELECT g, repeat('x', 100) FROM generate_series(10, 109) g;
+SELECT count(*) AS writes,
+	   count(*) FILTER (WHERE length(data) < 1000) AS shorter_than_batch_bytes,
+	   max(length(data)) < 1000 + 400 AS at_most_batch_bytes_plus_a_frame,
+	   sum(length(data)) AS bytes
+  FROM pg_logical_slot_peek_binary_changes('fk_batch', NULL, NULL, 'format', 'kafka',
+										   'schemas', 'false', 'batch-bytes', '1000');
+SELECT count(*) AS writes, sum(length(data)) AS bytes
+  FROM pg_logical_slot_get_binary_changes('fk_batch', NULL, NULL, 'format', 'kafka',
+										  'schemas', 'false');
+SELECT 'drop' FROM pg_drop_replication_slot('fk_batch');
+
 -- a message outside any transaction right after a commit: positions
 -- (commit LSN, seq) stay unique, so the sidecar's exactly-once check can
 -- never take one for the other (decoding hands a message the LSN of its
@@ -95,6 +151,7 @@ SELECT 'msg' FROM pg_logical_emit_message(false, 'p', 'right after its commit');
 CREATE TABLE fk_flush (id int);	-- a commit flushes the WAL decoding reads
 SELECT count(*) AS events, count(DISTINCT (commit_lsn, seq)) AS positions
   FROM (SELECT (frame(data)).*
-		  FROM pg_logical_slot_get_binary_changes('fk_slot', NULL, NULL, 'format', 'kafka')) f
+		  FROM pg_logical_slot_get_binary_changes('fk_slot', NULL, NULL, 'format', 'kafka',
+												  'batch-bytes', '0')) f
  WHERE kind = 'E';
 SELECT 'drop' FROM pg_drop_replication_slot('fk_slot');

@@ -13,6 +13,8 @@ SELECT count(*) FROM pg_logical_slot_peek_changes('opt_slot', NULL, NULL, 'inclu
 SELECT count(*) FROM pg_logical_slot_peek_changes('opt_slot', NULL, NULL, 'include-transaction', 'yes', 'include-transaction', 'no');
 SELECT count(*) FROM pg_logical_slot_peek_changes('opt_slot', NULL, NULL, 'topic-prefix', NULL);
 SELECT count(*) FROM pg_logical_slot_peek_changes('opt_slot', NULL, NULL, 'include-truncate', 'sometimes');
+SELECT count(*) FROM pg_logical_slot_peek_binary_changes('opt_slot', NULL, NULL, 'format', 'kafka', 'batch-bytes', '-1');
+SELECT count(*) FROM pg_logical_slot_peek_binary_changes('opt_slot', NULL, NULL, 'format', 'kafka', 'batch-bytes', '64k');
 -- binary framing cannot go through the text function
 SELECT count(*) FROM pg_logical_slot_peek_changes('opt_slot', NULL, NULL, 'format', 'kafka');
 -- good values of every option are accepted
@@ -22,5 +24,5 @@ SELECT count(*) FROM pg_logical_slot_peek_changes('opt_slot', NULL, NULL,
 	'include-tables', 'public\..*', 'exclude-tables', 'public\.secret', 'message-prefixes', 'a,b',
 	'include-messages', 'on', 'include-truncate', '1', 'publish-via-partition-root', 'false',
 	'format', 'json');
-SELECT count(*) FROM pg_logical_slot_peek_binary_changes('opt_slot', NULL, NULL, 'format', 'kafka');
+SELECT count(*) FROM pg_logical_slot_peek_binary_changes('opt_slot', NULL, NULL, 'format', 'kafka', 'batch-bytes', '0');
 SELECT 'drop' FROM pg_drop_replication_slot('opt_slot');

@@ -40,6 +40,9 @@ sub confirmed
 my $before = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
 $node->safe_psql('postgres', "INSERT INTO t VALUES (1, 'a'), (2, 'b')");
 my $after_first = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
+# WAL that publishes nothing, so that row 3's record does not start exactly
+# at the end of the first commit (a record at -E is sent, as by pg_recvlogical)
+$node->safe_psql('postgres', 'CREATE TABLE gap (i int)');
 $node->safe_psql('postgres', "INSERT INTO t VALUES (3, 'c')");
 # an end position inside a transaction: after row 4's record starts, before
 # row 5's (which starts at the insert position; a record at exactly -E would
