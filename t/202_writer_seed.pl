@@ -48,22 +48,28 @@ sub stream
 		"SELECT encode(data, 'hex') FROM $fn('seed_slot', NULL, NULL,
 		   'topic-prefix', '$prefix', 'schemas', '$schemas', 'format', 'kafka')");
 	my @msgs;
+	# a row is one write: frames back to back, up to batch-bytes
 	for my $hex (split /\n/, $out)
 	{
 		my $b = pack('H*', $hex);
-		my ($kind, $op) = unpack('a a', $b);
-		next unless $kind eq 'E';
-		my $pos = 22;
-		my $tl = unpack('N', substr($b, $pos, 4));
-		my $topic = substr($b, $pos + 4, $tl);
-		$pos += 4 + $tl;
-		my $kl = unpack('l>', substr($b, $pos, 4));
-		my $key = $kl >= 0 ? substr($b, $pos + 4, $kl) : undef;
-		$pos += 4 + ($kl > 0 ? $kl : 0);
-		my $vl = unpack('l>', substr($b, $pos, 4));
-		my $value = $vl >= 0 ? substr($b, $pos + 4, $vl) : undef;
-		push @msgs, [ $key, $value ];
-		push @msgs, [ $key, undef ] if $op eq 'd';	# the sidecar's tombstone
+		my $off = 0;
+		while ($off < length $b)
+		{
+			my ($kind, $op) = unpack('a a', substr($b, $off, 2));
+			my $pos = $off + 22;
+			my $tl = unpack('N', substr($b, $pos, 4));
+			my $topic = substr($b, $pos + 4, $tl);
+			$pos += 4 + $tl;
+			my $kl = unpack('l>', substr($b, $pos, 4));
+			my $key = $kl >= 0 ? substr($b, $pos + 4, $kl) : undef;
+			$pos += 4 + ($kl > 0 ? $kl : 0);
+			my $vl = unpack('l>', substr($b, $pos, 4));
+			my $value = $vl >= 0 ? substr($b, $pos + 4, $vl) : undef;
+			$off = $pos + 4 + ($vl > 0 ? $vl : 0);
+			next unless $kind eq 'E';
+			push @msgs, [ $key, $value ];
+			push @msgs, [ $key, undef ] if $op eq 'd';	# the sidecar's tombstone
+		}
 	}
 	return @msgs;
 }
