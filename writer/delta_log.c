@@ -717,6 +717,9 @@ delta_type_for(const PqColumnDef *col, char *buf, size_t buflen)
 		case PQ_INT32:
 			s = "integer";
 			break;
+		case PQ_INT16:
+			s = "short";
+			break;
 		case PQ_INT64:
 			s = "long";
 			break;
@@ -756,7 +759,7 @@ delta_type_parse(const char *type, PqType *pqtype, int *precision, int *scale)
 		const char *name;
 		PqType		t;
 	}			map[] = {
-		{"boolean", PQ_BOOLEAN}, {"integer", PQ_INT32}, {"short", PQ_INT32},
+		{"boolean", PQ_BOOLEAN}, {"integer", PQ_INT32}, {"short", PQ_INT16},
 		{"byte", PQ_INT32}, {"long", PQ_INT64}, {"float", PQ_FLOAT},
 		{"double", PQ_DOUBLE}, {"string", PQ_STRING}, {"binary", PQ_BINARY},
 		{"date", PQ_DATE}, {"timestamp", PQ_TIMESTAMP_US}

@@ -549,7 +549,7 @@ field_from_schema(EventField *f, struct json_object *fs)
 	if (strcmp(type, "boolean") == 0)
 		return field_set(f, EK_BOOL, PQ_BOOLEAN, "boolean");
 	if (strcmp(type, "int8") == 0 || strcmp(type, "int16") == 0)
-		return field_set(f, EK_SHORT, PQ_INT32, "short");
+		return field_set(f, EK_SHORT, PQ_INT16, "short");
 	if (strcmp(type, "int32") == 0)
 		return field_set(f, EK_INT, PQ_INT32, "integer");
 	if (strcmp(type, "int64") == 0)

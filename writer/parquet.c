@@ -52,6 +52,7 @@
 #define CT_DECIMAL		5
 #define CT_DATE			6
 #define CT_TIMESTAMP_MICROS 10
+#define CT_INT_16		16
 #define CODEC_UNCOMPRESSED 0
 #define CODEC_ZSTD		6
 #define PAGE_DATA		0
@@ -478,6 +479,7 @@ pq_column_init(PqColumn *c, const PqColumnDef *def, const PqOptions *opt,
 			c->width = 1;
 			break;
 		case PQ_INT32:
+		case PQ_INT16:
 		case PQ_DATE:
 			c->kind = K_I32;
 			c->width = 4;
@@ -1270,6 +1272,15 @@ pq_schema_element(ThriftWriter *tw, PqColumn *c)
 			thrift_struct_end(tw);
 			thrift_struct_end(tw);
 			break;
+		case PQ_INT16:
+			thrift_field_i32(tw, 6, CT_INT_16);
+			thrift_field_struct_begin(tw, 10);
+			thrift_field_struct_begin(tw, 10);	/* INTEGER */
+			thrift_field_i8(tw, 1, 16); /* bitWidth */
+			thrift_field_bool(tw, 2, true); /* isSigned */
+			thrift_struct_end(tw);
+			thrift_struct_end(tw);
+			break;
 		case PQ_DATE:
 			thrift_field_i32(tw, 6, CT_DATE);
 			thrift_field_struct_begin(tw, 10);
@@ -1544,6 +1555,7 @@ pq_render(PqColumn *c, const PqStats *s, bool is_max)
 		return NULL;
 	switch (c->type)
 	{
+		case PQ_INT16:
 		case PQ_INT32:
 		case PQ_INT64:
 			snprintf(buf, sizeof(buf), "%lld",

@@ -30,6 +30,7 @@ typedef enum PqType
 {
 	PQ_BOOLEAN,
 	PQ_INT32,
+	PQ_INT16,					/* INT32 annotated INT(16, signed) */
 	PQ_INT64,
 	PQ_FLOAT,
 	PQ_DOUBLE,

@@ -783,18 +783,19 @@ stage_value(Table *t, const TableColumn *c, const EventValue *v, Staged *s,
 			s->kind = ST_BOOL;
 			return true;
 		case PQ_INT32:
+		case PQ_INT16:
 		case PQ_DATE:
 			{
 				int64_t		lo = INT32_MIN,
 							hi = INT32_MAX;
 
-				if (strcmp(c->delta_type, "short") == 0)
+				if (c->def.type == PQ_INT16)
 				{
-					lo = -32768;
-					hi = 32767;
+					lo = INT16_MIN;
+					hi = INT16_MAX;
 				}
 				if (!is_int || v->type == EV_TIMESTAMP ||
-					(c->def.type == PQ_INT32 && v->type == EV_DATE) ||
+					(c->def.type != PQ_DATE && v->type == EV_DATE) ||
 					i < lo || i > hi)
 					goto mismatch;
 				s->kind = ST_I32;

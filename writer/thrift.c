@@ -75,6 +75,14 @@ thrift_field_bool(ThriftWriter *tw, int16_t id, bool v)
 }
 
 void
+thrift_field_i8(ThriftWriter *tw, int16_t id, int8_t v)
+{
+	/* compact protocol: a byte is written as is, not as a varint */
+	thrift_field_header(tw, id, THRIFT_I8);
+	bytebuf_putc(tw->out, (uint8_t) v);
+}
+
+void
 thrift_field_i16(ThriftWriter *tw, int16_t id, int16_t v)
 {
 	thrift_field_header(tw, id, THRIFT_I16);

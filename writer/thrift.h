@@ -47,6 +47,7 @@ extern void thrift_struct_begin(ThriftWriter *tw);
 extern void thrift_struct_end(ThriftWriter *tw);
 
 extern void thrift_field_bool(ThriftWriter *tw, int16_t id, bool v);
+extern void thrift_field_i8(ThriftWriter *tw, int16_t id, int8_t v);
 extern void thrift_field_i16(ThriftWriter *tw, int16_t id, int16_t v);
 extern void thrift_field_i32(ThriftWriter *tw, int16_t id, int32_t v);
 extern void thrift_field_i64(ThriftWriter *tw, int16_t id, int64_t v);
