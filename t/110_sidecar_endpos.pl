@@ -63,7 +63,12 @@ ok($node->safe_psql('postgres', "SELECT '" . confirmed() . "'::pg_lsn > '$before
 	'the slot is confirmed up to the first transaction');
 
 is(run_to($inside), 0, '-E inside a transaction: exit 0');
-is_deeply(ids(), [ 1, 2, 3, 4 ], 'Kafka holds every event before the end position, row 4 included');
+# Row 4 was decoded before the end position, but its transaction commits
+# after it: it may or may not be in Kafka yet (a keepalive can end the run
+# first); row 5 must not be.
+my @got = @{ ids() };
+is_deeply([ grep { $_ <= 3 } @got ], [ 1, 2, 3 ], 'Kafka holds every transaction committed before the end position');
+ok(!grep({ $_ == 5 } @got), 'and nothing decoded after it');
 ok($node->safe_psql('postgres', "SELECT '" . confirmed() . "'::pg_lsn < '$inside'::pg_lsn"),
 	'the unfinished transaction is not confirmed');
 
