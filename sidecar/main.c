@@ -31,7 +31,7 @@ static const ConfigDef sidecar_config_defs[] = {
 	{"start.lsn", CONFIG_STRING, "", NULL, 0, 0, 0,
 	"LSN to start streaming from, X/X; default: the slot's (-I)"},
 	{"end.lsn", CONFIG_STRING, "", NULL, 0, 0, 0,
-	"stop, once Kafka holds everything up to this LSN (X/X), and exit 0 (-E)"},
+	"stop at this LSN (X/X) once Kafka holds every transaction committed by it, exit 0 (-E)"},
 	{"status.interval.s", CONFIG_INT, "10", NULL, 1, 3600, 0,
 	"seconds between status updates to the server (-s)"},
 	{"snapshot.mode", CONFIG_ENUM, "initial", "initial|never|initial_only", 0, 0, 0,
@@ -279,8 +279,8 @@ main(int argc, char **argv)
 		if (config_is_set(cfg, name) &&
 			(!repl_parse_lsn(config_get(cfg, name), &lsn) || (i == 1 && lsn == 0)))
 		{
-			snprintf(errstr, sizeof(errstr), "invalid %s \"%s\": expected X/X",
-					 name, config_get(cfg, name));
+			snprintf(errstr, sizeof(errstr), "invalid %s \"%s\": expected X/X%s",
+					 name, config_get(cfg, name), i == 1 ? ", after 0/0" : "");
 			ok = false;
 		}
 	}
