@@ -109,5 +109,21 @@ my @on_disk = glob("$dir/*.parquet");
 note(scalar(@on_disk) . " Parquet files on disk, $r->{files} live (the rest: crashes before a commit)");
 ok(-e "$dir/_delta_log/_last_checkpoint", 'checkpoints were written along the way');
 
+# What a writer killed between writing a commit's temp file and linking it
+# leaves behind: removed by the next writer to open the table once it is an
+# hour old; a young one may belong to a live writer and stays.
+my ($stale, $young) = map { "$dir/_delta_log/.tmp-commit-$_-0badf00d" } (999998, 999999);
+for my $f ($stale, $young)
+{
+	open(my $fh, '>', $f) or die "$f: $!";
+	print $fh "{}\n";
+	close $fh;
+}
+utime(time - 7200, time - 7200, $stale) or die "utime: $!";
+$w = CdcWriter::start_writer($mb->bootstrap, $root, $log, @args, '-X', 'assignment=static');
+ok(CdcWriter::wait_for(sub { !-e $stale }, 60), 'a restarted writer removes an hour-old temp file from _delta_log');
+ok(-e $young, 'and leaves a young one alone');
+is(CdcWriter::stop_writer($w), 0, 'SIGTERM exits 0');
+
 $mb->stop;
 done_testing();

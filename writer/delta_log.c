@@ -39,6 +39,8 @@
 
 #define DELTA_ENGINE_INFO "cdc_kafka/1.0"
 #define DELTA_VERSION_DIGITS 20
+#define DELTA_TEMP_PREFIX ".tmp-"	/* hidden: Delta readers skip it */
+#define DELTA_TEMP_STALE_SECS 3600
 
 typedef struct DeltaFileEntry
 {
@@ -548,7 +550,20 @@ delta_open(const char *table_dir, char *errstr, size_t errlen)
 	{
 		const char *n = de->d_name;
 		bool		digits = true;
+		struct stat st;
 
+		/*
+		 * A temp file a writer died with before linking it into place
+		 * (delta_write_temp).  Readers ignore it; an hour old, no live
+		 * writer will link it any more.
+		 */
+		if (strncmp(n, DELTA_TEMP_PREFIX, strlen(DELTA_TEMP_PREFIX)) == 0)
+		{
+			if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				S_ISREG(st.st_mode) && time(NULL) - st.st_mtime > DELTA_TEMP_STALE_SECS)
+				unlinkat(dirfd(d), n, 0);
+			continue;
+		}
 		if (strlen(n) != DELTA_VERSION_DIGITS + 5 ||
 			strcmp(n + DELTA_VERSION_DIGITS, ".json") != 0)
 			continue;
@@ -906,7 +921,7 @@ delta_write_temp(const char *dir, const char *tag, const void *data,
 
 	if (getrandom(&rnd, sizeof(rnd), 0) < 0)
 		rnd = (uint32_t) delta_now_ms();
-	snprintf(tmp, tmplen, "%s/.tmp-%s-%d-%08x", dir, tag, (int) getpid(), rnd);
+	snprintf(tmp, tmplen, "%s/" DELTA_TEMP_PREFIX "%s-%d-%08x", dir, tag, (int) getpid(), rnd);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 	{
