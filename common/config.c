@@ -509,6 +509,7 @@ config_mask_conninfo(const char *conninfo, char *buf, size_t bufsize)
 		const char *kstart;
 		size_t		klen;
 		bool		is_pw;
+		bool		quoted;
 
 		while (isspace((unsigned char) *p))
 			PUT(*p++);
@@ -526,44 +527,31 @@ config_mask_conninfo(const char *conninfo, char *buf, size_t bufsize)
 			PUT(*p++);
 		if (is_pw)
 			PUTS(CONFIG_MASK);
-		if (*p == '\'')
+		/* the value, copied unless it is the password */
+		quoted = *p == '\'';
+		if (quoted)
 		{
 			if (!is_pw)
 				PUT(*p);
 			p++;
-			while (*p && *p != '\'')
-			{
-				if (*p == '\\' && p[1])
-				{
-					if (!is_pw)
-						PUT(*p);
-					p++;
-				}
-				if (!is_pw)
-					PUT(*p);
-				p++;
-			}
-			if (*p == '\'')
-			{
-				if (!is_pw)
-					PUT(*p);
-				p++;
-			}
 		}
-		else
+		while (*p && (quoted ? *p != '\'' : !isspace((unsigned char) *p)))
 		{
-			while (*p && !isspace((unsigned char) *p))
+			if (*p == '\\' && p[1])
 			{
-				if (*p == '\\' && p[1])
-				{
-					if (!is_pw)
-						PUT(*p);
-					p++;
-				}
 				if (!is_pw)
 					PUT(*p);
 				p++;
 			}
+			if (!is_pw)
+				PUT(*p);
+			p++;
+		}
+		if (quoted && *p == '\'')
+		{
+			if (!is_pw)
+				PUT(*p);
+			p++;
 		}
 	}
 	buf[o] = '\0';
