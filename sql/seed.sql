@@ -3,32 +3,12 @@
 -- payload.id, value payload.op / payload.after.*.
 \set VERBOSITY terse
 SET synchronous_commit = on;
-CREATE SCHEMA inventory;
-CREATE TABLE inventory.customers (
-	id SERIAL NOT NULL PRIMARY KEY,
-	first_name VARCHAR(255) NOT NULL,
-	last_name VARCHAR(255) NOT NULL,
-	email VARCHAR(255) NOT NULL UNIQUE
-);
-INSERT INTO inventory.customers (first_name, last_name, email) VALUES
-	('Sally', 'Thomas', 'sally.thomas@acme.com'),
-	('George', 'Bailey', 'gbailey@foobar.com'),
-	('Edward', 'Walker', 'ed@walker.com'),
-	('Jonh', 'Kretchmar', 'annek@noanswer.org');
+-- the lab's own files (run from the project root, as pg_regress is)
+\i docker/initdb/01-inventory.sql
 
 SELECT 'init' FROM pg_create_logical_replication_slot('seed_slot', 'cdc_kafka');
 
-INSERT INTO inventory.customers (id, first_name, last_name, email) VALUES
-	(5, 'Ana', 'Souza', 'ana.souza@example.com'),
-	(6, 'Bruno', 'Lima', 'bruno.lima@example.com'),
-	(7, 'Carla', 'Mendes', 'carla.mendes@example.com');
-UPDATE inventory.customers SET email = 'george@foobar.com' WHERE id = 2;
-INSERT INTO inventory.customers (id, first_name, last_name, email) VALUES
-	(8, 'Daniel', 'Rocha', 'daniel.rocha@example.com'),
-	(9, 'Elisa', 'Costa', 'elisa.costa@example.com'),
-	(10, 'Fabio', 'Alves', 'fabio.alves@example.com');
-UPDATE inventory.customers SET email = 'edward@walker.com' WHERE id = 3;
-DELETE FROM inventory.customers WHERE id = 10;
+\i docker/lab-changes.sql
 
 -- What the lab's Spark job reads, from the default (schemas=true) events.
 SELECT data::jsonb->>'topic' AS topic,
