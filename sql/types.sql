@@ -35,6 +35,12 @@ CREATE FUNCTION types_after(data text) RETURNS text LANGUAGE sql AS $$
 	SELECT regexp_replace(substring(data FROM '"after":(.*),"source":\{"version"'),
 						  ',"(c_[a-z0-9_]+)":', E',\n"\\1":', 'g')
 $$;
+-- The field schemas of the "after" row, one per line, as written.
+CREATE FUNCTION types_after_schema(data text) RETURNS text LANGUAGE sql AS $$
+	SELECT replace(substring(data FROM
+		'"field":"before"\},\{"type":"struct","fields":\[(.*)\],"optional":true,"name":"[^"]*","field":"after"\}'),
+		',{"type"', E',\n{"type"')
+$$;
 -- The same for a named column's value.
 CREATE FUNCTION types_col(data text, col text) RETURNS text LANGUAGE sql AS $$
 	SELECT substring(types_after(data) FROM '"' || col || E'":([^\n]*?),?(\n|}$)')
@@ -90,9 +96,7 @@ SELECT count(*) AS events, count(data::jsonb) AS valid_json
   FROM pg_logical_slot_peek_changes('types_slot', NULL, NULL, 'schemas', 'false');
 
 -- The field schemas of the row, in the plugin's exact text.
-SELECT replace(substring(data FROM
-		'"field":"before"\},\{"type":"struct","fields":\[(.*)\],"optional":true,"name":"[^"]*","field":"after"\}'),
-		',{"type"', E',\n{"type"') AS after_schema
+SELECT types_after_schema(data) AS after_schema
   FROM pg_logical_slot_peek_changes('types_slot', NULL, NULL, 'schemas', 'true')
  LIMIT 1;
 
@@ -245,15 +249,13 @@ SELECT data::jsonb #>> '{value,op}' AS op,
 	   regexp_replace(substring(data FROM '"before":(.*),"after":null'),
 					  ',"(c_[a-z0-9_]+)":', E',\n"\\1":', 'g') AS before
   FROM pg_logical_slot_peek_changes('types_slot', NULL, NULL, 'schemas', 'false');
-SELECT replace(substring(data FROM
-		'"field":"before"\},\{"type":"struct","fields":\[(.*)\],"optional":true,"name":"[^"]*","field":"after"\}'),
-		',{"type"', E',\n{"type"') AS after_schema
+SELECT types_after_schema(data) AS after_schema
   FROM pg_logical_slot_get_changes('types_slot', NULL, NULL, 'schemas', 'true')
  LIMIT 1;
 
 SELECT pg_drop_replication_slot('types_slot');
 DROP TABLE types_all, types_toast, types_notnull, types_ext;
 DROP EXTENSION hstore, ltree, citext;
-DROP FUNCTION types_after(text), types_col(text, text);
+DROP FUNCTION types_after(text), types_after_schema(text), types_col(text, text);
 DROP DOMAIN types_posint, types_price;
 DROP TYPE types_mood;
