@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bytebuf.h"
 #include "deadletter.h"
 #include "log.h"
 
@@ -29,9 +30,7 @@ struct DeadLetter
 	char	   *path;
 	bool		dirty;			/* written since the last fsync */
 	int64_t		count;
-	char	   *buf;
-	size_t		cap;
-	size_t		len;
+	ByteBuf		line;			/* the line being written, reused */
 };
 
 DeadLetter *
@@ -67,7 +66,7 @@ deadletter_close(DeadLetter *dl)
 		log_warn("%s", err);
 	close(dl->fd);
 	free(dl->path);
-	free(dl->buf);
+	bytebuf_free(&dl->line);
 	free(dl);
 }
 
@@ -77,76 +76,58 @@ deadletter_count(const DeadLetter *dl)
 	return dl->count;
 }
 
-static bool
-put(DeadLetter *dl, const char *s, size_t n)
+/*
+ * A JSON string literal; bytes that are not printable ASCII are \u-escaped,
+ * so a reason quoting a broken message still makes a valid line
+ * (json_out_string copies UTF-8 through instead).
+ */
+static void
+put_json_string(ByteBuf *b, const char *s)
 {
-	if (dl->len + n > dl->cap)
-	{
-		size_t		cap = (dl->len + n) * 2 + 1024;
-		char	   *nb = realloc(dl->buf, cap);
-
-		if (nb == NULL)
-			return false;
-		dl->buf = nb;
-		dl->cap = cap;
-	}
-	memcpy(dl->buf + dl->len, s, n);
-	dl->len += n;
-	return true;
-}
-
-static bool
-put_str(DeadLetter *dl, const char *s)
-{
-	return put(dl, s, strlen(s));
-}
-
-/* A JSON string literal; bytes that are not printable ASCII are \u-escaped. */
-static bool
-put_json_string(DeadLetter *dl, const char *s)
-{
-	bool		ok = put(dl, "\"", 1);
-
-	for (; ok && *s; s++)
+	bytebuf_putc(b, '"');
+	for (; *s; s++)
 	{
 		unsigned char c = (unsigned char) *s;
 		char		esc[8];
 
 		if (c == '"' || c == '\\')
 		{
-			esc[0] = '\\';
-			esc[1] = (char) c;
-			ok = put(dl, esc, 2);
+			bytebuf_putc(b, '\\');
+			bytebuf_putc(b, c);
 		}
 		else if (c < 0x20 || c >= 0x7f)
 		{
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			ok = put(dl, esc, 6);
+			bytebuf_append(b, esc, 6);
 		}
 		else
-			ok = put(dl, (const char *) &c, 1);
+			bytebuf_putc(b, c);
 	}
-	return ok && put(dl, "\"", 1);
+	bytebuf_putc(b, '"');
 }
 
-static bool
-put_base64(DeadLetter *dl, const unsigned char *in, size_t n)
+/* A JSON string of the bytes in base64, or null. */
+static void
+put_base64(ByteBuf *b, const unsigned char *in, size_t n)
 {
 	static const char tbl[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	char		out[4];
 	size_t		i;
 
-	if (!put(dl, "\"", 1))
-		return false;
+	if (in == NULL)
+	{
+		bytebuf_puts(b, "null");
+		return;
+	}
+	bytebuf_putc(b, '"');
 	for (i = 0; i + 2 < n; i += 3)
 	{
 		out[0] = tbl[in[i] >> 2];
 		out[1] = tbl[((in[i] & 3) << 4) | (in[i + 1] >> 4)];
 		out[2] = tbl[((in[i + 1] & 15) << 2) | (in[i + 2] >> 6)];
 		out[3] = tbl[in[i + 2] & 63];
-		if (!put(dl, out, 4))
-			return false;
+		bytebuf_append(b, out, 4);
 	}
 	if (i < n)
 	{
@@ -162,10 +143,9 @@ put_base64(DeadLetter *dl, const unsigned char *in, size_t n)
 			out[2] = '=';
 		}
 		out[3] = '=';
-		if (!put(dl, out, 4))
-			return false;
+		bytebuf_append(b, out, 4);
 	}
-	return put(dl, "\"", 1);
+	bytebuf_putc(b, '"');
 }
 
 bool
@@ -175,37 +155,34 @@ deadletter_write(DeadLetter *dl, const char *topic, int32_t partition,
 				 const void *value, size_t vallen,
 				 char *errstr, size_t errlen)
 {
+	ByteBuf    *b = &dl->line;
 	char		num[128];
 	struct timespec ts;
 	struct tm	tm;
-	bool		ok;
 	ssize_t		w;
 	size_t		done = 0;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	dl->len = 0;
+	b->len = 0;
 	snprintf(num, sizeof(num),
 			 "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"topic\":",
 			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 			 tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
-	ok = put_str(dl, num) && put_json_string(dl, topic);
+	bytebuf_puts(b, num);
+	put_json_string(b, topic);
 	snprintf(num, sizeof(num), ",\"partition\":%" PRId32 ",\"offset\":%" PRId64
 			 ",\"reason\":", partition, offset);
-	ok = ok && put_str(dl, num) && put_json_string(dl, reason) &&
-		put_str(dl, ",\"key\":") &&
-		(key ? put_base64(dl, key, keylen) : put_str(dl, "null")) &&
-		put_str(dl, ",\"value\":") &&
-		(value ? put_base64(dl, value, vallen) : put_str(dl, "null")) &&
-		put_str(dl, "}\n");
-	if (!ok)
+	bytebuf_puts(b, num);
+	put_json_string(b, reason);
+	bytebuf_puts(b, ",\"key\":");
+	put_base64(b, key, keylen);
+	bytebuf_puts(b, ",\"value\":");
+	put_base64(b, value, vallen);
+	bytebuf_puts(b, "}\n");
+	while (done < b->len)
 	{
-		snprintf(errstr, errlen, "out of memory");
-		return false;
-	}
-	while (done < dl->len)
-	{
-		w = write(dl->fd, dl->buf + done, dl->len - done);
+		w = write(dl->fd, b->data + done, b->len - done);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
