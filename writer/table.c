@@ -36,6 +36,7 @@
 
 #include <json-c/json.h>
 
+#include "bytebuf.h"
 #include "delta_log.h"
 #include "log.h"
 #include "paths.h"
@@ -134,9 +135,7 @@ struct Table
 	int64_t		pending_since_ms;	/* monotonic */
 
 	Staged	   *staged;			/* ncols entries */
-	char	   *text;			/* rendered texts of the current row */
-	size_t		text_cap;
-	size_t		text_used;
+	ByteBuf		text;			/* rendered texts of the current row */
 
 	int64_t		rows_committed;
 };
@@ -358,7 +357,7 @@ table_close(Table *t)
 	free(t->parts);
 	free(t->hint);
 	free(t->staged);
-	free(t->text);
+	bytebuf_free(&t->text);
 	free(t->dir);
 	free(t);
 }
@@ -518,36 +517,14 @@ table_flush_due(const Table *t, int64_t now_ms)
 
 /* ---- converting values to column types -------------------------------- */
 
-static char *
-text_reserve(Table *t, size_t n)
-{
-	if (t->text_used + n > t->text_cap)
-	{
-		size_t		cap = (t->text_used + n) * 2 + 256;
-		char	   *nt = realloc(t->text, cap);
-
-		if (nt == NULL)
-			return NULL;
-		t->text = nt;
-		t->text_cap = cap;
-	}
-	return t->text + t->text_used;
-}
-
 /* Stages a rendered text (copied into the row's text buffer). */
-static bool
+static void
 stage_text(Table *t, Staged *s, const char *txt, size_t len)
 {
-	char	   *dst = text_reserve(t, len);
-
-	if (dst == NULL)
-		return false;
-	memcpy(dst, txt, len);
 	s->kind = ST_TEXT;
-	s->off = t->text_used;
+	s->off = t->text.len;
 	s->len = len;
-	t->text_used += len;
-	return true;
+	bytebuf_append(&t->text, txt, len);
 }
 
 static void
@@ -564,7 +541,7 @@ render_timestamp(int64_t us, char *buf, size_t len)
 }
 
 /* Text form of any value, for string columns. */
-static bool
+static void
 stage_as_text(Table *t, const EventValue *v, Staged *s)
 {
 	char		buf[64];
@@ -573,7 +550,8 @@ stage_as_text(Table *t, const EventValue *v, Staged *s)
 	{
 		case EV_STRING:
 		case EV_BINARY:
-			return stage_text(t, s, v->s, v->len);
+			stage_text(t, s, v->s, v->len);
+			return;
 		case EV_BOOL:
 			snprintf(buf, sizeof(buf), "%s", v->i ? "true" : "false");
 			break;
@@ -595,19 +573,21 @@ stage_as_text(Table *t, const EventValue *v, Staged *s)
 			break;
 		case EV_JSON:
 			if (json_object_is_type(v->json, json_type_string))
-				return stage_text(t, s, json_object_get_string(v->json),
-								  json_object_get_string_len(v->json));
+				stage_text(t, s, json_object_get_string(v->json),
+						   json_object_get_string_len(v->json));
+			else
 			{
 				const char *js = json_object_to_json_string_ext(v->json,
 																JSON_C_TO_STRING_PLAIN);
 
-				return stage_text(t, s, js, strlen(js));
+				stage_text(t, s, js, strlen(js));
 			}
+			return;
 		case EV_NULL:
 			s->kind = ST_NULL;
-			return true;
+			return;
 	}
-	return stage_text(t, s, buf, strlen(buf));
+	stage_text(t, s, buf, strlen(buf));
 }
 
 static const __int128 pow10_128[39] = {
@@ -742,8 +722,7 @@ stage_value(Table *t, const TableColumn *c, const EventValue *v, Staged *s,
 		return true;
 	if (c->def.type == PQ_STRING)
 	{
-		if (!stage_as_text(t, v, s))
-			goto oom;
+		stage_as_text(t, v, s);
 		return true;
 	}
 	/* numbers, whether typed by the schema or plain JSON */
@@ -868,9 +847,6 @@ stage_value(Table *t, const TableColumn *c, const EventValue *v, Staged *s,
 mismatch:
 	snprintf(errstr, errlen, "column \"%s\" (%s) cannot hold this value",
 			 c->name, c->delta_type);
-	return false;
-oom:
-	snprintf(errstr, errlen, "out of memory");
 	return false;
 }
 
@@ -1178,7 +1154,7 @@ table_append(Table *t, const char *topic, int32_t partition, int64_t offset,
 	/* stage everything first: a bad value must not leave half a row */
 	for (int i = 0; i < t->ncols; i++)
 		t->staged[i].kind = ST_NULL;
-	t->text_used = 0;
+	t->text.len = 0;
 	for (int i = 0; i < row->nvalues; i++)
 	{
 		const TableColumn *c;
@@ -1221,7 +1197,7 @@ table_append(Table *t, const char *topic, int32_t partition, int64_t offset,
 				parquet_set_bytes(t->pq, i, s->ptr, s->len);
 				break;
 			case ST_TEXT:
-				parquet_set_bytes(t->pq, i, t->text + s->off, s->len);
+				parquet_set_bytes(t->pq, i, t->text.data + s->off, s->len);
 				break;
 		}
 	}
