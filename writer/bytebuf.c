@@ -40,6 +40,15 @@ bytebuf_xrealloc(void *p, size_t n)
 	return q;
 }
 
+void *
+bytebuf_xcalloc(size_t n, size_t size)
+{
+	void	   *p = bytebuf_xmalloc(n * size);
+
+	memset(p, 0, n * size);
+	return p;
+}
+
 char *
 bytebuf_xstrdup(const char *s)
 {

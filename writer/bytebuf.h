@@ -27,6 +27,7 @@ extern void bytebuf_grow(ByteBuf *b, size_t need);
 extern void bytebuf_free(ByteBuf *b);
 extern void *bytebuf_xmalloc(size_t n);
 extern void *bytebuf_xrealloc(void *p, size_t n);
+extern void *bytebuf_xcalloc(size_t n, size_t size);
 extern char *bytebuf_xstrdup(const char *s);
 
 static inline void

@@ -30,6 +30,7 @@
 
 #include <json-c/json.h>
 
+#include "bytebuf.h"
 #include "event.h"
 
 /* How a field's payload value is read. */
@@ -274,14 +275,8 @@ be_to_text(const unsigned char *b, long n, int scale, char *out, size_t outcap)
 	long		i;
 	size_t		o = 0;
 
-	mag = malloc(n > 0 ? n : 1);
-	digits = malloc(n * 3 + 2);
-	if (!mag || !digits)
-	{
-		free(mag);
-		free(digits);
-		return false;
-	}
+	mag = bytebuf_xmalloc(n > 0 ? n : 1);
+	digits = bytebuf_xmalloc(n * 3 + 2);
 	memcpy(mag, b, n);
 	if (neg)
 	{
@@ -593,9 +588,7 @@ schema_fields(EventSchema *s, struct json_object *row)
 		!json_object_is_type(fields, json_type_array))
 		return false;
 	n = json_object_array_length(fields);
-	s->fields = calloc(n ? n : 1, sizeof(EventField));
-	if (s->fields == NULL)
-		return false;
+	s->fields = bytebuf_xcalloc(n ? n : 1, sizeof(EventField));
 	for (i = 0; i < n; i++)
 	{
 		struct json_object *fs = json_object_array_get_idx(fields, i);
@@ -605,9 +598,7 @@ schema_fields(EventSchema *s, struct json_object *row)
 		if (fname == NULL)
 			continue;
 		f = &s->fields[s->nfields];
-		f->name = strdup(fname);
-		if (f->name == NULL)
-			return false;
+		f->name = bytebuf_xstrdup(fname);
 		field_from_schema(f, fs);
 		f->want.name = f->name;
 		s->nfields++;
@@ -651,13 +642,7 @@ schema_parse(const char *text, size_t len, char *errstr, size_t errlen)
 				row = f;
 		}
 	}
-	s = calloc(1, sizeof(EventSchema));
-	if (s == NULL)
-	{
-		json_object_put(root);
-		snprintf(errstr, errlen, "out of memory");
-		return NULL;
-	}
+	s = bytebuf_xcalloc(1, sizeof(EventSchema));
 	/* no before/after struct (truncate- or message-only): no columns */
 	if (row != NULL && !schema_fields(s, row))
 	{
@@ -702,12 +687,7 @@ schema_lookup(EventParser *p, const char *text, size_t len,
 		p->nslots_used = 0;
 		p->last = NULL;
 	}
-	copy = malloc(len + 1);
-	if (copy == NULL)
-	{
-		snprintf(errstr, errlen, "out of memory");
-		return NULL;
-	}
+	copy = bytebuf_xmalloc(len + 1);
 	memcpy(copy, text, len);
 	copy[len] = '\0';
 	s = schema_parse(copy, len, errstr, errlen);
@@ -1023,20 +1003,16 @@ infer_value(const char *name, struct json_object *v, EventValue *out)
 	}
 }
 
-static bool
+static void
 reserve_values(EventParser *p, int n)
 {
 	if (n > p->values_cap)
 	{
 		int			cap = n < 32 ? 32 : n * 2;
-		EventValue *nv = realloc(p->values, cap * sizeof(EventValue));
 
-		if (nv == NULL)
-			return false;
-		p->values = nv;
+		p->values = bytebuf_xrealloc(p->values, cap * sizeof(EventValue));
 		p->values_cap = cap;
 	}
-	return true;
 }
 
 /* Fills out->values from a row object, typed by schema s (NULL: inferred). */
@@ -1054,8 +1030,7 @@ row_values(EventParser *p, const EventSchema *s, struct json_object *row,
 	}
 	if (s)
 	{
-		if (!reserve_values(p, s->nfields))
-			goto oom;
+		reserve_values(p, s->nfields);
 		for (i = 0; i < s->nfields; i++)
 		{
 			struct json_object *v = NULL;
@@ -1070,8 +1045,7 @@ row_values(EventParser *p, const EventSchema *s, struct json_object *row,
 	{
 		int			n = json_object_object_length(row);
 
-		if (!reserve_values(p, n))
-			goto oom;
+		reserve_values(p, n);
 		i = 0;
 		json_object_object_foreach(row, k, v)
 			infer_value(k, v, &p->values[i++]);
@@ -1079,9 +1053,6 @@ row_values(EventParser *p, const EventSchema *s, struct json_object *row,
 	}
 	out->values = p->values;
 	return true;
-oom:
-	snprintf(errstr, errlen, "out of memory");
-	return false;
 }
 
 /* ---- the envelope ----------------------------------------------------- */
@@ -1967,8 +1938,7 @@ scan_fast(EventParser *p, const char *value, size_t vallen, EventRow *out)
 		p->last = (EventSchema *) schema;
 	}
 
-	if (!reserve_values(p, schema->nfields))
-		return false;
+	reserve_values(p, schema->nfields);
 	memset(&es, 0, sizeof(es));
 	es.rs.schema = schema;
 	es.rs.values = p->values;
@@ -2103,14 +2073,7 @@ event_parse(EventParser *p, const char *key, size_t keylen,
 	need = 3 * (vallen + keylen) + 4096;
 	if (need > p->scratch_cap)
 	{
-		char	   *ns = realloc(p->scratch, need);
-
-		if (ns == NULL)
-		{
-			snprintf(errstr, errlen, "out of memory");
-			return EVENT_BAD;
-		}
-		p->scratch = ns;
+		p->scratch = bytebuf_xrealloc(p->scratch, need);
 		p->scratch_cap = need;
 	}
 	p->scratch_used = 0;
