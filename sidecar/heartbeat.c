@@ -8,8 +8,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "heartbeat.h"
 #include "log.h"
 
@@ -84,15 +84,13 @@ heartbeat_tick(Heartbeat *hb, Producer *p, uint64_t confirmed_lsn, int64_t now_m
 	char		value[320];
 	char		errstr[512];
 	Position	pos = {confirmed_lsn, 0, 0};
-	struct timespec ts;
 	long long	ts_ms;
 	volatile sig_atomic_t give_up = 1;
 
 	if (hb->interval_ms <= 0 || hb->rkt == NULL || now_ms - hb->last_ms < hb->interval_ms)
 		return;
 	hb->last_ms = now_ms;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts_ms = (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	ts_ms = (long long) clock_wall_ms();
 	if (hb->schemas)
 		snprintf(value, sizeof(value),
 				 "{\"schema\":{\"type\":\"struct\",\"fields\":[{\"type\":\"int64\","

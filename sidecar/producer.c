@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "kafka_conf.h"
 #include "log.h"
 #include "producer.h"
@@ -282,10 +283,8 @@ bool
 producer_drain(Producer *p, int timeout_ms, ProducerWaitCb wait_cb,
 			   void *wait_arg, volatile int *stop)
 {
-	struct timespec start,
-				now;
+	int64_t		start = clock_monotonic_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (p->in_flight > 0 && !p->failed)
 	{
 		rd_kafka_poll(p->rk, 100);
@@ -293,9 +292,7 @@ producer_drain(Producer *p, int timeout_ms, ProducerWaitCb wait_cb,
 			wait_cb(wait_arg);
 		if (stop && *stop)
 			return false;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (timeout_ms >= 0 &&
-			(now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 > timeout_ms)
+		if (timeout_ms >= 0 && clock_monotonic_ms() - start > timeout_ms)
 			return false;
 	}
 	return !p->failed;

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "frame.h"
 #include "heartbeat.h"
 #include "log.h"
@@ -82,22 +82,13 @@ typedef struct Sidecar
 	char		errstr[512];
 } Sidecar;
 
-static int64_t
-sidecar_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Sleep up to ms, waking early on a signal. */
 static void
 sidecar_sleep(Sidecar *s, int64_t ms)
 {
-	int64_t		until = sidecar_now_ms() + ms;
+	int64_t		until = clock_monotonic_ms() + ms;
 
-	while (!s->sig->stop && sidecar_now_ms() < until)
+	while (!s->sig->stop && clock_monotonic_ms() < until)
 	{
 		if (s->producer.rk)
 			producer_poll(&s->producer, 50);
@@ -115,7 +106,7 @@ sidecar_sleep(Sidecar *s, int64_t ms)
 static bool
 sidecar_feedback(Sidecar *s, bool force)
 {
-	int64_t		now = sidecar_now_ms();
+	int64_t		now = clock_monotonic_ms();
 	uint64_t	confirmed;
 
 	producer_poll(&s->producer, 0);
@@ -167,7 +158,7 @@ sidecar_wait_cb(void *arg)
 static void
 sidecar_stats(Sidecar *s, bool force)
 {
-	int64_t		now = sidecar_now_ms();
+	int64_t		now = clock_monotonic_ms();
 	double		secs = (now - s->last_stats_ms) / 1000.0;
 	uint64_t	lag = s->repl.server_wal_end > s->track.confirmed ?
 		s->repl.server_wal_end - s->track.confirmed : 0;
@@ -548,7 +539,7 @@ sidecar_stream(Sidecar *s, uint64_t startpos, bool *connected)
 
 	while (!s->sig->stop)
 	{
-		int64_t		now = sidecar_now_ms();
+		int64_t		now = clock_monotonic_ms();
 		int			wait = s->status_interval_ms - (int) (now - s->last_feedback_ms);
 
 		if (s->sig->reopen_log)
@@ -727,7 +718,7 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 
 	if (s == NULL)
 		return 2;
-	s->started_ms = sidecar_now_ms();
+	s->started_ms = clock_monotonic_ms();
 	s->cfg = cfg;
 	s->sig = sig;
 	s->conninfo = config_get(cfg, "database.conninfo");
@@ -776,7 +767,7 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 		return 1;
 	}
 	heartbeat_init(&s->heartbeat, cfg, s->schemas);
-	s->heartbeat.last_ms = s->last_stats_ms = s->last_feedback_ms = sidecar_now_ms();
+	s->heartbeat.last_ms = s->last_stats_ms = s->last_feedback_ms = clock_monotonic_ms();
 
 	for (;;)
 	{

@@ -30,6 +30,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "clock.h"
 #include "consumer.h"
 #include "event.h"
 #include "kafka_conf.h"
@@ -569,7 +570,7 @@ int
 consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 			 volatile sig_atomic_t *reopen)
 {
-	int64_t		last_check = table_now_ms();
+	int64_t		last_check = clock_monotonic_ms();
 	int64_t		last_stats = last_check;
 	int64_t		last_rows = 0;
 	unsigned	npolled = 0;
@@ -600,17 +601,17 @@ consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 				table_flush_due(c->last_table, last_check))
 				flush_table(c, c->last_table);
 		}
-		else if (got_message || table_now_ms() - last_wake >= 50)
+		else if (got_message || clock_monotonic_ms() - last_wake >= 50)
 		{
 			/* just ran dry, or every 50 ms while idle (cheap, but not free) */
 			wake_fetcher(c);
-			last_wake = table_now_ms();
+			last_wake = clock_monotonic_ms();
 		}
 		got_message = m != NULL;
 		/* the clock only every 64 messages: it shows in profiles */
 		if (m && (++npolled & 63) != 0)
 			continue;
-		now = table_now_ms();
+		now = clock_monotonic_ms();
 		if (now - last_check >= 50)
 		{
 			for (int i = 0; i < c->ntables && !c->fatal; i++)

@@ -33,6 +33,7 @@
 #include <json-c/json.h>
 
 #include "bytebuf.h"
+#include "clock.h"
 #include "delta_checkpoint.h"
 #include "delta_log.h"
 #include "json_out.h"
@@ -92,15 +93,6 @@ struct DeltaTable
 };
 
 /* ---------- small helpers ---------- */
-
-static int64_t
-delta_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static uint32_t
 delta_str_hash(const char *s)
@@ -820,7 +812,7 @@ delta_new_uuid(char *out)
 		else if (errno != EINTR)
 		{
 			/* no entropy source: time and pid still make ids unique here */
-			uint64_t	x = (uint64_t) delta_now_ms() ^ ((uint64_t) getpid() << 40);
+			uint64_t	x = (uint64_t) clock_wall_ms() ^ ((uint64_t) getpid() << 40);
 
 			memcpy(r, &x, 8);
 			memcpy(r + 8, &x, 8);
@@ -920,7 +912,7 @@ delta_write_temp(const char *dir, const char *tag, const void *data,
 	uint32_t	rnd = 0;
 
 	if (getrandom(&rnd, sizeof(rnd), 0) < 0)
-		rnd = (uint32_t) delta_now_ms();
+		rnd = (uint32_t) clock_wall_ms();
 	snprintf(tmp, tmplen, "%s/" DELTA_TEMP_PREFIX "%s-%d-%08x", dir, tag, (int) getpid(), rnd);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -960,7 +952,7 @@ DeltaResult
 delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 {
 	int64_t		v = t->version + 1;
-	int64_t		now = c->timestamp ? c->timestamp : delta_now_ms();
+	int64_t		now = c->timestamp ? c->timestamp : clock_wall_ms();
 	ByteBuf		b = {0};
 	bool		new_schema;
 	char		tmp[4096];

@@ -37,6 +37,7 @@
 #include <json-c/json.h>
 
 #include "bytebuf.h"
+#include "clock.h"
 #include "delta_log.h"
 #include "log.h"
 #include "paths.h"
@@ -139,24 +140,6 @@ struct Table
 
 	int64_t		rows_committed;
 };
-
-int64_t
-table_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *
 table_dir(const Table *t)
@@ -478,7 +461,7 @@ mark_pending(Table *t)
 	if (!t->pending)
 	{
 		t->pending = true;
-		t->pending_since_ms = table_now_ms();
+		t->pending_since_ms = clock_monotonic_ms();
 	}
 }
 
@@ -865,7 +848,7 @@ open_file(Table *t, char *errstr, size_t errlen)
 	fd = open("/dev/urandom", O_RDONLY);
 	if (fd < 0 || read(fd, rnd, sizeof(rnd)) != sizeof(rnd))
 	{
-		uint64_t	x = (uint64_t) wall_ms() ^ ((uint64_t) getpid() << 32) ^ ++counter;
+		uint64_t	x = (uint64_t) clock_wall_ms() ^ ((uint64_t) getpid() << 32) ^ ++counter;
 
 		memcpy(rnd, &x, sizeof(rnd));
 	}
@@ -874,7 +857,7 @@ open_file(Table *t, char *errstr, size_t errlen)
 	snprintf(t->file_name, sizeof(t->file_name),
 			 "part-00000-%02x%02x%02x%02x-%02x%02x-%02x%02x-%" PRIx64 "-c000.zstd.parquet",
 			 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7],
-			 (uint64_t) wall_ms());
+			 (uint64_t) clock_wall_ms());
 	snprintf(path, sizeof(path), "%s/%s", t->dir, t->file_name);
 	defs = malloc(t->ncols * sizeof(PqColumnDef));
 	if (defs == NULL)
@@ -958,7 +941,7 @@ table_flush(Table *t, char *errstr, size_t errlen)
 	PqFileStats st;
 	char	   *stats = NULL;
 	int			ntxns = 0;
-	int64_t		now = wall_ms();
+	int64_t		now = clock_wall_ms();
 	int64_t		rows = t->file_rows;
 	DeltaResult r;
 	TableResult result = TABLE_FATAL;

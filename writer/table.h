@@ -100,7 +100,4 @@ extern bool table_committed_next(const Table *t, int *iter, const char **topic,
 extern int64_t table_rows_committed(const Table *t);
 extern int64_t table_version(const Table *t);
 
-/* Monotonic milliseconds (flush timing). */
-extern int64_t table_now_ms(void);
-
 #endif							/* CDC_WRITER_TABLE_H */
