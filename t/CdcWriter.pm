@@ -18,7 +18,6 @@ use warnings;
 use Carp;
 use IPC::Run;
 use JSON::PP;
-use Time::HiRes qw(usleep time);
 
 use CdcKafka;
 
@@ -193,25 +192,37 @@ sub stop_writer
 	return $h->result(0);
 }
 
-# Rows committed to a table (sum of numRecords over live adds), from the
-# log alone (cheap enough to poll).
-sub committed_rows
+# Every action of a table's JSON commits, in version order.
+sub log_actions
 {
 	my ($dir) = @_;
-	my %live;
+	my @actions;
 	for my $f (sort glob("$dir/_delta_log/*.json"))
 	{
 		open(my $fh, '<', $f) or next;
 		while (my $line = <$fh>)
 		{
 			my $a = eval { $JSON->decode($line) } or next;
-			if ($a->{add})
-			{
-				my $st = JSON::PP->new->decode($a->{add}{stats});
-				$live{ $a->{add}{path} } = $st->{numRecords};
-			}
-			delete $live{ $a->{remove}{path} } if $a->{remove};
+			push @actions, $a;
 		}
+	}
+	return @actions;
+}
+
+# Rows committed to a table (sum of numRecords over live adds), from the
+# log alone (cheap enough to poll).
+sub committed_rows
+{
+	my ($dir) = @_;
+	my %live;
+	for my $a (log_actions($dir))
+	{
+		if ($a->{add})
+		{
+			my $st = JSON::PP->new->decode($a->{add}{stats});
+			$live{ $a->{add}{path} } = $st->{numRecords};
+		}
+		delete $live{ $a->{remove}{path} } if $a->{remove};
 	}
 	my $n = 0;
 	$n += $_ for values %live;
@@ -223,14 +234,9 @@ sub txn_versions
 {
 	my ($dir) = @_;
 	my %v;
-	for my $f (sort glob("$dir/_delta_log/*.json"))
+	for my $a (log_actions($dir))
 	{
-		open(my $fh, '<', $f) or next;
-		while (my $line = <$fh>)
-		{
-			my $a = eval { $JSON->decode($line) } or next;
-			$v{ $a->{txn}{appId} } = $a->{txn}{version} if $a->{txn};
-		}
+		$v{ $a->{txn}{appId} } = $a->{txn}{version} if $a->{txn};
 	}
 	return \%v;
 }
@@ -239,13 +245,7 @@ sub txn_versions
 sub wait_for
 {
 	my ($cond, $timeout) = @_;
-	my $deadline = time + ($timeout // 90);
-	while (time < $deadline)
-	{
-		return 1 if $cond->();
-		usleep(100_000);
-	}
-	return 0;
+	return CdcKafka::wait_until($cond, $timeout // 90);
 }
 
 # Runs t/js/delta_read.mjs; returns its decoded output.
