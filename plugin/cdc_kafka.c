@@ -47,7 +47,6 @@ typedef struct CdcDecodingData
 	char	   *txn_topic;		/* <prefix>.transaction */
 	char	   *message_topic;	/* <prefix>.message */
 	int			skipped_changes;	/* since the last progress update */
-	StringInfo	out;			/* the current frame's buffer */
 	StringInfoData batch;		/* format=kafka frames not yet written */
 	XLogRecPtr	batch_lsn;		/* where the first of them was decoded */
 } CdcDecodingData;
@@ -150,7 +149,8 @@ cdc_shutdown(LogicalDecodingContext *ctx)
 /*
  * Framing.  frame_begin starts an event and its topic, and returns the
  * buffer it goes to; each of key and value is either frame_part_begin +
- * content + frame_part_end, or frame_part_null; frame_end finishes it.
+ * content + frame_part_end, or frame_part_null, into that buffer;
+ * frame_end finishes the event.
  */
 static StringInfo
 frame_begin(LogicalDecodingContext *ctx, char kind, char op,
@@ -181,46 +181,45 @@ frame_begin(LogicalDecodingContext *ctx, char kind, char op,
 		appendStringInfoString(out, "{\"topic\":");
 		jsonbuf_append_string(out, topic, topic_len);
 	}
-	data->out = out;
 	return out;
 }
 
 /* Returns where the part's length goes (kafka) for frame_part_end. */
 static int
-frame_part_begin(LogicalDecodingContext *ctx, bool is_value)
+frame_part_begin(LogicalDecodingContext *ctx, StringInfo out, bool is_value)
 {
 	CdcDecodingData *data = ctx->output_plugin_private;
-	int			lenpos = data->out->len;
+	int			lenpos = out->len;
 
 	if (data->opts.format == CDC_FORMAT_KAFKA)
-		pq_sendint32(data->out, 0);	/* patched by frame_part_end */
+		pq_sendint32(out, 0);	/* patched by frame_part_end */
 	else
-		appendStringInfoString(data->out, is_value ? ",\"value\":" : ",\"key\":");
+		appendStringInfoString(out, is_value ? ",\"value\":" : ",\"key\":");
 	return lenpos;
 }
 
 static void
-frame_part_end(LogicalDecodingContext *ctx, int lenpos)
+frame_part_end(LogicalDecodingContext *ctx, StringInfo out, int lenpos)
 {
 	CdcDecodingData *data = ctx->output_plugin_private;
 
 	if (data->opts.format == CDC_FORMAT_KAFKA)
 	{
-		uint32		len = pg_hton32(data->out->len - lenpos - 4);
+		uint32		len = pg_hton32(out->len - lenpos - 4);
 
-		memcpy(data->out->data + lenpos, &len, 4);
+		memcpy(out->data + lenpos, &len, 4);
 	}
 }
 
 static void
-frame_part_null(LogicalDecodingContext *ctx, bool is_value)
+frame_part_null(LogicalDecodingContext *ctx, StringInfo out, bool is_value)
 {
 	CdcDecodingData *data = ctx->output_plugin_private;
 
 	if (data->opts.format == CDC_FORMAT_KAFKA)
-		pq_sendint32(data->out, -1);
+		pq_sendint32(out, -1);
 	else
-		appendStringInfoString(data->out, is_value ? ",\"value\":null" : ",\"key\":null");
+		appendStringInfoString(out, is_value ? ",\"value\":null" : ",\"key\":null");
 }
 
 /* Writes the gathered frames, as decoded from batch_lsn on. */
@@ -272,12 +271,13 @@ write_unit_end(LogicalDecodingContext *ctx, XLogRecPtr commit_lsn,
 			   uint32 nevents)
 {
 	CdcDecodingData *data = ctx->output_plugin_private;
+	StringInfo	out;
 
 	if (data->opts.format != CDC_FORMAT_KAFKA)
 		return;
-	frame_begin(ctx, 'C', '0', commit_lsn, commit_lsn, nevents, "", 0);
-	frame_part_null(ctx, false);
-	frame_part_null(ctx, true);
+	out = frame_begin(ctx, 'C', '0', commit_lsn, commit_lsn, nevents, "", 0);
+	frame_part_null(ctx, out, false);
+	frame_part_null(ctx, out, true);
 	frame_end(ctx);
 	batch_write(ctx);
 }
@@ -305,14 +305,14 @@ write_txn_status(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	out = frame_begin(ctx, 'E', is_end ? 'E' : 'B', txn->end_lsn,
 					  is_end ? txn->end_lsn : txn->first_lsn, txndata->seq,
 					  data->txn_topic, strlen(data->txn_topic));
-	lenpos = frame_part_begin(ctx, false);
+	lenpos = frame_part_begin(ctx, out, false);
 	event_append_txn_key(out, txn->xid, txn->end_lsn);
-	frame_part_end(ctx, lenpos);
-	lenpos = frame_part_begin(ctx, true);
+	frame_part_end(ctx, out, lenpos);
+	lenpos = frame_part_begin(ctx, out, true);
 	event_append_txn_status(out, txn->xid, txn->end_lsn,
 							txn->xact_time.commit_time, txndata->data_events,
 							collections_json);
-	frame_part_end(ctx, lenpos);
+	frame_part_end(ctx, out, lenpos);
 	frame_end(ctx);
 }
 
@@ -397,15 +397,15 @@ write_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	out = frame_begin(ctx, 'E', op, txn->end_lsn, lsn, seq, rel->topic, rel->topic_len);
 	if (key_row && rel->nkey > 0)
 	{
-		lenpos = frame_part_begin(ctx, false);
+		lenpos = frame_part_begin(ctx, out, false);
 		event_append_key(out, rel, key_row);
-		frame_part_end(ctx, lenpos);
+		frame_part_end(ctx, out, lenpos);
 	}
 	else
-		frame_part_null(ctx, false);
-	lenpos = frame_part_begin(ctx, true);
+		frame_part_null(ctx, out, false);
+	lenpos = frame_part_begin(ctx, out, true);
 	event_append_change(out, rel, op, before, after, &src, blockp);
-	frame_part_end(ctx, lenpos);
+	frame_part_end(ctx, out, lenpos);
 	frame_end(ctx);
 }
 
@@ -549,12 +549,12 @@ write_outbox(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	seq = next_event_seq(ctx, txn);
 	out = frame_begin(ctx, 'E', 'o', txn->end_lsn, lsn, seq,
 					  message, topic_end - message);
-	lenpos = frame_part_begin(ctx, false);
+	lenpos = frame_part_begin(ctx, out, false);
 	jsonbuf_append_string(out, payload_end + 1, end - payload_end - 1);
-	frame_part_end(ctx, lenpos);
-	lenpos = frame_part_begin(ctx, true);
+	frame_part_end(ctx, out, lenpos);
+	lenpos = frame_part_begin(ctx, out, true);
 	appendBinaryStringInfo(out, topic_end + 1, payload_end - topic_end - 1);
-	frame_part_end(ctx, lenpos);
+	frame_part_end(ctx, out, lenpos);
 	frame_end(ctx);
 }
 
@@ -606,12 +606,12 @@ cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	out = frame_begin(ctx, 'E', 'm', commit_lsn, message_lsn, seq,
 					  data->message_topic, strlen(data->message_topic));
-	lenpos = frame_part_begin(ctx, false);
+	lenpos = frame_part_begin(ctx, out, false);
 	event_append_message_key(out, prefix);
-	frame_part_end(ctx, lenpos);
-	lenpos = frame_part_begin(ctx, true);
+	frame_part_end(ctx, out, lenpos);
+	lenpos = frame_part_begin(ctx, out, true);
 	event_append_message(out, prefix, message, message_size, &src);
-	frame_part_end(ctx, lenpos);
+	frame_part_end(ctx, out, lenpos);
 	frame_end(ctx);
 
 	if (!transactional)
