@@ -121,22 +121,16 @@ SELECT (data::jsonb #>> '{value,after,c_text}') =
  WHERE data::jsonb->'key'->>'id' = '1';
 
 -- decimal-handling=double and =string change numeric and money only.
-SELECT data::jsonb->'key'->>'id' AS id,
+SELECT m.handling, data::jsonb->'key'->>'id' AS id,
 	   types_col(data, 'c_numeric') AS c_numeric,
 	   types_col(data, 'c_numeric_var') AS c_numeric_var,
 	   types_col(data, 'c_money') AS c_money,
 	   types_col(data, 'c_num_arr') AS c_num_arr,
 	   types_col(data, 'c_price') AS c_price
-  FROM pg_logical_slot_peek_changes('types_slot', NULL, NULL, 'schemas', 'false',
-	   'decimal-handling', 'double');
-SELECT data::jsonb->'key'->>'id' AS id,
-	   types_col(data, 'c_numeric') AS c_numeric,
-	   types_col(data, 'c_numeric_var') AS c_numeric_var,
-	   types_col(data, 'c_money') AS c_money,
-	   types_col(data, 'c_num_arr') AS c_num_arr,
-	   types_col(data, 'c_price') AS c_price
-  FROM pg_logical_slot_peek_changes('types_slot', NULL, NULL, 'schemas', 'false',
-	   'decimal-handling', 'string');
+  FROM (VALUES (1, 'double'), (2, 'string')) m(n, handling),
+	   LATERAL pg_logical_slot_peek_changes('types_slot', NULL, NULL, 'schemas', 'false',
+			'decimal-handling', m.handling) WITH ORDINALITY c(lsn, xid, data, ord)
+ ORDER BY m.n, c.ord;
 SELECT DISTINCT substring(data FROM '\{"type":"[a-z]+","optional":true[^{}]*"field":"c_numeric"\}') AS double_schema
   FROM pg_logical_slot_peek_changes('types_slot', NULL, NULL, 'decimal-handling', 'double');
 SELECT DISTINCT substring(data FROM '\{"type":"[a-z]+","optional":true[^{}]*"field":"c_numeric_var"\}') AS string_schema
