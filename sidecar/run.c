@@ -559,6 +559,13 @@ sidecar_stream(Sidecar *s, uint64_t startpos, bool *connected)
 		}
 		if (!sidecar_feedback(s, false))
 			return STREAM_RETRY;
+		/*
+		 * Kafka holds every transaction up to -E.  Do not wait for a
+		 * keepalive past it: the walsender skips the one it sends on
+		 * catching up when our confirmation reached it first.
+		 */
+		if (s->endpos && s->track.confirmed >= s->endpos)
+			return sidecar_endpos_reached(s);
 		heartbeat_tick(&s->heartbeat, &s->producer, s->track.confirmed, now);
 		sidecar_stats(s, false);
 

@@ -15,14 +15,18 @@ my $mb = CdcKafka::start_mock_broker(topics => ["$topic:2"]);
 my $log = "$ENV{TESTDIR}/sidecar.log";
 my $bin = CdcKafka::program('sidecar/cdc_kafka_sidecar');
 
-# Runs the sidecar to an end position; returns its exit code.
+# Runs the sidecar to an end position; returns its exit code, or -1 if it
+# was still running after a minute.
 sub run_to
 {
-	my ($endpos) = @_;
-	IPC::Run::run([ $bin, '-d', $node->connstr('postgres'), '-S', 'ep',
-		'-o', 'topic-prefix=ep', '-X', 'kafka.bootstrap.servers=' . $mb->bootstrap,
-		'-E', $endpos ], '<', \undef, '>>', $log, '2>>', $log, IPC::Run::timeout(60));
-	return $? >> 8;
+	my ($endpos, $conninfo) = @_;
+	my $ok = eval {
+		IPC::Run::run([ $bin, '-d', $conninfo // $node->connstr('postgres'), '-S', 'ep',
+			'-o', 'topic-prefix=ep', '-X', 'kafka.bootstrap.servers=' . $mb->bootstrap,
+			'-E', $endpos ], '<', \undef, '>>', $log, '2>>', $log, IPC::Run::timeout(60));
+		1;
+	};
+	return $ok ? $? >> 8 : -1;
 }
 
 sub ids
@@ -80,6 +84,28 @@ ok($node->safe_psql('postgres', "SELECT '" . confirmed() . "'::pg_lsn >= '$end':
 is(run_to($after_first), 0, '-E behind the slot: exit 0 at once');
 like(CdcKafka::slurp($log), qr/already at .*past the end position/, 'says the slot is past it');
 is_deeply(ids(), [ 1 .. 5 ], 'and produces nothing');
+
+# The walsender skips the keepalive it sends on catching up when the
+# client's confirmation of everything sent reached it first, and then says
+# nothing until new WAL arrives: the sidecar must stop on its own
+# confirmation.  A proxy that drops every keepalive makes that case certain.
+my $proxy_out = '';
+my $proxy = IPC::Run::start([ $^X, "$CdcKafka::ROOT/t/keepalive_filter.pl",
+	$node->host . '/.s.PGSQL.' . $node->port ], '<', \undef, '>', \$proxy_out, '2>>', $log);
+CdcKafka::wait_until(sub { $proxy->pump_nb; $proxy_out =~ /^\d+\n/ }, 30)
+  or BAIL_OUT('keepalive filter did not start');
+my ($proxy_port) = $proxy_out =~ /^(\d+)/;
+$node->safe_psql('postgres', "INSERT INTO t VALUES (6, 'f')");
+my $end6 = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
+is(run_to($end6, $node->connstr('postgres')
+	  . " host=127.0.0.1 port=$proxy_port sslmode=disable gssencmode=disable"),
+	0, '-E without keepalives from the server: exit 0 once Kafka holds the last transaction');
+is_deeply(ids(), [ 1 .. 6 ], 'row 6 arrives');
+ok($node->safe_psql('postgres', "SELECT '" . confirmed() . "'::pg_lsn >= '$end6'::pg_lsn"),
+	'the slot is confirmed to the end');
+$proxy->pump_nb;
+note("keepalives dropped: " . (($proxy_out =~ /dropped (\d+)\n(?!.*dropped)/s)[0] // 0));
+$proxy->kill_kill;
 
 $mb->stop;
 $node->stop;
