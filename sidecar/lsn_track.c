@@ -95,7 +95,21 @@ lsn_track_forget_incomplete(LsnTrack *t)
 	{
 		LsnTrackEntry *e = LSN_TRACK_ENTRY(t, t->tail - 1);
 
-		if (!e->complete && e->pending == 0)
+		if (e->complete)
+			return;
+		if (e->pending == 0)
 			t->tail--;
+		else
+		{
+			/*
+			 * The server sends the transaction again, whole, maybe after
+			 * others it sends again first, so this entry would never see
+			 * its C frame.  It stays only to hold the confirmation back
+			 * until Kafka acknowledges its events in flight, and confirms
+			 * nothing itself.
+			 */
+			e->complete = true;
+			e->commit_lsn = 0;
+		}
 	}
 }

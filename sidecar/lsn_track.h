@@ -50,7 +50,10 @@ extern void lsn_track_end(LsnTrack *t, uint64_t id);
 /* Pops every finished transaction at the head; returns t->confirmed. */
 extern uint64_t lsn_track_advance(LsnTrack *t);
 
-/* Drops a trailing incomplete entry with no pending events (reconnect). */
+/*
+ * After a reconnect: drops a trailing incomplete entry with no pending
+ * events; one with events in flight stays, complete but confirming nothing.
+ */
 extern void lsn_track_forget_incomplete(LsnTrack *t);
 
 static inline uint64_t
