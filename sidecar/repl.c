@@ -92,6 +92,42 @@ repl_set_error(Repl *r, const PGresult *res, const char *what,
 		strcmp(state, "55006") == 0 || strcmp(state, "53300") == 0;
 }
 
+/*
+ * libpq's parse errors quote what they could not parse, and that can be a
+ * password ("invalid percent-encoded token: \"50%off\"", or the second
+ * word of an unquoted password=two words).  Parse the string first and pass
+ * on only the message that names an option.  As with expand_dbname, a
+ * string without "=" that is not a URI is a database name.
+ */
+static bool
+repl_check_conninfo(const char *conninfo, char *errstr, size_t errstr_size)
+{
+	static const char unknown[] = "invalid connection option \"";
+	PQconninfoOption *opts;
+	char	   *err = NULL;
+
+	if (strchr(conninfo, '=') == NULL &&
+		strncmp(conninfo, "postgresql://", 13) != 0 &&
+		strncmp(conninfo, "postgres://", 11) != 0)
+		return true;
+	opts = PQconninfoParse(conninfo, &err);
+	if (opts != NULL)
+	{
+		PQconninfoFree(opts);
+		return true;
+	}
+	if (err != NULL && strncmp(err, unknown, sizeof(unknown) - 1) == 0)
+		snprintf(errstr, errstr_size, "could not connect to PostgreSQL: %.*s",
+				 (int) strcspn(err, "\n"), err);
+	else
+		snprintf(errstr, errstr_size, "could not connect to PostgreSQL: the "
+				 "connection string cannot be parsed (check the quoting of "
+				 "values with spaces and the %%-escapes of a URI; libpq's "
+				 "message is not shown, it may quote a password)");
+	PQfreemem(err);
+	return false;
+}
+
 bool
 repl_connect(Repl *r, const char *conninfo, bool replication,
 			 char *errstr, size_t errstr_size)
@@ -103,6 +139,8 @@ repl_connect(Repl *r, const char *conninfo, bool replication,
 	PGresult   *res;
 
 	memset(r, 0, sizeof(*r));
+	if (!repl_check_conninfo(conninfo, errstr, errstr_size))
+		return false;			/* not retryable */
 	if (!replication)
 	{
 		keys[1] = "fallback_application_name";

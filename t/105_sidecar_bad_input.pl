@@ -98,6 +98,16 @@ is($rc, 2, 'unreachable Postgres: exit 2');
 like($out, qr/could not connect to PostgreSQL: .*nonexistent/, 'unreachable Postgres: names the endpoint');
 unlike($out, qr/hunter2/, 'unreachable Postgres: no password');
 
+# libpq's parse errors quote the unparsable part, which can be a password
+($rc, $out) = run_sidecar('-d', 'postgresql://cdc:50%off@localhost/postgres', @kafka);
+is($rc, 2, 'connection URI libpq cannot parse: exit 2');
+like($out, qr/connection string cannot be parsed/, 'connection URI libpq cannot parse: says so');
+unlike($out, qr/50%off/, 'connection URI libpq cannot parse: no password');
+($rc, $out) = run_sidecar('-d', 'dbname=postgres password=hunter2 secret2', @kafka);
+is($rc, 2, 'unquoted password with a space: exit 2');
+like($out, qr/connection string cannot be parsed/, 'unquoted password with a space: says so');
+unlike($out, qr/hunter2|secret2/, 'unquoted password with a space: no password');
+
 ($rc, $out) = run_sidecar('-d', 'dbname=postgres bogus_option=1', @kafka);
 is($rc, 2, 'wrong connection string: exit 2');
 like($out, qr/invalid connection option "bogus_option"/, 'wrong connection string: names the option');
