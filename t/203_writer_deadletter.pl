@@ -99,6 +99,28 @@ my $n = () = <$fh>;
 is($n, scalar @bad, 'restart: no message dead-lettered twice');
 like(slurp($log), qr/dl\.public\.items \[0\] \@2: not valid JSON/, 'the log names the message as topic [p] @off');
 
+# A new table whose first messages make no row (a bad one, a tombstone, a
+# transaction event): their offsets are still committed, which creates the
+# table with the change-log columns only, and its first row adds the rest.
+my $fresh = 'dl.public.fresh';
+$mb->create_topic("$fresh:1");
+CdcWriter::produce($mb->bootstrap, $fresh, [ '{"id":1}', 'not JSON' ], [ '{"id":1}', undef ],
+	[ '{"id":"1:2"}', '{"status":"BEGIN","id":"1:2","ts_ms":1,"event_count":null,"data_collections":null}' ]);
+$w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', $fresh,
+	'-X', "deadletter.path=$dlfile", '-X', 'flush.interval.ms=300');
+my $fresh_dir = "$root/public/fresh";
+ok(CdcWriter::wait_for(sub { (CdcWriter::txn_versions($fresh_dir)->{"$fresh-0"} // -1) == 2 }),
+	'a new table whose first messages make no row: their offsets are committed');
+my @ev = @{ CdcWriter::event(topic => $fresh, fields => \@fields, op => 'c',
+	after => { id => 1, name => 'first', price => encode_base64(pack('N', 100), '') }, key => { id => 1 }) };
+CdcWriter::produce($mb->bootstrap, $fresh, \@ev);
+ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($fresh_dir) == 1 }), 'and its first row follows');
+is(CdcWriter::stop_writer($w), 0, 'the writer kept running: exit 0');
+$r = CdcWriter::delta_read($fresh_dir, 'SELECT id, name, price::VARCHAR AS price, __op FROM t');
+is_deeply($r->{errors}, [], 'DuckDB reads the table');
+is_deeply($r->{results}[0], [ { id => 1, name => 'first', price => '1.00', __op => 'c' } ],
+	'with the row and its columns');
+
 sub slurp { open(my $f, '<', $_[0]) or die; local $/; return <$f>; }
 
 $mb->stop;

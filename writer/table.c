@@ -991,6 +991,26 @@ table_flush(Table *t, char *errstr, size_t errlen)
 		result = TABLE_OK;
 		goto done;
 	}
+	if (t->ncols == 0)
+	{
+		/*
+		 * Offsets of messages that made no row (bad ones, tombstones,
+		 * transaction events) before the first row: a new table's first
+		 * commit needs a schema, so create it with the change-log columns;
+		 * its first row adds the rest.
+		 */
+		free(schema);
+		if (!ensure_meta_columns(t, errstr, errlen))
+		{
+			schema = NULL;
+			goto done;
+		}
+		if ((schema = delta_schema_of(t)) == NULL)
+		{
+			snprintf(errstr, errlen, "out of memory");
+			goto done;
+		}
+	}
 	c.txns = txns;
 	c.ntxns = ntxns;
 	c.operation = "STREAMING UPDATE";
