@@ -64,11 +64,16 @@ snapshot_flush_held(const SnapshotRequest *req, SnapshotHeld *h, bool last,
 	{
 		/*
 		 * The plugin renders source.snapshot as "true"; same length as
-		 * "last", so patch in place.  The schema block never holds this
-		 * text (it names the field, it has no value).
+		 * "last", so patch in place.  Its last occurrence: "before" and
+		 * "after" come first and may have a column named snapshot, what
+		 * follows "source" (op, ts_ms, transaction) has none, and the
+		 * schema block names the field without a value.
 		 */
-		char	   *at = strstr(h->value, "\"snapshot\":\"true\"");
+		static const char mark[] = "\"snapshot\":\"true\"";
+		char	   *at = NULL;
 
+		for (char *p = strstr(h->value, mark); p; p = strstr(p + 1, mark))
+			at = p;
 		if (at)
 			memcpy(at + 12, "last", 4);
 	}

@@ -117,6 +117,24 @@ IPC::Run::run([ CdcKafka::program('sidecar/cdc_kafka_sidecar'), '-d', $node->con
 is($? >> 8, 1, 'initial_only without --create-slot: exit 1');
 like($err, qr/initial_only needs --create-slot/, 'initial_only without --create-slot: says so');
 
+# The "last" mark goes into source.snapshot, also when the last row has a
+# column named snapshot holding 'true' (its "after" comes before "source").
+$node->safe_psql('postgres', q{
+	CREATE TABLE marks (id int PRIMARY KEY, snapshot text);
+	INSERT INTO marks VALUES (1, 'true');
+});
+IPC::Run::run([ CdcKafka::program('sidecar/cdc_kafka_sidecar'), '-d', $node->connstr('postgres'),
+		'-S', 'marks', '--create-slot', '-X', 'snapshot.mode=initial_only',
+		'-X', 'kafka.bootstrap.servers=' . $mb->bootstrap, '-o', 'topic-prefix=mk',
+		'-o', 'schemas=false', '-o', 'include-tables=public\.marks' ],
+	'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(120));
+is($? >> 8, 0, 'snapshot of a table with a column named snapshot: exit 0') or diag($err);
+my @marks = map { CdcKafka::json_or_undef($_->{value}) }
+  CdcKafka::kcat_consume($mb->bootstrap, 'mk.public.marks', timeout => 120);
+is(scalar @marks, 1, 'its one row is read');
+is($marks[0]{source}{snapshot}, 'last', 'the row is marked last in source.snapshot');
+is($marks[0]{after}{snapshot}, 'true', 'and its column keeps its value');
+
 $mb->stop;
 $node->stop;
 done_testing();
