@@ -135,13 +135,6 @@ flush_table(Consumer *c, Table *t)
 {
 	char		err[512] = "";
 
-	/* dead letters first: their offsets are in this commit */
-	if (c->dl && !deadletter_sync(c->dl, err, sizeof(err)))
-	{
-		log_error("%s", err);
-		c->fatal = true;
-		return false;
-	}
 	if (table_flush(t, err, sizeof(err)) != TABLE_OK)
 	{
 		log_error("table %s: commit failed: %s", table_dir(t), err);
@@ -368,6 +361,7 @@ consumer_new(const Config *cfg, const ConsumerOptions *opts, DeadLetter *dl,
 		return NULL;
 	}
 	c->opts = *opts;
+	c->opts.table.deadletter = dl;
 	c->dl = dl;
 	c->parser = event_parser_new();
 	conf = rd_kafka_conf_new();

@@ -891,6 +891,24 @@ delta_schema_of(const Table *t)
 }
 
 /*
+ * Takes the columns other writers added to the log's schema (the log as
+ * last read): a commit must not drop them from it.  Only between files: a
+ * Parquet file has one schema.
+ */
+static bool
+adopt_log_columns(Table *t, char *errstr, size_t errlen)
+{
+	int			ncols = 0;
+	const DeltaColumn *cols = delta_schema(t->delta, &ncols);
+
+	for (int i = 0; i < ncols; i++)
+		if (find_column(t, cols[i].name) < 0 &&
+			!add_column(t, cols[i].name, cols[i].type, errstr, errlen))
+			return false;
+	return ncols == 0 || ensure_meta_columns(t, errstr, errlen);
+}
+
+/*
  * After losing a commit race: re-read the log.  Appends by other writers
  * (other partitions of a shared consumer group) do not conflict with ours,
  * as in Delta's own optimistic concurrency for blind appends; the commit is
@@ -901,8 +919,6 @@ delta_schema_of(const Table *t)
 static bool
 concurrent_append_ok(Table *t, char *errstr, size_t errlen)
 {
-	const DeltaColumn *cols;
-	int			ncols = 0;
 	char		id[512];
 
 	if (!delta_refresh(t->delta, errstr, errlen))
@@ -920,11 +936,8 @@ concurrent_append_ok(Table *t, char *errstr, size_t errlen)
 			return false;
 		}
 	}
-	cols = delta_schema(t->delta, &ncols);
-	for (int i = 0; i < ncols; i++)
-		if (find_column(t, cols[i].name) < 0 &&
-			!add_column(t, cols[i].name, cols[i].type, errstr, errlen))
-			return false;
+	if (!adopt_log_columns(t, errstr, errlen))
+		return false;
 	log_debug("table %s: version %" PRId64 " was another writer's; retrying",
 			  t->dir, delta_version(t->delta));
 	return true;
@@ -965,6 +978,12 @@ table_flush(Table *t, char *errstr, size_t errlen)
 		c.adds = &add;
 		c.nadds = 1;
 	}
+	/*
+	 * Another writer may have widened the schema since we read the log (a
+	 * rebalance refreshes it): keep its columns.
+	 */
+	if (!adopt_log_columns(t, errstr, errlen))
+		goto done;
 	schema = delta_schema_of(t);
 	txns = calloc(t->nparts ? t->nparts : 1, sizeof(DeltaTxn));
 	ids = calloc(t->nparts ? t->nparts : 1, sizeof(*ids));
@@ -991,6 +1010,10 @@ table_flush(Table *t, char *errstr, size_t errlen)
 		result = TABLE_OK;
 		goto done;
 	}
+	/* dead letters first: their offsets are in this commit */
+	if (t->opts.deadletter &&
+		!deadletter_sync(t->opts.deadletter, errstr, errlen))
+		goto done;
 	if (t->ncols == 0)
 	{
 		/*
@@ -1093,6 +1116,9 @@ evolve(Table *t, const EventRow *row, char *errstr, size_t errlen)
 			/* a Parquet file has one schema: close this one first */
 			if (table_flush(t, errstr, errlen) != TABLE_OK)
 				return TABLE_FATAL;
+			/* ... whose commit may have taken it from another writer's */
+			if (find_column(t, v->name) >= 0)
+				continue;
 		}
 		else if (t->pq)
 		{

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "deadletter.h"
 #include "event.h"
 #include "parquet.h"
 
@@ -29,6 +30,8 @@ typedef struct TableOptions
 									 * message is this old */
 	int			checkpoint_interval;	/* Delta checkpoint every N commits */
 	PqOptions	parquet;
+	DeadLetter *deadletter;		/* fsynced before every commit, which holds
+								 * the offsets of what it was given */
 } TableOptions;
 
 typedef enum TableResult
