@@ -98,23 +98,29 @@ is(scalar(CdcKafka::kcat_consume($mb->bootstrap, 'sn.public.other')), 0,
 	'a table excluded by the plugin options is not snapshotted');
 like(CdcKafka::slurp($log), qr/snapshot: public\.snap: \d+ row\(s\)/, 'the snapshot is logged per table');
 
+# snapshot.mode=initial_only of one table into topics "<slot>.public.*";
+# returns the exit code and what it printed on stderr.
+sub snapshot_only
+{
+	my ($slot, $table, @more) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ CdcKafka::program('sidecar/cdc_kafka_sidecar'), '-d', $node->connstr('postgres'),
+			'-S', $slot, '-X', 'snapshot.mode=initial_only',
+			'-X', 'kafka.bootstrap.servers=' . $mb->bootstrap, '-o', "topic-prefix=$slot",
+			'-o', 'schemas=false', '-o', "include-tables=public\\.$table", @more ],
+		'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(120));
+	return ($? >> 8, $err);
+}
+
 # snapshot.mode=initial_only: the rows, then exit 0, and no slot left behind.
-my ($out, $err) = ('', '');
-IPC::Run::run([ CdcKafka::program('sidecar/cdc_kafka_sidecar'), '-d', $node->connstr('postgres'),
-		'-S', 'once', '--create-slot', '-X', 'snapshot.mode=initial_only',
-		'-X', 'kafka.bootstrap.servers=' . $mb->bootstrap, '-o', 'topic-prefix=once',
-		'-o', 'schemas=false', '-o', 'include-tables=public\.snap' ],
-	'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(120));
-is($? >> 8, 0, 'initial_only: exit 0 after the snapshot') or diag($err);
+my ($rc, $err) = snapshot_only('once', 'snap', '--create-slot');
+is($rc, 0, 'initial_only: exit 0 after the snapshot') or diag($err);
 is(scalar(CdcKafka::kcat_consume($mb->bootstrap, 'once.public.snap', timeout => 120)),
 	$node->safe_psql('postgres', 'SELECT count(*) FROM snap'), 'initial_only: every row once');
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'once'"),
 	0, 'initial_only: the slot is dropped (no WAL retained)');
-IPC::Run::run([ CdcKafka::program('sidecar/cdc_kafka_sidecar'), '-d', $node->connstr('postgres'),
-		'-S', 'once', '-X', 'snapshot.mode=initial_only',
-		'-X', 'kafka.bootstrap.servers=' . $mb->bootstrap ],
-	'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(60));
-is($? >> 8, 1, 'initial_only without --create-slot: exit 1');
+($rc, $err) = snapshot_only('once', 'snap');
+is($rc, 1, 'initial_only without --create-slot: exit 1');
 like($err, qr/initial_only needs --create-slot/, 'initial_only without --create-slot: says so');
 
 # The "last" mark goes into source.snapshot, also when the last row has a
@@ -123,14 +129,10 @@ $node->safe_psql('postgres', q{
 	CREATE TABLE marks (id int PRIMARY KEY, snapshot text);
 	INSERT INTO marks VALUES (1, 'true');
 });
-IPC::Run::run([ CdcKafka::program('sidecar/cdc_kafka_sidecar'), '-d', $node->connstr('postgres'),
-		'-S', 'marks', '--create-slot', '-X', 'snapshot.mode=initial_only',
-		'-X', 'kafka.bootstrap.servers=' . $mb->bootstrap, '-o', 'topic-prefix=mk',
-		'-o', 'schemas=false', '-o', 'include-tables=public\.marks' ],
-	'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(120));
-is($? >> 8, 0, 'snapshot of a table with a column named snapshot: exit 0') or diag($err);
+($rc, $err) = snapshot_only('marks', 'marks', '--create-slot');
+is($rc, 0, 'snapshot of a table with a column named snapshot: exit 0') or diag($err);
 my @marks = map { CdcKafka::json_or_undef($_->{value}) }
-  CdcKafka::kcat_consume($mb->bootstrap, 'mk.public.marks', timeout => 120);
+  CdcKafka::kcat_consume($mb->bootstrap, 'marks.public.marks', timeout => 120);
 is(scalar @marks, 1, 'its one row is read');
 is($marks[0]{source}{snapshot}, 'last', 'the row is marked last in source.snapshot');
 is($marks[0]{after}{snapshot}, 'true', 'and its column keeps its value');
