@@ -11,6 +11,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -74,6 +75,26 @@ typedef struct SnapshotOutput
 	StringInfoData value;
 } SnapshotOutput;
 
+/*
+ * A row read from the table holds its out-of-line values as TOAST pointers,
+ * which in a decoded change mean "unchanged" (Debezium's placeholder):
+ * fetch them, so that a snapshot carries the values themselves.
+ */
+static void
+snapshot_fetch_toasted(CdcRow *row, TupleDesc desc)
+{
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || att->attlen != -1 || row->nulls[i])
+			continue;
+		if (VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(row->values[i])))
+			row->values[i] = PointerGetDatum(detoast_external_attr(
+				(struct varlena *) DatumGetPointer(row->values[i])));
+	}
+}
+
 static void
 snapshot_put_row(SnapshotOutput *out, Relation relation, HeapTuple tuple,
 				 bool last)
@@ -91,6 +112,7 @@ snapshot_put_row(SnapshotOutput *out, Relation relation, HeapTuple tuple,
 						RelationGetRelationName(relation))));
 
 	event_deform(&row, tuple, RelationGetDescr(relation), false);
+	snapshot_fetch_toasted(&row, RelationGetDescr(relation));
 	out->src.snapshot = last ? "last" : "true";
 
 	resetStringInfo(&out->key);

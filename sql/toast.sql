@@ -25,3 +25,13 @@ SELECT c->>'topic' AS topic, c->'value'->>'op' AS op,
   FROM changes('toast_slot', 'schemas', 'false') AS c;
 
 SELECT 'drop' FROM pg_drop_replication_slot('toast_slot');
+
+-- A snapshot reads rows from the table, whose TOASTed values are pointers
+-- to fetch, not "unchanged": the values themselves, never the placeholder.
+SELECT length((value::jsonb)->'after'->>'big') AS big_len,
+	   left((value::jsonb)->'after'->>'big', 10) AS big_head,
+	   left((value::jsonb)->'after'->>'blob', 10) AS blob_head,
+	   (value::jsonb)->'after'->>'small' AS small
+  FROM cdc_kafka.snapshot_events('toasted', 'srv', '{schemas,false}');
+SELECT length((value::jsonb)->'after'->>'big') AS big_len
+  FROM cdc_kafka.snapshot_events('toasted_full', 'srv', '{schemas,false}');
