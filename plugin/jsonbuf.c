@@ -183,7 +183,8 @@ jsonbuf_append_string(StringInfo buf, const char *s, int len)
 		 */
 		char	   *conv = pg_server_to_any(s, len, PG_UTF8);
 
-		jsonbuf_escape_body_ascii(buf, conv, strlen(conv));
+		/* unconverted (an empty string), conv is s: not NUL-terminated */
+		jsonbuf_escape_body_ascii(buf, conv, conv == s ? len : strlen(conv));
 		if (conv != s)
 			pfree(conv);
 	}
