@@ -17,6 +17,7 @@
 #include "utils/builtins.h"
 
 #include "options.h"
+#include "relcache.h"
 
 /* What each enumerated option accepts, for the error message. */
 #define DECIMAL_HANDLING_VALUES "precise, double, string"
@@ -31,7 +32,14 @@ void
 options_init(CdcOptions *opts)
 {
 	memset(opts, 0, sizeof(*opts));
-	opts->topic_prefix = get_database_name(MyDatabaseId);
+	{
+		/* the database name, made a valid topic name */
+		StringInfoData prefix;
+
+		initStringInfo(&prefix);
+		relcache_append_topic_part(&prefix, get_database_name(MyDatabaseId));
+		opts->topic_prefix = prefix.data;
+	}
 	opts->schemas = true;
 	opts->decimal_handling = CDC_DECIMAL_PRECISE;
 	opts->format = CDC_FORMAT_JSON;

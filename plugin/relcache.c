@@ -16,6 +16,7 @@
 #include "access/sysattr.h"
 #include "catalog/partition.h"
 #include "catalog/pg_type.h"
+#include "mb/pg_wchar.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
 #include "utils/hsearch.h"
@@ -151,6 +152,35 @@ column_default_json(Relation rel, AttrNumber attnum, const CdcType *type)
 	return buf.data;
 }
 
+/*
+ * A schema or table name as part of a topic name.  Kafka allows only
+ * [a-zA-Z0-9._-]; like Debezium's topic naming, every other character
+ * becomes '_', one per UTF-16 unit (two for a character beyond U+FFFF),
+ * so that both name the same topic.
+ */
+void
+relcache_append_topic_part(StringInfo buf, const char *name)
+{
+	int			encoding = GetDatabaseEncoding();
+
+	while (*name)
+	{
+		unsigned char c = (unsigned char) *name;
+		int			len = pg_encoding_mblen(encoding, name);
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+			appendStringInfoChar(buf, (char) c);
+		else
+		{
+			appendStringInfoChar(buf, '_');
+			if (encoding == PG_UTF8 && len == 4)
+				appendStringInfoChar(buf, '_');
+		}
+		name += len;
+	}
+}
+
 static void
 relcache_build(CdcRelation *entry, Relation rel)
 {
@@ -196,8 +226,17 @@ relcache_build(CdcRelation *entry, Relation rel)
 		return;
 	}
 
-	entry->topic = psprintf("%s.%s.%s", opts->topic_prefix, nspname, relname);
-	entry->topic_len = strlen(entry->topic);
+	{
+		StringInfoData topic;
+
+		initStringInfo(&topic);
+		appendStringInfo(&topic, "%s.", opts->topic_prefix);
+		relcache_append_topic_part(&topic, nspname);
+		appendStringInfoChar(&topic, '.');
+		relcache_append_topic_part(&topic, relname);
+		entry->topic = topic.data;
+		entry->topic_len = topic.len;
+	}
 	entry->qualified = psprintf("%s.%s", nspname, relname);
 	{
 		StringInfoData names;

@@ -52,5 +52,6 @@ typedef struct CdcRelation
 
 extern void relcache_init(MemoryContext parent, const CdcOptions *opts);
 extern CdcRelation *relcache_get(Relation rel);
+extern void relcache_append_topic_part(StringInfo buf, const char *name);
 
 #endif							/* CDC_KAFKA_RELCACHE_H */
