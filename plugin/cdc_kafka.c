@@ -512,8 +512,19 @@ cdc_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	oldcxt = MemoryContextSwitchTo(data->change_cxt);
 	for (int i = 0; i < nrelations; i++)
 	{
-		CdcRelation *rel = relcache_get(relations[i]);
+		Form_pg_class form = relations[i]->rd_rel;
+		CdcRelation *rel;
 
+		/*
+		 * A partitioned table's truncate lists it and its partitions.  As
+		 * pgoutput: via the root, only the root's event (a partition
+		 * truncated alone has none: the root's topic would say the whole
+		 * table was emptied); else only the partitions', which have rows.
+		 */
+		if (data->opts.publish_via_root ? form->relispartition :
+			form->relkind == RELKIND_PARTITIONED_TABLE)
+			continue;
+		rel = relcache_get(relations[i]);
 		if (rel->wanted)
 			write_change(ctx, txn, rel, 't', change->lsn, NULL, NULL, NULL);
 	}

@@ -20,4 +20,13 @@ INSERT INTO measures VALUES (3, 'us', 4);
 SELECT c->>'topic' AS topic, c->'value'->'after' AS after
   FROM changes('part_slot', 'schemas', 'false', 'decimal-handling', 'string',
 			   'publish-via-partition-root', 'false') AS c;
+-- TRUNCATE of a partitioned table names it and its partitions: as pgoutput,
+-- one event on the root's topic via the root, else one per partition; a
+-- partition truncated alone has no event via the root
+TRUNCATE measures;
+TRUNCATE measures_eu;
+SELECT data::jsonb->>'topic' AS topic, data::jsonb->'value'->>'op' AS op
+  FROM pg_logical_slot_peek_changes('part_slot', NULL, NULL, 'schemas', 'false');
+SELECT c->>'topic' AS topic, c->'value'->>'op' AS op
+  FROM changes('part_slot', 'schemas', 'false', 'publish-via-partition-root', 'false') AS c;
 SELECT 'drop' FROM pg_drop_replication_slot('part_slot');
