@@ -467,6 +467,8 @@ cdc_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		case REORDER_BUFFER_CHANGE_UPDATE:
 			if (!has_new)
 				break;
+			if (has_old)
+				event_fill_unchanged_toast(rel, &newrow, &oldrow);
 			if (has_old && rel->nkey > 0 &&
 				!event_keys_equal(rel, &oldrow, &newrow))
 			{

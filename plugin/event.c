@@ -239,14 +239,26 @@ is_unchanged_toast(const CdcColumn *col, const CdcRow *row)
 		VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(row->values[col->attoff]));
 }
 
-/*
- * One column's value.  old, if given, is the same row's old image: under
- * REPLICA IDENTITY FULL it holds the TOASTed values the new tuple lacks,
- * which Debezium then uses instead of the placeholder.
- */
+void
+event_fill_unchanged_toast(const CdcRelation *rel, CdcRow *row,
+						   const CdcRow *old)
+{
+	if (old->identity_only)
+		return;
+	for (int i = 0; i < rel->ncolumns; i++)
+	{
+		const CdcColumn *col = &rel->columns[i];
+		int			off = col->attoff;
+
+		if (is_unchanged_toast(col, row) && !old->nulls[off] &&
+			!is_unchanged_toast(col, old))
+			row->values[off] = old->values[off];
+	}
+}
+
+/* One column's value. */
 static void
-append_column_value(StringInfo buf, const CdcColumn *col, const CdcRow *row,
-					const CdcRow *old)
+append_column_value(StringInfo buf, const CdcColumn *col, const CdcRow *row)
 {
 	Datum		value = row->values[col->attoff];
 
@@ -263,20 +275,15 @@ append_column_value(StringInfo buf, const CdcColumn *col, const CdcRow *row,
 	}
 	else if (is_unchanged_toast(col, row))
 	{
-		/* an unchanged TOASTed value: the WAL does not carry it */
-		if (old && !old->identity_only && !old->nulls[col->attoff] &&
-			!is_unchanged_toast(col, old))
-			typemap_append_value(buf, &col->type, old->values[col->attoff]);
-		else
-			typemap_append_unavailable(buf, &col->type);
+		/* an unchanged TOASTed value the WAL does not carry */
+		typemap_append_unavailable(buf, &col->type);
 	}
 	else
 		typemap_append_value(buf, &col->type, value);
 }
 
 static void
-append_row(StringInfo buf, const CdcRelation *rel, const CdcRow *row,
-		   const CdcRow *old)
+append_row(StringInfo buf, const CdcRelation *rel, const CdcRow *row)
 {
 	appendStringInfoChar(buf, '{');
 	for (int i = 0; i < rel->ncolumns; i++)
@@ -286,7 +293,7 @@ append_row(StringInfo buf, const CdcRelation *rel, const CdcRow *row,
 		if (i > 0)
 			appendStringInfoChar(buf, ',');
 		appendStringInfoString(buf, col->name_json);
-		append_column_value(buf, col, row, old);
+		append_column_value(buf, col, row);
 	}
 	appendStringInfoChar(buf, '}');
 }
@@ -304,7 +311,7 @@ event_append_key(StringInfo buf, const CdcRelation *rel, const CdcRow *row)
 		if (i > 0)
 			appendStringInfoChar(buf, ',');
 		appendStringInfoString(buf, col->name_json);
-		append_column_value(buf, col, row, NULL);
+		append_column_value(buf, col, row);
 	}
 	appendStringInfoChar(buf, '}');
 	wrap_end(buf);
@@ -381,12 +388,12 @@ event_append_change(StringInfo buf, const CdcRelation *rel, char op,
 	wrap_begin(buf, rel->value_schema);
 	appendStringInfoString(buf, "{\"before\":");
 	if (before)
-		append_row(buf, rel, before, NULL);
+		append_row(buf, rel, before);
 	else
 		appendStringInfoString(buf, "null");
 	appendStringInfoString(buf, ",\"after\":");
 	if (after)
-		append_row(buf, rel, after, before);
+		append_row(buf, rel, after);
 	else
 		appendStringInfoString(buf, "null");
 	appendStringInfoString(buf, ",\"source\":");

@@ -60,6 +60,13 @@ extern bool event_keys_equal(const CdcRelation *rel, const CdcRow *a,
 
 extern void event_append_key(StringInfo buf, const CdcRelation *rel,
 							 const CdcRow *row);
+/*
+ * Under REPLICA IDENTITY FULL the old image holds the TOASTed values an
+ * update's new tuple lacks (unchanged, not in the WAL): Debezium then uses
+ * them instead of its placeholder.  Copies them into row.
+ */
+extern void event_fill_unchanged_toast(const CdcRelation *rel, CdcRow *row,
+									   const CdcRow *old);
 extern void event_append_change(StringInfo buf, const CdcRelation *rel,
 								char op, const CdcRow *before,
 								const CdcRow *after, const CdcSource *src,
