@@ -14,6 +14,7 @@
 
 #include "access/relation.h"
 #include "access/sysattr.h"
+#include "access/xact.h"
 #include "catalog/partition.h"
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
@@ -24,6 +25,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 #include "utils/relcache.h"
 #include "utils/syscache.h"
 
@@ -135,21 +137,48 @@ find_attribute(TupleDesc desc, const char *attname)
  * A column's default as Debezium puts it in the schema: only a constant
  * (after folding immutable casts, as in DEFAULT 7 on a numeric column);
  * sequences and functions such as now() have none.  NULL if there is none.
+ *
+ * Folding runs the expression's immutable functions, and PostgreSQL accepts
+ * defaults that fail only when used (DEFAULT 1/0, a smallint DEFAULT 99999):
+ * an error here would fail this change, and so the slot, at every retry.
+ * So it runs in a subtransaction, and a default that fails has none.
  */
 static char *
 column_default_json(Relation rel, AttrNumber attnum, const CdcType *type)
 {
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
 	Node	   *expr = build_column_default(rel, attnum);
-	StringInfoData buf;
+	char	   *json = NULL;
 
 	if (expr == NULL)
 		return NULL;
-	expr = eval_const_expressions(NULL, expr);
-	if (!IsA(expr, Const) || ((Const *) expr)->constisnull)
-		return NULL;
-	initStringInfo(&buf);
-	typemap_append_value(&buf, type, ((Const *) expr)->constvalue);
-	return buf.data;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		expr = eval_const_expressions(NULL, expr);
+		if (IsA(expr, Const) && !((Const *) expr)->constisnull)
+		{
+			StringInfoData buf;
+
+			initStringInfo(&buf);
+			typemap_append_value(&buf, type, ((Const *) expr)->constvalue);
+			json = buf.data;
+		}
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		json = NULL;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	return json;
 }
 
 /*
