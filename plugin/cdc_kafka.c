@@ -15,6 +15,8 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "common/jsonapi.h"
+#include "mb/pg_wchar.h"
 #include "libpq/pqformat.h"
 #include "port/pg_bswap.h"
 #include "replication/logical.h"
@@ -534,6 +536,33 @@ cdc_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	MemoryContextReset(data->change_cxt);
 }
 
+/* As emit() checks it: 1 to 249 of [A-Za-z0-9._-]. */
+static bool
+outbox_topic_valid(const char *topic, size_t len)
+{
+	if (len < 1 || len > 249)
+		return false;
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = topic[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* The payload becomes the event's value as it is: it must be JSON. */
+static bool
+outbox_payload_valid(const char *payload, size_t len)
+{
+	JsonLexContext *lex = makeJsonLexContextCstringLen((char *) payload, (int) len,
+													   GetDatabaseEncoding(), false);
+
+	return pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
+}
+
 /*
  * An outbox event from cdc_kafka.emit(): the message content is
  * "<topic>\n<payload json>\n<key>", and the event goes to that topic with
@@ -552,10 +581,17 @@ write_outbox(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	int			lenpos;
 
 	payload_end = topic_end ? memchr(topic_end + 1, '\n', end - topic_end - 1) : NULL;
-	if (payload_end == NULL)
+	if (payload_end == NULL ||
+		!outbox_topic_valid(message, topic_end - message) ||
+		!outbox_payload_valid(topic_end + 1, payload_end - topic_end - 1))
 	{
-		elog(WARNING, "skipping malformed cdc_kafka outbox message at %X/%X",
-			 LSN_FORMAT_ARGS(lsn));
+		/* not from emit(), which checks both: an ERROR would stop the slot */
+		ereport(WARNING,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("skipping a malformed cdc_kafka outbox message"),
+				 errdetail("The message at %X/%X is not \"topic\\npayload\\nkey\" with a valid Kafka topic name and a JSON payload.",
+						   LSN_FORMAT_ARGS(lsn)),
+				 errhint("Write outbox events with cdc_kafka.emit().")));
 		return;
 	}
 
