@@ -141,7 +141,8 @@ find_attribute(TupleDesc desc, const char *attname)
  * Folding runs the expression's immutable functions, and PostgreSQL accepts
  * defaults that fail only when used (DEFAULT 1/0, a smallint DEFAULT 99999):
  * an error here would fail this change, and so the slot, at every retry.
- * So it runs in a subtransaction, and a default that fails has none.
+ * So it runs in a subtransaction, and a default that fails with a data
+ * exception (class 22) has none; any other error is raised.
  */
 static char *
 column_default_json(Relation rel, AttrNumber attnum, const CdcType *type)
@@ -170,9 +171,17 @@ column_default_json(Relation rel, AttrNumber attnum, const CdcType *type)
 	}
 	PG_CATCH();
 	{
+		ErrorData  *edata;
+
 		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
+		CurrentResourceOwner = owner;
+		/* a value the default cannot have; anything else (a cancel) goes on */
+		if (ERRCODE_TO_CATEGORY(edata->sqlerrcode) != ERRCODE_DATA_EXCEPTION)
+			ReThrowError(edata);
+		FreeErrorData(edata);
 		json = NULL;
 	}
 	PG_END_TRY();
