@@ -536,6 +536,8 @@ cdc_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	MemoryContextReset(data->change_cxt);
 }
 
+#define OUTBOX_MAX_DEPTH 1000		/* nesting levels of an outbox payload */
+
 /* As emit() checks it: 1 to 249 of [A-Za-z0-9._-]. */
 static bool
 outbox_topic_valid(const char *topic, size_t len)
@@ -553,14 +555,43 @@ outbox_topic_valid(const char *topic, size_t len)
 	return true;
 }
 
-/* The payload becomes the event's value as it is: it must be JSON. */
+/*
+ * The payload becomes the event's value as it is: it must be JSON.  The
+ * parser recurses per nesting level and raises an ERROR past the stack
+ * limit, which would stop the slot: more than OUTBOX_MAX_DEPTH levels are
+ * refused before parsing.
+ */
 static bool
 outbox_payload_valid(const char *payload, size_t len)
 {
-	JsonLexContext *lex = makeJsonLexContextCstringLen((char *) payload, (int) len,
-													   GetDatabaseEncoding(), false);
+	JsonLexContext *lex;
+	bool		in_string = false;
+	int			depth = 0;
+	bool		ok;
 
-	return pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
+	for (size_t i = 0; i < len; i++)
+	{
+		char		c = payload[i];
+
+		if (in_string)
+		{
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+		}
+		else if (c == '"')
+			in_string = true;
+		else if ((c == '[' || c == '{') && ++depth > OUTBOX_MAX_DEPTH)
+			return false;
+		else if (c == ']' || c == '}')
+			depth--;
+	}
+	lex = makeJsonLexContextCstringLen((char *) payload, (int) len,
+									   GetDatabaseEncoding(), false);
+	ok = pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
+	pfree(lex);
+	return ok;
 }
 
 /*

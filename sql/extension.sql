@@ -59,6 +59,8 @@ SELECT cdc_kafka.emit('bad topic!', 'k', '{}');
 -- a bad topic or a payload that is not JSON is skipped with a warning
 SELECT 'raw' FROM pg_logical_emit_message(true, 'cdc_kafka.outbox', E'bad topic!\n{}\nk');
 SELECT 'raw' FROM pg_logical_emit_message(true, 'cdc_kafka.outbox', E'orders.events\nnot json\nk');
+SELECT 'raw' FROM pg_logical_emit_message(true, 'cdc_kafka.outbox',
+	E'orders.events\n' || repeat('[', 200000) || repeat(']', 200000) || E'\nk');
 SELECT data::jsonb->>'topic' AS topic, data::jsonb->'key' AS key,
 	   CASE WHEN data::jsonb->>'topic' = 'orders.events' THEN data::jsonb->'value' END AS value
   FROM pg_logical_slot_get_changes('ext_slot', NULL, NULL, 'schemas', 'false');
