@@ -93,16 +93,16 @@ repl_set_error(Repl *r, const PGresult *res, const char *what,
 }
 
 /*
- * libpq's parse errors quote what they could not parse, and that can be a
- * password ("invalid percent-encoded token: \"50%off\"", or the second
- * word of an unquoted password=two words).  Parse the string first and pass
- * on only the message that names an option.  As with expand_dbname, a
+ * libpq's parse errors quote what they could not parse, and that can be
+ * part of a password: "50%off" in a URI ("invalid percent-encoded token"),
+ * the second word of an unquoted password=two words ("missing \"=\""), or
+ * with password=foo bar=baz the "option" bar.  Parse the string first and
+ * say what is wrong without quoting any of it.  As with expand_dbname, a
  * string without "=" that is not a URI is a database name.
  */
 static bool
 repl_check_conninfo(const char *conninfo, char *errstr, size_t errstr_size)
 {
-	static const char unknown[] = "invalid connection option \"";
 	PQconninfoOption *opts;
 	char	   *err = NULL;
 
@@ -116,15 +116,11 @@ repl_check_conninfo(const char *conninfo, char *errstr, size_t errstr_size)
 		PQconninfoFree(opts);
 		return true;
 	}
-	if (err != NULL && strncmp(err, unknown, sizeof(unknown) - 1) == 0)
-		snprintf(errstr, errstr_size, "could not connect to PostgreSQL: %.*s",
-				 (int) strcspn(err, "\n"), err);
-	else
-		snprintf(errstr, errstr_size, "could not connect to PostgreSQL: the "
-				 "connection string cannot be parsed (check the quoting of "
-				 "values with spaces and the %%-escapes of a URI; libpq's "
-				 "message is not shown, it may quote a password)");
 	PQfreemem(err);
+	snprintf(errstr, errstr_size, "could not connect to PostgreSQL: the "
+			 "connection string cannot be parsed (an unknown keyword, a value "
+			 "with spaces not in single quotes, or a bad %%-escape in a URI; "
+			 "libpq's message is not shown, it may quote a password)");
 	return false;
 }
 
