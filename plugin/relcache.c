@@ -194,28 +194,34 @@ column_default_json(Relation rel, AttrNumber attnum, const CdcType *type)
  * A schema or table name as part of a topic name.  Kafka allows only
  * [a-zA-Z0-9._-]; like Debezium's topic naming, every other character
  * becomes '_', one per UTF-16 unit (two for a character beyond U+FFFF),
- * so that both name the same topic.
+ * so that both name the same topic.  Characters are counted in UTF-8,
+ * which a SQL_ASCII database's names usually are; a byte that is not
+ * UTF-8 counts as one.
  */
 void
 relcache_append_topic_part(StringInfo buf, const char *name)
 {
-	int			encoding = GetDatabaseEncoding();
+	size_t		len = strlen(name);
+	const unsigned char *s = (const unsigned char *) pg_server_to_any(name, len, PG_UTF8);
+	const unsigned char *end = s + strlen((const char *) s);
 
-	while (*name)
+	while (s < end)
 	{
-		unsigned char c = (unsigned char) *name;
-		int			len = pg_encoding_mblen(encoding, name);
+		unsigned char c = *s;
+		int			n = pg_utf_mblen(s);
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			(c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
 			appendStringInfoChar(buf, (char) c);
 		else
 		{
+			if (n > end - s || !pg_utf8_islegal(s, n))
+				n = 1;
 			appendStringInfoChar(buf, '_');
-			if (encoding == PG_UTF8 && len == 4)
+			if (n == 4)
 				appendStringInfoChar(buf, '_');
 		}
-		name += len;
+		s += n;
 	}
 }
 

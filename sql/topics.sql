@@ -27,3 +27,16 @@ SELECT substring(data from '"topic":"([^"]*)"') AS topic
 SELECT 'drop' FROM pg_drop_replication_slot('topics_db_slot');
 \c contrib_regression
 DROP DATABASE "cdc db-é";
+-- in a SQL_ASCII database (names often hold UTF-8 bytes) and in LATIN1,
+-- still one "_" per character as Debezium counts them
+CREATE DATABASE cdc_topics_ascii ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
+\c cdc_topics_ascii
+SET synchronous_commit = on;
+CREATE TABLE "Café✓" (id int PRIMARY KEY);
+SELECT 'init' FROM pg_create_logical_replication_slot('topics_ascii_slot', 'cdc_kafka');
+INSERT INTO "Café✓" VALUES (1);
+SELECT substring(data from '"topic":"([^"]*)"') AS topic
+  FROM pg_logical_slot_get_changes('topics_ascii_slot', NULL, NULL);
+SELECT 'drop' FROM pg_drop_replication_slot('topics_ascii_slot');
+\c contrib_regression
+DROP DATABASE cdc_topics_ascii;
