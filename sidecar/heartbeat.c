@@ -25,13 +25,51 @@ heartbeat_init(Heartbeat *hb, const Config *cfg, bool schemas)
 	hb->topic_prefix = config_get(cfg, "topic.heartbeat.prefix");
 }
 
+/*
+ * The server name as the plugin makes its default topic prefix of the
+ * database name: every character outside [a-zA-Z0-9._-] becomes '_', one
+ * per UTF-16 unit.  That also makes it safe in the JSON key.
+ */
+static void
+heartbeat_server_name(const char *in, char *out, size_t size)
+{
+	const unsigned char *s = (const unsigned char *) in;
+	size_t		o = 0;
+
+	while (*s && o + 2 < size)
+	{
+		unsigned char c = *s;
+		int			n = 1;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+			out[o++] = (char) c;
+		else
+		{
+			/* a UTF-8 sequence's length; a stray byte counts as one */
+			if (c >= 0xC0)
+				n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+			for (int i = 1; i < n; i++)
+				if ((s[i] & 0xC0) != 0x80)
+					n = 1;
+			out[o++] = '_';
+			if (n == 4)
+				out[o++] = '_';
+		}
+		s += n;
+	}
+	out[o] = '\0';
+}
+
 void
-heartbeat_set_server(Heartbeat *hb, rd_kafka_t *rk, const char *server)
+heartbeat_set_server(Heartbeat *hb, rd_kafka_t *rk, const char *dbname_or_prefix)
 {
 	char		topic[512];
+	char		server[256];
 
 	if (hb->interval_ms <= 0 || hb->rkt != NULL)
 		return;
+	heartbeat_server_name(dbname_or_prefix, server, sizeof(server));
 	/* Debezium's ServerNameKey, with its schema when events carry one */
 	if (hb->schemas)
 		snprintf(hb->key, sizeof(hb->key),

@@ -28,13 +28,14 @@ typedef struct Heartbeat
 	const char *conninfo;		/* from cfg */
 	rd_kafka_topic_t *rkt;		/* owned */
 	PGconn	   *conn;			/* owned; for the action query, opened lazily */
-	char		key[300];
+	char		key[512];
 } Heartbeat;
 
 extern void heartbeat_init(Heartbeat *hb, const Config *cfg, bool schemas);
 
 /* Names the server once known (the topic prefix, else the database). */
-extern void heartbeat_set_server(Heartbeat *hb, rd_kafka_t *rk, const char *server);
+extern void heartbeat_set_server(Heartbeat *hb, rd_kafka_t *rk,
+								const char *dbname_or_prefix);
 
 /* Sends a heartbeat when one is due; never fails the caller. */
 extern void heartbeat_tick(Heartbeat *hb, Producer *p, uint64_t confirmed_lsn,

@@ -52,6 +52,21 @@ ok(CdcKafka::wait_until(sub { CdcKafka::slurp("$log.L") =~ /log file reopened/ }
 is(CdcKafka::stop_sidecar($sc), 0, 'SIGTERM: exit 0');
 like(CdcKafka::slurp("$log.L"), qr/stopped; confirmed/, 'later lines go to the new file');
 
+# Without topic-prefix the server name is the database's, made a valid topic
+# name as the plugin makes its default prefix (and safe in the JSON key).
+$node->safe_psql('postgres', 'CREATE DATABASE "hb db-""x"');
+my $odd = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
+	slot => 'hb_odd', create => 1, log => "$log.odd",
+	args => [ '-d', $node->connstr('hb db-"x'), '-X', 'heartbeat.interval.ms=300' ]);
+ok(CdcKafka::wait_until(sub {
+	scalar(CdcKafka::kcat_consume($mb->bootstrap, '__debezium-heartbeat.hb_db-_x')) >= 1 }, 60),
+	'a database name that is not a topic name: heartbeats on __debezium-heartbeat.hb_db-_x')
+  or diag(CdcKafka::slurp("$log.odd"));
+($hb) = CdcKafka::kcat_consume($mb->bootstrap, '__debezium-heartbeat.hb_db-_x');
+is_deeply((CdcKafka::json_or_undef($hb->{key}) // {})->{payload}, { serverName => 'hb_db-_x' },
+	'and the key names that server');
+is(CdcKafka::stop_sidecar($odd), 0, 'SIGTERM: exit 0');
+
 $mb->stop;
 $node->stop;
 done_testing();
