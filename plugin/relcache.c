@@ -12,10 +12,12 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/sysattr.h"
 #include "access/xact.h"
 #include "catalog/partition.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
 #include "optimizer/optimizer.h"
@@ -107,16 +109,48 @@ relcache_init(MemoryContext parent, const CdcOptions *opts)
 	}
 }
 
+/*
+ * An index's key columns, as RelationGetIndexAttrBitmap() numbers them,
+ * read from pg_index alone.  RelationGetIndexAttrBitmap() opens the indexes
+ * with a lock, and a committing transaction that holds one (REINDEX) may be
+ * waiting for this very slot's consumer as synchronous standby: the
+ * walsender would wait for the lock and the commit for ever (pgoutput uses
+ * RelationGetIdentityKeyBitmap() for the same reason).
+ */
+static Bitmapset *
+index_key_attributes(Oid indexoid)
+{
+	HeapTuple	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexoid));
+	Form_pg_index index;
+	Bitmapset  *attrs = NULL;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for index %u", indexoid);
+	index = (Form_pg_index) GETSTRUCT(tuple);
+	for (int i = 0; i < index->indnkeyatts; i++)
+	{
+		AttrNumber	attnum = index->indkey.values[i];
+
+		/* an expression column (0) cannot be in a key or an identity */
+		if (attnum != 0)
+			attrs = bms_add_member(attrs, attnum - FirstLowInvalidHeapAttributeNumber);
+	}
+	ReleaseSysCache(tuple);
+	return attrs;
+}
+
 /* The key: the primary key, else the replica identity index, else none. */
 static Bitmapset *
 key_attributes(Relation rel)
 {
-	Bitmapset  *attrs;
-
-	attrs = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
-	if (bms_is_empty(attrs) && rel->rd_rel->relreplident == REPLICA_IDENTITY_INDEX)
-		attrs = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_IDENTITY_KEY);
-	return attrs;
+	/* fills rd_pkindex and rd_replidindex */
+	list_free(RelationGetIndexList(rel));
+	if (OidIsValid(rel->rd_pkindex))
+		return index_key_attributes(rel->rd_pkindex);
+	if (rel->rd_rel->relreplident == REPLICA_IDENTITY_INDEX &&
+		OidIsValid(rel->rd_replidindex))
+		return index_key_attributes(rel->rd_replidindex);
+	return NULL;
 }
 
 /* 0-based attribute of column attname in desc, or -1. */
