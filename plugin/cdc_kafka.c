@@ -545,13 +545,8 @@ outbox_topic_valid(const char *topic, size_t len)
 	if (len < 1 || len > 249)
 		return false;
 	for (size_t i = 0; i < len; i++)
-	{
-		char		c = topic[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			  (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+		if (!topic_char_valid((unsigned char) topic[i]))
 			return false;
-	}
 	return true;
 }
 

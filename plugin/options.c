@@ -172,7 +172,7 @@ options_set(CdcOptions *opts, const char *name, const char *value)
 		opts->topic_prefix = pstrdup(required_value(name, value));
 		/* Kafka topic names allow only these characters. */
 		for (p = opts->topic_prefix; *p; p++)
-			if (!(isalnum((unsigned char) *p) || *p == '.' || *p == '_' || *p == '-'))
+			if (!topic_char_valid((unsigned char) *p))
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("invalid value \"%s\" for parameter \"%s\"",

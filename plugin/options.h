@@ -49,4 +49,12 @@ extern bool options_table_wanted(const CdcOptions *opts, const char *nspname,
 								 const char *relname);
 extern bool options_message_wanted(const CdcOptions *opts, const char *prefix);
 
+/* A character Kafka allows in a topic name: [a-zA-Z0-9._-]. */
+static inline bool
+topic_char_valid(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
 #endif							/* CDC_KAFKA_OPTIONS_H */

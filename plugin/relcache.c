@@ -244,8 +244,7 @@ relcache_append_topic_part(StringInfo buf, const char *name)
 		unsigned char c = *s;
 		int			n = pg_utf_mblen(s);
 
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			(c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')
+		if (topic_char_valid(c))
 			appendStringInfoChar(buf, (char) c);
 		else
 		{
