@@ -978,16 +978,9 @@ table_flush(Table *t, char *errstr, size_t errlen)
 		c.adds = &add;
 		c.nadds = 1;
 	}
-	/*
-	 * Another writer may have widened the schema since we read the log (a
-	 * rebalance refreshes it): keep its columns.
-	 */
-	if (!adopt_log_columns(t, errstr, errlen))
-		goto done;
-	schema = delta_schema_of(t);
 	txns = calloc(t->nparts ? t->nparts : 1, sizeof(DeltaTxn));
 	ids = calloc(t->nparts ? t->nparts : 1, sizeof(*ids));
-	if (!schema || !txns || !ids)
+	if (!txns || !ids)
 	{
 		snprintf(errstr, errlen, "out of memory");
 		goto done;
@@ -1014,25 +1007,21 @@ table_flush(Table *t, char *errstr, size_t errlen)
 	if (t->opts.deadletter &&
 		!deadletter_sync(t->opts.deadletter, errstr, errlen))
 		goto done;
-	if (t->ncols == 0)
+
+	/*
+	 * Another writer may have widened the schema since we read the log (a
+	 * rebalance refreshes it): keep its columns.  And offsets of messages
+	 * that made no row (bad ones, tombstones, transaction events) before a
+	 * new table's first row still need a first commit, which needs a
+	 * schema: the change-log columns; its first row adds the rest.
+	 */
+	if (!adopt_log_columns(t, errstr, errlen) ||
+		(t->ncols == 0 && !ensure_meta_columns(t, errstr, errlen)))
+		goto done;
+	if ((schema = delta_schema_of(t)) == NULL)
 	{
-		/*
-		 * Offsets of messages that made no row (bad ones, tombstones,
-		 * transaction events) before the first row: a new table's first
-		 * commit needs a schema, so create it with the change-log columns;
-		 * its first row adds the rest.
-		 */
-		free(schema);
-		if (!ensure_meta_columns(t, errstr, errlen))
-		{
-			schema = NULL;
-			goto done;
-		}
-		if ((schema = delta_schema_of(t)) == NULL)
-		{
-			snprintf(errstr, errlen, "out of memory");
-			goto done;
-		}
+		snprintf(errstr, errlen, "out of memory");
+		goto done;
 	}
 	c.txns = txns;
 	c.ntxns = ntxns;
@@ -1040,7 +1029,7 @@ table_flush(Table *t, char *errstr, size_t errlen)
 	c.timestamp = now;
 	for (int attempt = 0;; attempt++)
 	{
-		c.schema = t->ncols ? schema : NULL;
+		c.schema = schema;
 		c.nschema = t->ncols;
 		r = delta_commit(t->delta, &c, errstr, errlen);
 		if (r != DELTA_CONFLICT || attempt >= 100)
