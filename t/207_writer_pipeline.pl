@@ -37,6 +37,11 @@ my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap, slo
 my $w = CdcWriter::start_writer($mb->bootstrap, $root, $wlog, '-p', '^lab_cdc\..*',
 	'-X', 'flush.interval.ms=300');
 
+# the changes must come after the slot's snapshot, or the snapshot holds them
+# (and the counts below are off): under load the sidecar can start late
+ok(CdcKafka::wait_until(sub { CdcKafka::slurp("$work/sidecar.log") =~ /streaming slot "pipe"/ }, 60),
+	'the sidecar took its snapshot and streams the slot')
+  or diag(CdcKafka::slurp("$work/sidecar.log"));
 CdcKafka::apply_seed_changes($node);
 $node->safe_psql('postgres', q{
 	UPDATE public.typed SET n = 99.99, t = 'changed' WHERE id = 2;
