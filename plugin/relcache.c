@@ -139,18 +139,35 @@ index_key_attributes(Oid indexoid)
 	return attrs;
 }
 
-/* The key: the primary key, else the replica identity index, else none. */
+/*
+ * The key: the primary key, as Debezium's, else the replica identity
+ * index, else none.  But when REPLICA IDENTITY USING INDEX names an index
+ * that does not hold every primary key column, the WAL of a delete (or of
+ * an update of the identity) carries no primary key value: a key built
+ * from it would be the type's zero value, and a change of the identity
+ * would look like a change of the key.  Such a table is keyed by its
+ * replica identity index, whose values every event carries.
+ */
 static Bitmapset *
 key_attributes(Relation rel)
 {
+	Bitmapset  *pkey = NULL;
+	Bitmapset  *identity = NULL;
+
 	/* fills rd_pkindex and rd_replidindex */
 	list_free(RelationGetIndexList(rel));
 	if (OidIsValid(rel->rd_pkindex))
-		return index_key_attributes(rel->rd_pkindex);
+		pkey = index_key_attributes(rel->rd_pkindex);
 	if (rel->rd_rel->relreplident == REPLICA_IDENTITY_INDEX &&
 		OidIsValid(rel->rd_replidindex))
-		return index_key_attributes(rel->rd_replidindex);
-	return NULL;
+		identity = index_key_attributes(rel->rd_replidindex);
+	if (identity == NULL || (pkey != NULL && bms_is_subset(pkey, identity)))
+	{
+		bms_free(identity);
+		return pkey;
+	}
+	bms_free(pkey);
+	return identity;
 }
 
 /* 0-based attribute of column attname in desc, or -1. */

@@ -10,11 +10,20 @@ CREATE TABLE ri_index (a int NOT NULL, b text NOT NULL, c text);
 CREATE UNIQUE INDEX ri_index_ab ON ri_index (a, b);
 ALTER TABLE ri_index REPLICA IDENTITY USING INDEX ri_index_ab;
 CREATE TABLE no_key (x int, y text);
+-- a primary key and an identity index without it, or with all of it
+CREATE TABLE ri_pk_other (id int PRIMARY KEY, code text NOT NULL, v text);
+CREATE UNIQUE INDEX ri_pk_other_code ON ri_pk_other (code);
+ALTER TABLE ri_pk_other REPLICA IDENTITY USING INDEX ri_pk_other_code;
+CREATE TABLE ri_pk_wider (id int PRIMARY KEY, code text NOT NULL, v text);
+CREATE UNIQUE INDEX ri_pk_wider_idcode ON ri_pk_wider (code, id);
+ALTER TABLE ri_pk_wider REPLICA IDENTITY USING INDEX ri_pk_wider_idcode;
 INSERT INTO ri_default VALUES (1, 'one', 'n1', 11), (2, 'two', NULL, 22);
 INSERT INTO ri_full VALUES (1, 'one', 'n1');
 INSERT INTO ri_nothing VALUES (1, 'one');
 INSERT INTO ri_index VALUES (1, 'b1', 'c1');
 INSERT INTO no_key VALUES (1, 'y1');
+INSERT INTO ri_pk_other VALUES (7, 'x', 'a');
+INSERT INTO ri_pk_wider VALUES (7, 'x', 'a');
 
 SELECT 'init' FROM pg_create_logical_replication_slot('ri_slot', 'cdc_kafka');
 
@@ -34,6 +43,18 @@ DELETE FROM ri_nothing WHERE id = 1;
 -- USING INDEX without a primary key: the index columns are the key
 UPDATE ri_index SET c = 'c2' WHERE a = 1;
 DELETE FROM ri_index WHERE a = 1;
+-- the identity index leaves out the primary key: the index is the key, so
+-- a delete is keyed by what its WAL holds, and a change of the identity is
+-- a change of the key (never a delete of {"id":0})
+INSERT INTO ri_pk_other VALUES (8, 'p', 'b');
+UPDATE ri_pk_other SET v = 'b' WHERE id = 7;
+UPDATE ri_pk_other SET code = 'y' WHERE id = 7;
+UPDATE ri_pk_other SET id = 70 WHERE id = 7;
+DELETE FROM ri_pk_other WHERE id = 70;
+-- the identity index holds the whole primary key: the primary key is
+-- the key, as Debezium's
+UPDATE ri_pk_wider SET code = 'y' WHERE id = 7;
+DELETE FROM ri_pk_wider WHERE id = 7;
 -- no key at all: null key
 INSERT INTO no_key VALUES (2, 'y2');
 
