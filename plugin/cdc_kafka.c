@@ -289,6 +289,8 @@ cdc_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 {
 	CdcDecodingData *data = ctx->output_plugin_private;
 
+	/* between transactions no relation entry is in use */
+	relcache_forget_stale();
 	txn->output_plugin_private =
 		MemoryContextAllocZero(data->txn_cxt, sizeof(CdcTxnData));
 }

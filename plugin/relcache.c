@@ -7,7 +7,8 @@
  * the key columns, the topic, and the text of the key and envelope schema
  * blocks.  Invalidation callbacks (registered once per backend, since they
  * cannot be unregistered) only mark entries stale, as pgoutput does: they
- * may fire in the middle of a change, when freeing would be unsafe.
+ * may fire in the middle of a change, when freeing would be unsafe.  The
+ * stale ones are dropped at the next transaction's start.
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -38,6 +39,7 @@
 static HTAB *relation_cache = NULL;
 static MemoryContext relation_cache_cxt = NULL;
 static const CdcOptions *relation_cache_opts = NULL;
+static int	relation_cache_stale = 0;	/* marked stale since the last sweep */
 
 static void
 relcache_invalidate_cb(Datum arg, Oid relid)
@@ -55,9 +57,12 @@ relcache_invalidate_cb(Datum arg, Oid relid)
 	hash_seq_init(&seq, relation_cache);
 	while ((entry = hash_seq_search(&seq)) != NULL)
 	{
-		if (!OidIsValid(relid) || entry->relid == relid ||
-			entry->publish_relid == relid)
+		if (entry->valid && (!OidIsValid(relid) || entry->relid == relid ||
+							 entry->publish_relid == relid))
+		{
 			entry->valid = false;
+			relation_cache_stale++;
+		}
 	}
 }
 
@@ -75,6 +80,7 @@ relcache_reset_cb(void *arg)
 	relation_cache = NULL;
 	relation_cache_cxt = NULL;
 	relation_cache_opts = NULL;
+	relation_cache_stale = 0;
 }
 
 void
@@ -403,6 +409,34 @@ relcache_build(CdcRelation *entry, Relation rel)
 	if (pubrel != rel)
 		RelationClose(pubrel);
 	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * Drops the stale entries.  Nothing else would: a dropped table's entry is
+ * never looked up again, and a walsender lives as long as its slot is read,
+ * so a table per day dropped after its retention would grow the cache for
+ * ever.  A stale entry of a live table is rebuilt at its next change, as it
+ * would have been anyway.  Call it only when no entry is in use.
+ */
+void
+relcache_forget_stale(void)
+{
+	HASH_SEQ_STATUS seq;
+	CdcRelation *entry;
+
+	if (relation_cache == NULL || relation_cache_stale == 0)
+		return;
+	hash_seq_init(&seq, relation_cache);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+	{
+		if (entry->valid)
+			continue;
+		if (entry->cxt)
+			MemoryContextDelete(entry->cxt);
+		/* dynahash allows removing the entry a scan just returned */
+		hash_search(relation_cache, &entry->relid, HASH_REMOVE, NULL);
+	}
+	relation_cache_stale = 0;
 }
 
 CdcRelation *

@@ -8,6 +8,8 @@
  * arrives for (a partition, when partitions publish as their root).  A
  * relcache or type invalidation only marks an entry stale; the next lookup
  * rebuilds it, so ALTER TABLE mid-stream changes the next event's schema.
+ * Stale entries are dropped between transactions (relcache_forget_stale),
+ * so the entries of dropped tables do not pile up.
  *-------------------------------------------------------------------------
  */
 #ifndef CDC_KAFKA_RELCACHE_H
@@ -52,6 +54,7 @@ typedef struct CdcRelation
 
 extern void relcache_init(MemoryContext parent, const CdcOptions *opts);
 extern CdcRelation *relcache_get(Relation rel);
+extern void relcache_forget_stale(void);
 extern void relcache_append_topic_part(StringInfo buf, const char *name);
 
 #endif							/* CDC_KAFKA_RELCACHE_H */
