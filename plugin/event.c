@@ -243,8 +243,12 @@ void
 event_fill_unchanged_toast(const CdcRelation *rel, CdcRow *row,
 						   const CdcRow *old)
 {
-	if (old->identity_only)
-		return;
+	/*
+	 * An identity-only old image has only the identity's columns; the others
+	 * are null and skipped below.  It matters still: a key stored out of
+	 * line is logged with every update, and without it the key would be
+	 * the placeholder and the update a change of key.
+	 */
 	for (int i = 0; i < rel->ncolumns; i++)
 	{
 		const CdcColumn *col = &rel->columns[i];

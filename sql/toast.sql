@@ -44,3 +44,17 @@ SELECT c->'value'->>'op' AS op, length(c->'value'->'before'->>'big') AS before_b
 	   length(c->'value'->'after'->>'big') AS after_big_len
   FROM changes('toast_key_slot', 'schemas', 'false') AS c;
 SELECT 'drop' FROM pg_drop_replication_slot('toast_key_slot');
+
+-- A key stored out of line is in the WAL's old key with every update, and
+-- the new tuple points at it: a plain update of another column is a "u" with
+-- the real key, not a delete and a create under the placeholder.
+CREATE TABLE toasted_key (k text PRIMARY KEY, v int);
+ALTER TABLE toasted_key ALTER COLUMN k SET STORAGE EXTERNAL;
+INSERT INTO toasted_key VALUES (repeat('k', 2500), 0);
+SELECT 'init' FROM pg_create_logical_replication_slot('toast_pk_slot', 'cdc_kafka');
+UPDATE toasted_key SET v = 1;
+SELECT c->'value'->>'op' AS op, length(c->'key'->>'k') AS key_len,
+	   left(c->'key'->>'k', 5) AS key_head, length(c->'value'->'after'->>'k') AS after_k_len,
+	   c->'value'->'after'->>'v' AS v
+  FROM changes('toast_pk_slot', 'schemas', 'false') AS c;
+SELECT 'drop' FROM pg_drop_replication_slot('toast_pk_slot');
