@@ -27,6 +27,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -154,6 +155,13 @@ snapshot_events(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for table %s", get_rel_name(relid))));
+	/* the scan below reads the heap: it could not apply the policies */
+	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("snapshot_events cannot apply the row-level security policies of table %s",
+						get_rel_name(relid)),
+				 errhint("Run it as the table's owner or as a role with BYPASSRLS.")));
 
 	/* the caches below keep a pointer to the options: not on the stack */
 	opts = palloc(sizeof(CdcOptions));
@@ -184,8 +192,13 @@ snapshot_events(PG_FUNCTION_ARGS)
 	 * A partitioned table is read through its leaves.  Leaves stay open
 	 * (and locked, as they would be anyway) until the end, because the row
 	 * held back to be marked "last" is rendered with its leaf's descriptor.
+	 * An inheritance parent is read alone, as the stream sees it: its
+	 * children are tables with topics (and privileges) of their own.
 	 */
-	relids = find_all_inheritors(relid, AccessShareLock, NULL);
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		relids = find_all_inheritors(relid, AccessShareLock, NULL);
+	else
+		relids = list_make1_oid(relid);
 	foreach(lc, relids)
 	{
 		Relation	rel = table_open(lfirst_oid(lc), AccessShareLock);
