@@ -16,11 +16,13 @@
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "access/sysattr.h"
+#include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/partition.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "mb/pg_wchar.h"
+#include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "rewrite/rewriteHandler.h"
 #include "utils/hsearch.h"
@@ -190,16 +192,36 @@ find_attribute(TupleDesc desc, const char *attname)
 	return -1;
 }
 
+static bool
+is_user_function(Oid funcid, void *context)
+{
+	return funcid >= FirstGenbkiObjectId;
+}
+
+/* Does the expression call a function (or an I/O function) not built in? */
+static bool
+calls_user_function(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, is_user_function, context))
+		return true;
+	return expression_tree_walker(node, calls_user_function, context);
+}
+
 /*
  * A column's default as Debezium puts it in the schema: only a constant
  * (after folding immutable casts, as in DEFAULT 7 on a numeric column);
  * sequences and functions such as now() have none.  NULL if there is none.
  *
- * Folding runs the expression's immutable functions, and PostgreSQL accepts
- * defaults that fail only when used (DEFAULT 1/0, a smallint DEFAULT 99999):
- * an error here would fail this change, and so the slot, at every retry.
- * So it runs in a subtransaction, and a default that fails with a data
- * exception (class 22) has none; any other error is raised.
+ * Folding runs the expression's immutable functions.  Only built-in ones:
+ * a user's function could fail (or do anything) here, and decoding sees the
+ * catalogs as they were, so no later fix of the function would get the slot
+ * past this change.  Debezium reads the default's text and never runs it.
+ * PostgreSQL also accepts defaults that fail only when used (DEFAULT 1/0, a
+ * smallint DEFAULT 99999): folding runs in a subtransaction, and a default
+ * that fails with a data exception (class 22) has none; any other error is
+ * raised.
  */
 static char *
 column_default_json(Relation rel, AttrNumber attnum, const CdcType *type)
@@ -209,7 +231,7 @@ column_default_json(Relation rel, AttrNumber attnum, const CdcType *type)
 	Node	   *expr = build_column_default(rel, attnum);
 	char	   *json = NULL;
 
-	if (expr == NULL)
+	if (expr == NULL || calls_user_function(expr, NULL))
 		return NULL;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);

@@ -37,6 +37,17 @@ INSERT INTO bad_defaults VALUES (1, 2, 3, 'x', 4);
 SELECT f->>'field' AS field, f->'default' AS "default"
   FROM changes('ddl_slot') AS c,
 	   jsonb_array_elements(c->'value'->'schema'->'fields'->1->'fields') AS f;
+-- a user's function in a default is never run by decoding: it could fail
+-- for any reason, and no later fix would get the slot past the change
+CREATE FUNCTION boom() RETURNS int IMMUTABLE LANGUAGE plpgsql
+	AS $$BEGIN RAISE EXCEPTION 'boom() ran'; END$$;
+CREATE FUNCTION seven() RETURNS int IMMUTABLE LANGUAGE sql AS 'SELECT 7';
+CREATE TABLE user_defaults (id int PRIMARY KEY, v int DEFAULT boom(), w int DEFAULT seven(),
+							ok int DEFAULT 5);
+INSERT INTO user_defaults VALUES (1, 1, 1, 1);
+SELECT f->>'field' AS field, f->'default' AS "default"
+  FROM changes('ddl_slot') AS c,
+	   jsonb_array_elements(c->'value'->'schema'->'fields'->1->'fields') AS f;
 
 -- a new enum label reaches the next event's schema
 CREATE TYPE mood AS ENUM ('sad', 'ok');
