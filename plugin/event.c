@@ -270,9 +270,12 @@ append_column_value(StringInfo buf, const CdcColumn *col, const CdcRow *row)
 	{
 		/*
 		 * In an identity-only old tuple a NOT NULL column can only be null
-		 * because it was not logged: Debezium gives it its type's zero value.
+		 * because it was not logged: Debezium gives it the schema's default,
+		 * or else its type's zero value.
 		 */
-		if (row->identity_only && col->notnull)
+		if (row->identity_only && col->notnull && col->default_json)
+			appendStringInfoString(buf, col->default_json);
+		else if (row->identity_only && col->notnull)
 			typemap_append_fallback(buf, &col->type);
 		else
 			appendStringInfoString(buf, "null");

@@ -388,7 +388,6 @@ relcache_build(CdcRelation *entry, Relation rel)
 		Form_pg_attribute att = TupleDescAttr(pubdesc, i);
 		CdcColumn  *col;
 		char	   *name_lit;
-		char	   *default_json;
 
 		if (att->attisdropped || att->attgenerated)
 			continue;
@@ -409,16 +408,16 @@ relcache_build(CdcRelation *entry, Relation rel)
 
 		if (entry->ncolumns > 0)
 			appendStringInfoChar(&fields, ',');
-		default_json = att->atthasdef ?
+		col->default_json = att->atthasdef ?
 			column_default_json(pubrel, att->attnum, &col->type) : NULL;
 		typemap_append_schema(&fields, &col->type, !col->notnull && !col->in_key,
-							  default_json, name_lit);
+							  col->default_json, name_lit);
 		if (col->in_key)
 		{
 			if (entry->nkey > 0)
 				appendStringInfoChar(&keyfields, ',');
-			typemap_append_schema(&keyfields, &col->type, false, default_json,
-								  name_lit);
+			typemap_append_schema(&keyfields, &col->type, false,
+								  col->default_json, name_lit);
 			entry->key[entry->nkey++] = entry->ncolumns;
 		}
 		entry->ncolumns++;

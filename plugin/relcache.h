@@ -26,6 +26,7 @@ typedef struct CdcColumn
 	bool		notnull;
 	bool		in_key;
 	char	   *name_json;		/* "name": as a quoted JSON key and colon */
+	char	   *default_json;	/* the schema's "default" value, or NULL */
 	CdcType		type;
 } CdcColumn;
 

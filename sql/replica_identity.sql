@@ -10,6 +10,8 @@ CREATE TABLE ri_index (a int NOT NULL, b text NOT NULL, c text);
 CREATE UNIQUE INDEX ri_index_ab ON ri_index (a, b);
 ALTER TABLE ri_index REPLICA IDENTITY USING INDEX ri_index_ab;
 CREATE TABLE no_key (x int, y text);
+CREATE TABLE ri_defaults (id int PRIMARY KEY, s text NOT NULL DEFAULT 'abc',
+						  n int NOT NULL DEFAULT 7, m int NOT NULL, o int DEFAULT 9);
 -- a primary key and an identity index without it, or with all of it
 CREATE TABLE ri_pk_other (id int PRIMARY KEY, code text NOT NULL, v text);
 CREATE UNIQUE INDEX ri_pk_other_code ON ri_pk_other (code);
@@ -22,6 +24,7 @@ INSERT INTO ri_full VALUES (1, 'one', 'n1');
 INSERT INTO ri_nothing VALUES (1, 'one');
 INSERT INTO ri_index VALUES (1, 'b1', 'c1');
 INSERT INTO no_key VALUES (1, 'y1');
+INSERT INTO ri_defaults VALUES (1, 'x', 1, 1, 1);
 INSERT INTO ri_pk_other VALUES (7, 'x', 'a');
 INSERT INTO ri_pk_wider VALUES (7, 'x', 'a');
 
@@ -33,6 +36,9 @@ UPDATE ri_default SET name = 'uno' WHERE id = 1;
 DELETE FROM ri_default WHERE id = 2;
 -- a key change is a delete of the old key and a create of the new one
 UPDATE ri_default SET id = 3 WHERE id = 1;
+-- the required columns a delete does not log take the schema's default
+-- first, as Debezium's converters do; optional ones are null
+DELETE FROM ri_defaults WHERE id = 1;
 -- FULL: the whole old row
 UPDATE ri_full SET name = 'uno' WHERE id = 1;
 UPDATE ri_full SET id = 4 WHERE id = 1;

@@ -227,7 +227,7 @@ SELECT data::jsonb #>> '{value,payload,op}' AS op,
 
 -- Extension types Debezium knows by name: hstore as a JSON string
 -- (hstore.handling.mode=json), ltree with its semantic name, citext as
--- text; and point's fallback in a key-only before image.
+-- text; and a key-only before image takes point's default, as the schema has it.
 CREATE EXTENSION hstore;
 CREATE EXTENSION ltree;
 CREATE EXTENSION citext;
