@@ -630,7 +630,7 @@ write_outbox(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	jsonbuf_append_string(out, payload_end + 1, end - payload_end - 1);
 	frame_part_end(ctx, out, lenpos);
 	lenpos = frame_part_begin(ctx, out, true);
-	appendBinaryStringInfo(out, topic_end + 1, payload_end - topic_end - 1);
+	jsonbuf_append_json(out, topic_end + 1, payload_end - topic_end - 1);
 	frame_part_end(ctx, out, lenpos);
 	frame_end(ctx);
 }

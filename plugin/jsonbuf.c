@@ -41,6 +41,9 @@ static const char jsonbuf_escape[256] = {
 	/* 0x5d .. 0xff are all zero */
 };
 
+/* For a JSON document copied as it is (only its encoding changes). */
+static const char jsonbuf_verbatim[256] = {0};
+
 static const char jsonbuf_hex[] = "0123456789abcdef";
 
 /* Append a \u00XX escape of byte c. */
@@ -59,14 +62,15 @@ jsonbuf_append_u00(StringInfo buf, unsigned char c)
 }
 
 /*
- * Escape s[0..len) without the quotes.  With check_utf8 set, every
- * non-ASCII sequence is validated: a valid UTF-8 character is copied, any
- * other byte becomes \u00XX (its Latin-1 reading).  That is for SQL_ASCII
- * databases, whose text is usually UTF-8 but may be any bytes, which would
- * make the document invalid UTF-8.
+ * Escape s[0..len) without the quotes, ASCII as escape[] says.  With
+ * check_utf8 set, every non-ASCII sequence is validated: a valid UTF-8
+ * character is copied, any other byte becomes \u00XX (its Latin-1 reading).
+ * That is for SQL_ASCII databases, whose text is usually UTF-8 but may be
+ * any bytes, which would make the document invalid UTF-8.
  */
 static void
-jsonbuf_escape_body(StringInfo buf, const char *s, int len, bool check_utf8)
+jsonbuf_escape_body(StringInfo buf, const char *s, int len, bool check_utf8,
+					const char *escape)
 {
 	const unsigned char *p = (const unsigned char *) s;
 	const unsigned char *end = p + len;
@@ -78,12 +82,12 @@ jsonbuf_escape_body(StringInfo buf, const char *s, int len, bool check_utf8)
 
 		if (check_utf8)
 		{
-			while (p < end && jsonbuf_escape[*p] == 0 && *p < 0x80)
+			while (p < end && escape[*p] == 0 && *p < 0x80)
 				p++;
 		}
 		else
 		{
-			while (p < end && jsonbuf_escape[*p] == 0)
+			while (p < end && escape[*p] == 0)
 				p++;
 		}
 		if (p > run)
@@ -105,7 +109,7 @@ jsonbuf_escape_body(StringInfo buf, const char *s, int len, bool check_utf8)
 			continue;
 		}
 
-		e = jsonbuf_escape[*p];
+		e = escape[*p];
 		if (e == 'u')
 			jsonbuf_append_u00(buf, *p);
 		else
@@ -125,7 +129,8 @@ jsonbuf_escape_body(StringInfo buf, const char *s, int len, bool check_utf8)
  * (a surrogate pair above U+FFFF), so the result is plain ASCII.
  */
 static void
-jsonbuf_escape_body_ascii(StringInfo buf, const char *s, int len)
+jsonbuf_escape_body_ascii(StringInfo buf, const char *s, int len,
+						  const char *escape)
 {
 	const unsigned char *p = (const unsigned char *) s;
 	const unsigned char *end = p + len;
@@ -139,7 +144,7 @@ jsonbuf_escape_body_ascii(StringInfo buf, const char *s, int len)
 		while (p < end && *p < 0x80)
 			p++;
 		if (p > run)
-			jsonbuf_escape_body(buf, (const char *) run, p - run, false);
+			jsonbuf_escape_body(buf, (const char *) run, p - run, false, escape);
 		if (p >= end)
 			break;
 
@@ -159,19 +164,16 @@ jsonbuf_escape_body_ascii(StringInfo buf, const char *s, int len)
 	}
 }
 
-void
-jsonbuf_append_string(StringInfo buf, const char *s, int len)
+/* s[0..len) in UTF-8 whatever the server encoding, ASCII as escape[] says. */
+static void
+jsonbuf_append_utf8(StringInfo buf, const char *s, int len, const char *escape)
 {
 	int			encoding = GetDatabaseEncoding();
 
-	/* Reserve room for the common case: nothing to escape. */
-	enlargeStringInfo(buf, len + 2);
-	buf->data[buf->len++] = '"';
-
 	if (encoding == PG_UTF8)
-		jsonbuf_escape_body(buf, s, len, false);
+		jsonbuf_escape_body(buf, s, len, false, escape);
 	else if (encoding == PG_SQL_ASCII)
-		jsonbuf_escape_body(buf, s, len, true);
+		jsonbuf_escape_body(buf, s, len, true, escape);
 	else
 	{
 		/*
@@ -184,12 +186,32 @@ jsonbuf_append_string(StringInfo buf, const char *s, int len)
 		char	   *conv = pg_server_to_any(s, len, PG_UTF8);
 
 		/* unconverted (an empty string), conv is s: not NUL-terminated */
-		jsonbuf_escape_body_ascii(buf, conv, conv == s ? len : strlen(conv));
+		jsonbuf_escape_body_ascii(buf, conv, conv == s ? len : strlen(conv),
+								  escape);
 		if (conv != s)
 			pfree(conv);
 	}
+}
 
+void
+jsonbuf_append_string(StringInfo buf, const char *s, int len)
+{
+	/* Reserve room for the common case: nothing to escape. */
+	enlargeStringInfo(buf, len + 2);
+	buf->data[buf->len++] = '"';
+	jsonbuf_append_utf8(buf, s, len, jsonbuf_escape);
 	appendStringInfoCharMacro(buf, '"');
+}
+
+/*
+ * Outside its strings a JSON document is ASCII, so converting it as a
+ * string's body, with nothing escaped but non-ASCII characters, leaves it
+ * the same document, in UTF-8.
+ */
+void
+jsonbuf_append_json(StringInfo buf, const char *json, int len)
+{
+	jsonbuf_append_utf8(buf, json, len, jsonbuf_verbatim);
 }
 
 void

@@ -12,6 +12,8 @@
 /* Append s[0..len) as a quoted JSON string; invalid bytes never escape it. */
 extern void jsonbuf_append_string(StringInfo buf, const char *s, int len);
 extern void jsonbuf_append_cstring(StringInfo buf, const char *s);
+/* Append the valid JSON document json[0..len), in UTF-8 as the strings are. */
+extern void jsonbuf_append_json(StringInfo buf, const char *json, int len);
 /* Append s as a quoted JSON string holding base64 of data[0..len). */
 extern void jsonbuf_append_base64(StringInfo buf, const char *data, int len);
 /* A palloc'd quoted JSON string literal for s (for caching). */

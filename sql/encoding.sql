@@ -10,6 +10,13 @@ SELECT 'init' FROM pg_create_logical_replication_slot('enc_slot', 'cdc_kafka');
 INSERT INTO enc VALUES (1, '', 'tail'), (2, 'caf' || chr(233), '');
 SELECT substring(data from '"after":({[^}]*})') AS after, data ~ '^[\x01-\x7e]*$' AS ascii_only
   FROM pg_logical_slot_get_changes('enc_slot', NULL, NULL, 'schemas', 'false');
+-- an outbox payload is converted the same way: its strings hold the only
+-- non-ASCII characters, which become \u escapes
+CREATE EXTENSION cdc_kafka;
+SELECT cdc_kafka.emit('enc.outbox', 'k' || chr(233),
+	('{"a": "caf' || chr(233) || '", "n": [1, "' || chr(252) || '"]}')::jsonb) IS NOT NULL AS emitted;
+SELECT data, data ~ '^[\x01-\x7e]*$' AS ascii_only
+  FROM pg_logical_slot_get_changes('enc_slot', NULL, NULL, 'schemas', 'false');
 SELECT 'drop' FROM pg_drop_replication_slot('enc_slot');
 \c contrib_regression
 DROP DATABASE cdc_latin1;
