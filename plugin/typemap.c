@@ -1505,7 +1505,11 @@ typemap_append_unavailable(StringInfo buf, const CdcType *t)
 {
 	static const char placeholder[] = CDC_UNAVAILABLE_VALUE;
 
-	if (typemap_is_string(t))
+	/* hstore as JSON: Debezium's map of the placeholder to itself */
+	if (t->kind == CDC_TYPE_JSON && t->typid != JSONOID)
+		appendStringInfoString(buf, "\"{\\\"" CDC_UNAVAILABLE_VALUE "\\\":\\\""
+							   CDC_UNAVAILABLE_VALUE "\\\"}\"");
+	else if (typemap_is_string(t))
 		jsonbuf_append_string(buf, placeholder, sizeof(placeholder) - 1);
 	else if (t->kind == CDC_TYPE_BYTEA ||
 			 (t->kind == CDC_TYPE_BITS && t->typmod != 1))

@@ -58,3 +58,17 @@ SELECT c->'value'->>'op' AS op, length(c->'key'->>'k') AS key_len,
 	   c->'value'->'after'->>'v' AS v
   FROM changes('toast_pk_slot', 'schemas', 'false') AS c;
 SELECT 'drop' FROM pg_drop_replication_slot('toast_pk_slot');
+
+-- An unchanged TOASTed hstore (a JSON string): Debezium's placeholder map.
+CREATE EXTENSION hstore;
+CREATE TABLE toasted_hstore (id int PRIMARY KEY, h hstore, v int);
+ALTER TABLE toasted_hstore ALTER COLUMN h SET STORAGE EXTERNAL;
+INSERT INTO toasted_hstore SELECT 1, hstore(array_agg('k' || g), array_agg('v' || g)), 0
+  FROM generate_series(1, 300) g;
+SELECT 'init' FROM pg_create_logical_replication_slot('toast_hstore_slot', 'cdc_kafka');
+UPDATE toasted_hstore SET v = 1;
+SELECT c->'value'->'after'->>'h' AS h, (c->'value'->'after'->>'h')::jsonb AS h_json
+  FROM changes('toast_hstore_slot', 'schemas', 'false') AS c;
+SELECT 'drop' FROM pg_drop_replication_slot('toast_hstore_slot');
+DROP TABLE toasted_hstore;
+DROP EXTENSION hstore;
