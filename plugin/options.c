@@ -105,9 +105,9 @@ split_list(const char *value)
 }
 
 /*
- * Compile a POSIX regular expression anchored at both ends, as Debezium
- * anchors its include/exclude lists.  Comma-separated alternatives are
- * accepted like Debezium's lists.
+ * Compile a POSIX regular expression anchored at both ends and matching
+ * without regard to case, as Debezium compiles its include/exclude lists.
+ * Comma-separated alternatives are accepted like Debezium's lists.
  */
 static regex_t *
 compile_filter(const char *name, const char *value)
@@ -132,7 +132,7 @@ compile_filter(const char *name, const char *value)
 
 	wide = palloc((pattern.len + 1) * sizeof(pg_wchar));
 	wide_len = pg_mb2wchar_with_len(pattern.data, wide, pattern.len);
-	rc = pg_regcomp(re, wide, wide_len, REG_ADVANCED | REG_NOSUB,
+	rc = pg_regcomp(re, wide, wide_len, REG_ADVANCED | REG_NOSUB | REG_ICASE,
 					C_COLLATION_OID);
 	if (rc != REG_OKAY)
 	{

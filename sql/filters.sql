@@ -26,4 +26,8 @@ SELECT c->>'topic' FROM changes('f_slot', 'schemas', 'false', 'include-tables', 
 SELECT f_round();
 SELECT c->>'topic' FROM changes('f_slot', 'schemas', 'false', 'include-schemas', 'f_.*',
 								'exclude-tables', 'f_sales\.orders') AS c;
+SELECT f_round();
+-- case does not matter, as in Debezium's lists
+SELECT c->>'topic' FROM changes('f_slot', 'schemas', 'false', 'include-tables', 'F_SALES\.Orders',
+								'exclude-schemas', 'F_HR') AS c;
 SELECT 'drop' FROM pg_drop_replication_slot('f_slot');
