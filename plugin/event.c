@@ -11,6 +11,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "access/htup_details.h"
 #include "access/tupdesc.h"
 #include "commands/dbcommands.h"
@@ -213,6 +214,30 @@ event_deform(CdcRow *row, HeapTuple tuple, TupleDesc desc, bool identity_only)
 	row->identity_only = identity_only;
 }
 
+/*
+ * Are two values of a key column the same?  A varlena is compared by its
+ * content: the old image may hold it compressed and the new one not, or
+ * compressed another way (after SET COMPRESSION), and that is no change of
+ * key.  A value out of line on disk cannot be fetched while decoding; it
+ * is compared as it is (event_fill_unchanged_toast has made an unchanged
+ * one the old image's own).
+ */
+static bool
+key_values_equal(const CdcColumn *col, Datum a, Datum b)
+{
+	if (col->type.typlen == -1 &&
+		!VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(a)) &&
+		!VARATT_IS_EXTERNAL_ONDISK(DatumGetPointer(b)))
+	{
+		struct varlena *va = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(a));
+		struct varlena *vb = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(b));
+
+		return VARSIZE_ANY_EXHDR(va) == VARSIZE_ANY_EXHDR(vb) &&
+			memcmp(VARDATA_ANY(va), VARDATA_ANY(vb), VARSIZE_ANY_EXHDR(va)) == 0;
+	}
+	return datumIsEqual(a, b, col->type.typbyval, col->type.typlen);
+}
+
 bool
 event_keys_equal(const CdcRelation *rel, const CdcRow *a, const CdcRow *b)
 {
@@ -225,8 +250,7 @@ event_keys_equal(const CdcRelation *rel, const CdcRow *a, const CdcRow *b)
 			return false;
 		if (a->nulls[off])
 			continue;
-		if (!datumIsEqual(a->values[off], b->values[off],
-						  col->type.typbyval, col->type.typlen))
+		if (!key_values_equal(col, a->values[off], b->values[off]))
 			return false;
 	}
 	return true;

@@ -72,3 +72,17 @@ SELECT c->'value'->'after'->>'h' AS h, (c->'value'->'after'->>'h')::jsonb AS h_j
 SELECT 'drop' FROM pg_drop_replication_slot('toast_hstore_slot');
 DROP TABLE toasted_hstore;
 DROP EXTENSION hstore;
+
+-- Under REPLICA IDENTITY FULL the old image holds a compressed key as it
+-- was stored; stored anew with another compression it is the same key, and
+-- the update is a "u", not a delete and a create.
+CREATE TABLE compressed_key (k text PRIMARY KEY, v int);
+ALTER TABLE compressed_key REPLICA IDENTITY FULL;
+INSERT INTO compressed_key VALUES (repeat('ab', 3000), 0);
+ALTER TABLE compressed_key ALTER COLUMN k SET COMPRESSION lz4;
+SELECT 'init' FROM pg_create_logical_replication_slot('compressed_key_slot', 'cdc_kafka');
+UPDATE compressed_key SET k = k || '', v = 1;
+SELECT c->'value'->>'op' AS op, length(c->'key'->>'k') AS key_len,
+	   c->'value'->'before'->>'v' AS before_v, c->'value'->'after'->>'v' AS after_v
+  FROM changes('compressed_key_slot', 'schemas', 'false') AS c;
+SELECT 'drop' FROM pg_drop_replication_slot('compressed_key_slot');
