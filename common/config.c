@@ -443,11 +443,24 @@ config_prefix_next(const Config *cfg, const char *prefix, int *iter,
 	return false;
 }
 
+/* A libpq keyword whose value is secret: password, sslpassword. */
+static bool
+conninfo_key_is_secret(const char *key, size_t len)
+{
+	static const char word[] = "password";
+
+	for (size_t i = 0; i + sizeof(word) - 1 <= len; i++)
+		if (strncmp(key + i, word, sizeof(word) - 1) == 0)
+			return true;
+	return false;
+}
+
 /*
- * Copy a libpq connection string, replacing the password (keyword form
- * "password=...", URI user info "user:pw@" and URI parameter
- * "password=") by a mask.  Text-based on purpose: it must also mask strings
- * libpq would reject, since those end up in error messages.
+ * Copy a libpq connection string, replacing every password (keyword form
+ * "password=..." and "sslpassword=...", URI user info "user:pw@" and URI
+ * parameters of those names) by a mask.  Text-based on purpose: it must
+ * also mask strings libpq would reject, since those end up in error
+ * messages.
  */
 void
 config_mask_conninfo(const char *conninfo, char *buf, size_t bufsize)
@@ -487,15 +500,20 @@ config_mask_conninfo(const char *conninfo, char *buf, size_t bufsize)
 		}
 		while (*p)
 		{
-			/* URI parameters: ?a=b&password=c */
-			if ((*p == '?' || *p == '&') && strncmp(p + 1, "password=", 9) == 0)
+			/* URI parameters: ?a=b&password=c&sslpassword=d */
+			if (*p == '?' || *p == '&')
 			{
-				PUT(*p);
-				PUTS("password=" CONFIG_MASK);
-				p += 10;
-				while (*p && *p != '&')
-					p++;
-				continue;
+				size_t		klen = strcspn(p + 1, "=&");
+
+				if (p[1 + klen] == '=' && conninfo_key_is_secret(p + 1, klen))
+				{
+					for (size_t i = 0; i <= klen + 1; i++)
+						PUT(*p++);
+					PUTS(CONFIG_MASK);
+					while (*p && *p != '&')
+						p++;
+					continue;
+				}
 			}
 			PUT(*p++);
 		}
@@ -517,7 +535,7 @@ config_mask_conninfo(const char *conninfo, char *buf, size_t bufsize)
 		while (*p && *p != '=' && !isspace((unsigned char) *p))
 			PUT(*p++);
 		klen = (size_t) (p - kstart);
-		is_pw = klen == 8 && strncmp(kstart, "password", 8) == 0;
+		is_pw = conninfo_key_is_secret(kstart, klen);
 		while (isspace((unsigned char) *p))
 			PUT(*p++);
 		if (*p != '=')
@@ -569,7 +587,7 @@ config_key_is_secret(const char *key)
 	if ((dot = strchr(k, '.')) != NULL && strncmp(k, "kafka.", 6) == 0)
 		k = dot + 1;
 	return strstr(key, "password") != NULL || strstr(key, "secret") != NULL ||
-		strncmp(k, "sasl.", 5) == 0;
+		strncmp(k, "sasl.", 5) == 0 || strcmp(k, "ssl.key.pem") == 0;
 }
 
 const char *

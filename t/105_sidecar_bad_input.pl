@@ -87,6 +87,15 @@ like($out, qr/^kafka\.acks=all  # flag$/m, 'a bare librdkafka key goes to kafka.
 like($out, qr/password=\*{8}/, 'the connection string password is masked');
 like($out, qr/^kafka\.sasl\.password=\*{8}/m, 'sasl.* is masked');
 unlike($out, qr/hunter2|filesecret/, 'no secret in the dump');
+# sslpassword, in either form, and a private key given inline
+($rc, $out) = run_sidecar('-d', "$conn sslpassword=keyphrase1 password=hunter2", @kafka,
+	'-X', 'kafka.ssl.key.pem=PRIVATEKEYDATA', '-X', 'dump');
+like($out, qr/sslpassword=\*{8}/, 'sslpassword is masked');
+like($out, qr/^kafka\.ssl\.key\.pem=\*{8}/m, 'ssl.key.pem is masked');
+($rc, $out) = run_sidecar('-d', 'postgresql://u@localhost/db?sslpassword=keyphrase2&password=pw&sslmode=disable',
+	@kafka, '-X', 'dump');
+like($out, qr/\?sslpassword=\*{8}&password=\*{8}&sslmode=disable/, 'URI: sslpassword and password masked, the rest kept');
+unlike($out, qr/keyphrase|PRIVATEKEYDATA|hunter2/, 'no secret in those dumps');
 
 ($rc, $out) = run_sidecar('--help');
 is($rc, 0, '--help: exit 0');
