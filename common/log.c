@@ -4,11 +4,13 @@
  *
  *	  The logger is process-wide state by nature (every module logs, and
  *	  librdkafka's log callback has no useful opaque), so it lives in one
- *	  file-scope struct here and nowhere else.  Single-threaded use only:
- *	  librdkafka callbacks are served on our thread by rd_kafka_poll().
+ *	  file-scope struct here and nowhere else.  librdkafka calls its log
+ *	  callback from its own threads, so the stream is used and replaced
+ *	  (SIGHUP's reopen) under a lock.
  *-------------------------------------------------------------------------
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@ typedef struct LogState
 } LogState;
 
 static LogState log_state = {"cdc_kafka", LOG_LEVEL_INFO, NULL, NULL};
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;	/* guards out */
 
 static const char *const log_level_names[] = {"error", "warn", "info", "debug"};
 
@@ -78,9 +81,11 @@ log_open_path(const char *path, char *errstr, size_t errstr_size)
 	}
 	/* Line buffered: a line is visible as soon as it is written. */
 	setvbuf(f, NULL, _IOLBF, 0);
+	pthread_mutex_lock(&log_lock);
 	if (log_state.out != NULL)
 		fclose(log_state.out);
 	log_state.out = f;
+	pthread_mutex_unlock(&log_lock);
 	return true;
 }
 
@@ -122,9 +127,11 @@ log_reopen(char *errstr, size_t errstr_size)
 void
 log_close(void)
 {
+	pthread_mutex_lock(&log_lock);
 	if (log_state.out != NULL)
 		fclose(log_state.out);
 	log_state.out = NULL;
+	pthread_mutex_unlock(&log_lock);
 	free(log_state.path);
 	log_state.path = NULL;
 }
@@ -132,7 +139,7 @@ log_close(void)
 void
 log_msg(LogLevel level, const char *fmt,...)
 {
-	FILE	   *out = log_state.out ? log_state.out : stderr;
+	FILE	   *out;
 	struct timeval tv;
 	struct tm	tm;
 	char		ts[32];
@@ -158,8 +165,11 @@ log_msg(LogLevel level, const char *fmt,...)
 			*p = ' ';
 
 	/* A single fprintf call keeps the line whole. */
+	pthread_mutex_lock(&log_lock);
+	out = log_state.out ? log_state.out : stderr;
 	fprintf(out, "%s.%03dZ %s %s: %s\n", ts, (int) (tv.tv_usec / 1000),
 			log_state.progname, log_level_names[level], line);
 	if (out == stderr)
 		fflush(stderr);
+	pthread_mutex_unlock(&log_lock);
 }
