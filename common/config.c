@@ -91,6 +91,38 @@ config_destroy(Config *cfg)
 	free(cfg);
 }
 
+/*
+ * A boolean as PostgreSQL reads one (parse_bool): any prefix of true,
+ * false, yes or no, on or off from two letters, 1 or 0, in any case.  For
+ * the plugin's options, which the server parses: the sidecar must read
+ * "schemas=f" as the plugin does.
+ */
+bool
+config_parse_pg_bool(const char *value, bool *result)
+{
+	static const struct
+	{
+		const char *word;
+		size_t		min_len;
+		bool		value;
+	}			words[] = {
+		{"true", 1, true}, {"false", 1, false}, {"yes", 1, true}, {"no", 1, false},
+		{"on", 2, true}, {"off", 2, false}, {"1", 1, true}, {"0", 1, false},
+	};
+	size_t		len = strlen(value);
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+	{
+		if (len >= words[i].min_len && len <= strlen(words[i].word) &&
+			strncasecmp(value, words[i].word, len) == 0)
+		{
+			*result = words[i].value;
+			return true;
+		}
+	}
+	return false;
+}
+
 bool
 config_parse_bool(const char *value, bool *result)
 {

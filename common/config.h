@@ -96,6 +96,7 @@ extern bool config_prefix_next(const Config *cfg, const char *prefix, int *iter,
 							   const char **name, const char **value);
 
 extern bool config_parse_bool(const char *value, bool *result);
+extern bool config_parse_pg_bool(const char *value, bool *result);
 
 /* The defaults table, for --help. */
 extern void config_print_help(const Config *cfg, FILE *out);

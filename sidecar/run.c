@@ -657,7 +657,8 @@ sidecar_options(Sidecar *s, char *errstr, size_t errstr_size)
 		{
 			bool		b = true;
 
-			config_parse_bool(value[0] ? value : "true", &b);
+			/* the server validates the value; read it as it does */
+			config_parse_pg_bool(value[0] ? value : "true", &b);
 			s->schemas = b;
 		}
 		s->opt_names[s->noptions] = name;

@@ -18,6 +18,7 @@
 
 #include <libpq-fe.h>
 
+#include "config.h"
 #include "log.h"
 #include "repl.h"
 #include "snapshot.h"
@@ -229,12 +230,12 @@ snapshot_run(const SnapshotRequest *req, uint64_t *rows, char *errstr, size_t er
 	*rows = 0;
 	for (int i = 0; i < req->noptions; i++)
 	{
-		bool		b = req->opt_values[i] == NULL ||
-			strcmp(req->opt_values[i], "true") == 0 || strcmp(req->opt_values[i], "on") == 0 ||
-			strcmp(req->opt_values[i], "1") == 0;
-
 		if (strcmp(req->opt_names[i], "publish-via-partition-root") == 0)
-			publish_root = b;
+		{
+			publish_root = true;
+			if (req->opt_values[i] != NULL)
+				config_parse_pg_bool(req->opt_values[i], &publish_root);
+		}
 	}
 	if (options == NULL)
 	{

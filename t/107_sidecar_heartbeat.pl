@@ -67,6 +67,19 @@ is_deeply((CdcKafka::json_or_undef($hb->{key}) // {})->{payload}, { serverName =
 	'and the key names that server');
 is(CdcKafka::stop_sidecar($odd), 0, 'SIGTERM: exit 0');
 
+# The plugin reads its options as PostgreSQL reads a boolean: "schemas=f"
+# turns schemas off, and the heartbeats must agree with the events.
+my $nos = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
+	slot => 'hb_nos', create => 1, log => "$log.nos",
+	args => [ '-o', 'topic-prefix=hbnos', '-o', 'schemas=f', '-X', 'heartbeat.interval.ms=300' ]);
+ok(CdcKafka::wait_until(sub {
+	scalar(CdcKafka::kcat_consume($mb->bootstrap, '__debezium-heartbeat.hbnos')) >= 1 }, 60),
+	'schemas=f: heartbeats arrive') or diag(CdcKafka::slurp("$log.nos"));
+($hb) = CdcKafka::kcat_consume($mb->bootstrap, '__debezium-heartbeat.hbnos');
+is_deeply(CdcKafka::json_or_undef($hb->{key}), { serverName => 'hbnos' },
+	'schemas=f: the heartbeat key has no schema, as the events have none');
+is(CdcKafka::stop_sidecar($nos), 0, 'SIGTERM: exit 0');
+
 $mb->stop;
 $node->stop;
 done_testing();
