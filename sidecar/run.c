@@ -407,12 +407,20 @@ sidecar_setup_slot(Sidecar *s, bool *done)
 	SnapshotRequest req;
 
 	*done = false;
-	if (!sidecar_slot_lsn(s, &exists, &consistent))
-		return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
-	if (exists)
+	/*
+	 * initial_only reads through its temporary slot and streams nothing: a
+	 * permanent slot of that name, in use or not, is no reason to skip the
+	 * snapshot (or to stream it).
+	 */
+	if (!initial_only)
 	{
-		log_info("replication slot \"%s\" exists; reusing it", s->slot);
-		return STREAM_CONTINUE;
+		if (!sidecar_slot_lsn(s, &exists, &consistent))
+			return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
+		if (exists)
+		{
+			log_info("replication slot \"%s\" exists; reusing it", s->slot);
+			return STREAM_CONTINUE;
+		}
 	}
 	if (!want_snapshot)
 	{

@@ -119,6 +119,21 @@ is(scalar(CdcKafka::kcat_consume($mb->bootstrap, 'once.public.snap', timeout => 
 	$node->safe_psql('postgres', 'SELECT count(*) FROM snap'), 'initial_only: every row once');
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'once'"),
 	0, 'initial_only: the slot is dropped (no WAL retained)');
+# A permanent slot of that name (a running pipeline's) is left alone: the
+# snapshot is taken all the same, and nothing is streamed from that slot.
+$node->safe_psql('postgres', "SELECT pg_create_logical_replication_slot('busy', 'cdc_kafka')");
+$node->safe_psql('postgres', "INSERT INTO snap SELECT max(id) + 1, 0 FROM snap");
+my $busy_lsn = $node->safe_psql('postgres',
+	"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'busy'");
+($rc, $err) = snapshot_only('busy', 'snap', '--create-slot');
+is($rc, 0, 'initial_only beside an existing slot: exit 0 after the snapshot') or diag($err);
+my @busy = CdcKafka::kcat_consume($mb->bootstrap, 'busy.public.snap', timeout => 120);
+is(scalar(grep { (CdcKafka::json_or_undef($_->{value}) // {})->{op} eq 'r' } @busy),
+	$node->safe_psql('postgres', 'SELECT count(*) FROM snap'),
+	'initial_only beside an existing slot: every row once, as snapshot reads');
+is(scalar(@busy), scalar(grep { defined $_->{value} } @busy), 'and no streamed change');
+is($node->safe_psql('postgres', "SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'busy'"),
+	$busy_lsn, 'the existing slot is not consumed');
 ($rc, $err) = snapshot_only('once', 'snap');
 is($rc, 1, 'initial_only without --create-slot: exit 1');
 like($err, qr/initial_only needs --create-slot/, 'initial_only without --create-slot: says so');
