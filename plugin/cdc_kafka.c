@@ -68,7 +68,8 @@ typedef struct CdcCollectionCount
  */
 typedef struct CdcTxnData
 {
-	uint32		seq;			/* events written so far (frame seq) */
+	uint64		next_seq;		/* the next frame seq to hand out */
+	uint32		events;			/* events written so far */
 	int64		data_events;	/* data events, for transaction.total_order */
 	HTAB	   *collections;	/* CdcCollectionCount by relid, or NULL */
 	List	   *collections_seen;	/* the same, in order of first event */
@@ -156,7 +157,7 @@ cdc_shutdown(LogicalDecodingContext *ctx)
  */
 static StringInfo
 frame_begin(LogicalDecodingContext *ctx, char kind, char op,
-			XLogRecPtr commit_lsn, XLogRecPtr change_lsn, uint32 seq,
+			XLogRecPtr commit_lsn, XLogRecPtr change_lsn, uint64 seq,
 			const char *topic, int topic_len)
 {
 	CdcDecodingData *data = ctx->output_plugin_private;
@@ -172,7 +173,7 @@ frame_begin(LogicalDecodingContext *ctx, char kind, char op,
 		pq_sendbyte(out, op);
 		pq_sendint64(out, commit_lsn);
 		pq_sendint64(out, change_lsn);
-		pq_sendint32(out, seq);
+		pq_sendint64(out, seq);
 		pq_sendint32(out, topic_len);
 		appendBinaryStringInfo(out, topic, topic_len);
 	}
@@ -293,6 +294,27 @@ cdc_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 	relcache_forget_stale();
 	txn->output_plugin_private =
 		MemoryContextAllocZero(data->txn_cxt, sizeof(CdcTxnData));
+	/* 1 is the BEGIN event's (see reserve_seq) */
+	((CdcTxnData *) txn->output_plugin_private)->next_seq = 2;
+}
+
+/*
+ * Frame seqs that the options cannot move.  The sidecar skips what Kafka
+ * already holds by (commit LSN, seq), and a restart may come with other
+ * options (filters, include-transaction, include-messages, ...): so each
+ * callback takes as many seqs as it could ever emit events, whether it
+ * emits them or not.  BEGIN is 1; a change takes 2 (a change of key is a
+ * delete and a create), a truncate one per relation, a message 1; END
+ * comes after them all.  Returns the first of the n.
+ */
+static uint64
+reserve_seq(ReorderBufferTXN *txn, uint64 n)
+{
+	CdcTxnData *txndata = txn->output_plugin_private;
+	uint64		first = txndata->next_seq;
+
+	txndata->next_seq += n;
+	return first;
 }
 
 /* Transaction metadata BEGIN or END on <prefix>.transaction. */
@@ -305,9 +327,10 @@ write_txn_status(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	StringInfo	out;
 	int			lenpos;
 
-	txndata->seq++;
+	txndata->events++;
 	out = frame_begin(ctx, 'E', is_end ? 'E' : 'B', txn->end_lsn,
-					  is_end ? txn->end_lsn : txn->first_lsn, txndata->seq,
+					  is_end ? txn->end_lsn : txn->first_lsn,
+					  is_end ? reserve_seq(txn, 1) : 1,
 					  data->txn_topic, strlen(data->txn_topic));
 	lenpos = frame_part_begin(ctx, out, false);
 	event_append_txn_key(out, txn->xid, txn->end_lsn);
@@ -320,16 +343,16 @@ write_txn_status(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	frame_end(ctx);
 }
 
-/* Called before each event of a transaction: lazy BEGIN, sequence. */
-static uint32
-next_event_seq(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
+/* Called before each event of a transaction: the lazy BEGIN, the count. */
+static void
+count_event(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 {
 	CdcDecodingData *data = ctx->output_plugin_private;
 	CdcTxnData *txndata = txn->output_plugin_private;
 
-	if (txndata->seq == 0 && data->opts.include_transaction)
+	if (txndata->events == 0 && data->opts.include_transaction)
 		write_txn_status(ctx, txn, txndata, NULL);
-	return ++txndata->seq;
+	txndata->events++;
 }
 
 /* The transaction block of a data event, counting it per table. */
@@ -379,17 +402,16 @@ count_data_event(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 /* One data event of rel: key from key_row (may be NULL), then the value. */
 static void
 write_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
-			 CdcRelation *rel, char op, XLogRecPtr lsn, const CdcRow *key_row,
-			 const CdcRow *before, const CdcRow *after)
+			 CdcRelation *rel, char op, XLogRecPtr lsn, uint64 seq,
+			 const CdcRow *key_row, const CdcRow *before, const CdcRow *after)
 {
 	CdcSource	src;
 	CdcTxnBlock block;
 	const CdcTxnBlock *blockp;
 	StringInfo	out;
-	uint32		seq;
 	int			lenpos;
 
-	seq = next_event_seq(ctx, txn);
+	count_event(ctx, txn);
 	blockp = count_data_event(ctx, txn, rel, &block);
 
 	src.snapshot = "false";
@@ -440,6 +462,7 @@ cdc_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	CdcRow		newrow;
 	bool		has_old = false;
 	bool		has_new = false;
+	uint64		seq = reserve_seq(txn, 2);	/* even when filtered out */
 
 	oldcxt = MemoryContextSwitchTo(data->change_cxt);
 	rel = relcache_get(relation);
@@ -465,7 +488,7 @@ cdc_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	{
 		case REORDER_BUFFER_CHANGE_INSERT:
 			if (has_new)
-				write_change(ctx, txn, rel, 'c', change->lsn, &newrow,
+				write_change(ctx, txn, rel, 'c', change->lsn, seq, &newrow,
 							 NULL, &newrow);
 			break;
 		case REORDER_BUFFER_CHANGE_UPDATE:
@@ -481,18 +504,18 @@ cdc_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 				 * sidecar follows it with a tombstone) and a create of the
 				 * new, so that compacted topics keep one row per key.
 				 */
-				write_change(ctx, txn, rel, 'd', change->lsn, &oldrow,
+				write_change(ctx, txn, rel, 'd', change->lsn, seq, &oldrow,
 							 &oldrow, NULL);
-				write_change(ctx, txn, rel, 'c', change->lsn, &newrow,
+				write_change(ctx, txn, rel, 'c', change->lsn, seq + 1, &newrow,
 							 NULL, &newrow);
 			}
 			else
-				write_change(ctx, txn, rel, 'u', change->lsn, &newrow,
+				write_change(ctx, txn, rel, 'u', change->lsn, seq, &newrow,
 							 has_old ? &oldrow : NULL, &newrow);
 			break;
 		case REORDER_BUFFER_CHANGE_DELETE:
 			/* under REPLICA IDENTITY NOTHING there is no old tuple at all */
-			write_change(ctx, txn, rel, 'd', change->lsn,
+			write_change(ctx, txn, rel, 'd', change->lsn, seq,
 						 has_old ? &oldrow : NULL,
 						 has_old ? &oldrow : NULL, NULL);
 			break;
@@ -511,6 +534,7 @@ cdc_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 {
 	CdcDecodingData *data = ctx->output_plugin_private;
 	MemoryContext oldcxt;
+	uint64		seq = reserve_seq(txn, nrelations);	/* one each, as ever */
 
 	if (!data->opts.include_truncate)
 		return;
@@ -532,7 +556,7 @@ cdc_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 			continue;
 		rel = relcache_get(relations[i]);
 		if (rel->wanted)
-			write_change(ctx, txn, rel, 't', change->lsn, NULL, NULL, NULL);
+			write_change(ctx, txn, rel, 't', change->lsn, seq + i, NULL, NULL, NULL);
 	}
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextReset(data->change_cxt);
@@ -599,13 +623,12 @@ outbox_payload_valid(const char *payload, size_t len)
  */
 static void
 write_outbox(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
-			 XLogRecPtr lsn, const char *message, Size size)
+			 XLogRecPtr lsn, uint64 seq, const char *message, Size size)
 {
 	const char *end = message + size;
 	const char *topic_end = memchr(message, '\n', size);
 	const char *payload_end;
 	StringInfo	out;
-	uint32		seq;
 	int			lenpos;
 
 	payload_end = topic_end ? memchr(topic_end + 1, '\n', end - topic_end - 1) : NULL;
@@ -623,7 +646,7 @@ write_outbox(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		return;
 	}
 
-	seq = next_event_seq(ctx, txn);
+	count_event(ctx, txn);
 	out = frame_begin(ctx, 'E', 'o', txn->end_lsn, lsn, seq,
 					  message, topic_end - message);
 	lenpos = frame_part_begin(ctx, out, false);
@@ -645,12 +668,12 @@ cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	CdcSource	src;
 	XLogRecPtr	commit_lsn;
 	StringInfo	out;
-	uint32		seq;
+	uint64		seq = transactional ? reserve_seq(txn, 1) : 1;
 	int			lenpos;
 
 	if (transactional && strcmp(prefix, CDC_OUTBOX_PREFIX) == 0)
 	{
-		write_outbox(ctx, txn, message_lsn, message, message_size);
+		write_outbox(ctx, txn, message_lsn, seq, message, message_size);
 		return;
 	}
 	if (!data->opts.include_messages ||
@@ -662,7 +685,7 @@ cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	src.lsn = message_lsn;
 	if (transactional)
 	{
-		seq = next_event_seq(ctx, txn);
+		count_event(ctx, txn);
 		commit_lsn = txn->end_lsn;
 		src.commit_time = txn->xact_time.commit_time;
 		src.xid = txn->xid;
@@ -674,7 +697,6 @@ cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		 * confirmed at its own LSN, and Debezium stamps it with the time it
 		 * was seen.
 		 */
-		seq = 1;
 		commit_lsn = message_lsn;
 		src.commit_time = GetCurrentTimestamp();
 		src.xid = InvalidTransactionId;
@@ -730,15 +752,15 @@ cdc_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	CdcTxnData *txndata = txn->output_plugin_private;
 
 	/* as pgoutput: lets the walsender confirm progress past empty ones */
-	OutputPluginUpdateProgress(ctx, txndata->seq == 0);
+	OutputPluginUpdateProgress(ctx, txndata->events == 0);
 
-	if (txndata->seq > 0)
+	if (txndata->events > 0)
 	{
 		MemoryContext oldcxt = MemoryContextSwitchTo(data->txn_cxt);
 
 		if (data->opts.include_transaction)
 			write_txn_status(ctx, txn, txndata, collections_json(txndata));
-		write_unit_end(ctx, txn->end_lsn, txndata->seq);
+		write_unit_end(ctx, txn->end_lsn, txndata->events);
 		MemoryContextSwitchTo(oldcxt);
 	}
 

@@ -10,7 +10,7 @@
 
 #include "frame.h"
 
-#define FRAME_HEADER_LEN 26		/* kind, op, 2 LSNs, seq, topic length */
+#define FRAME_HEADER_LEN 30		/* kind, op, 2 LSNs, seq, topic length */
 
 static uint32_t
 frame_get32(const unsigned char *p)
@@ -55,7 +55,7 @@ frame_parse(const char *buf, size_t len, Frame *f, size_t *size,
 			char *errstr, size_t errstr_size)
 {
 	const unsigned char *b = (const unsigned char *) buf;
-	size_t		off = 22;
+	size_t		off = 26;
 	int32_t		tlen;
 
 	memset(f, 0, sizeof(*f));
@@ -75,7 +75,7 @@ frame_parse(const char *buf, size_t len, Frame *f, size_t *size,
 	}
 	f->commit_lsn = frame_get64(b + 2);
 	f->change_lsn = frame_get64(b + 10);
-	f->seq = frame_get32(b + 18);
+	f->seq = frame_get64(b + 18);
 	if (!frame_field(b, len, &off, false, &f->topic, &tlen) ||
 		!frame_field(b, len, &off, true, &f->key, &f->key_len) ||
 		!frame_field(b, len, &off, true, &f->value, &f->value_len))

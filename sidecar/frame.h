@@ -20,7 +20,7 @@ typedef struct Frame
 	char		op;				/* c u d t m B E, '0' for C */
 	uint64_t	commit_lsn;		/* end of the transaction's commit record */
 	uint64_t	change_lsn;
-	uint32_t	seq;			/* 1-based within the transaction; for C: count */
+	uint64_t	seq;			/* order within the transaction; for C: count */
 	const char *topic;			/* not NUL-terminated; points into the buffer */
 	uint32_t	topic_len;
 	const char *key;			/* NULL for a null key */

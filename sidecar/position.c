@@ -29,9 +29,9 @@ position_cmp(const Position *a, const Position *b)
 
 /* Appends v in the given base, upper case, no leading zeros. */
 static char *
-position_put(char *o, uint32_t v, unsigned base)
+position_put(char *o, uint64_t v, unsigned base)
 {
-	char		tmp[12];
+	char		tmp[24];
 	int			n = 0;
 
 	do
@@ -45,7 +45,7 @@ position_put(char *o, uint32_t v, unsigned base)
 }
 
 /*
- * "%X/%X:%u:%u", by hand: this runs once per message and snprintf was a
+ * "%X/%X:%llu:%u", by hand: this runs once per message and snprintf was a
  * visible share of the sidecar's CPU.
  */
 int
@@ -79,15 +79,15 @@ position_parse(const char *text, size_t len, Position *p)
 	char		buf[POSITION_TEXT_LEN];
 	unsigned int hi,
 				lo,
-				seq,
 				sub;
+	uint64_t	seq;
 	int			n = 0;
 
 	if (text == NULL || len >= sizeof(buf))
 		return false;
 	memcpy(buf, text, len);
 	buf[len] = '\0';
-	if (sscanf(buf, "%X/%X:%u:%u%n", &hi, &lo, &seq, &sub, &n) != 4 ||
+	if (sscanf(buf, "%X/%X:%" SCNu64 ":%u%n", &hi, &lo, &seq, &sub, &n) != 4 ||
 		(size_t) n != len)
 		return false;
 	p->commit_lsn = ((uint64_t) hi << 32) | lo;

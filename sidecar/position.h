@@ -27,7 +27,7 @@
 typedef struct Position
 {
 	uint64_t	commit_lsn;		/* 0 for snapshot rows */
-	uint32_t	seq;
+	uint64_t	seq;
 	uint32_t	sub;
 } Position;
 

@@ -302,7 +302,7 @@ sidecar_snapshot_emit(void *arg, const char *topic, const char *key, int32_t key
 	f.kind = FRAME_EVENT;
 	f.op = 'r';
 	f.commit_lsn = 0;
-	f.seq = (uint32_t) (s->events + 1);
+	f.seq = s->events + 1;
 	f.key = key;
 	f.key_len = key_len;
 	f.value = value;

@@ -38,7 +38,7 @@ unit_put32(unsigned char *b, uint32_t v)
 }
 
 static size_t
-unit_frame(unsigned char *b, char kind, char op, uint64_t commit, uint32_t seq,
+unit_frame(unsigned char *b, char kind, char op, uint64_t commit, uint64_t seq,
 		   const char *topic, const char *key, const char *value)
 {
 	size_t		o = 0;
@@ -49,7 +49,8 @@ unit_frame(unsigned char *b, char kind, char op, uint64_t commit, uint32_t seq,
 	o += unit_put32(b + o, (uint32_t) commit);
 	o += unit_put32(b + o, 0);
 	o += unit_put32(b + o, 7);
-	o += unit_put32(b + o, seq);
+	o += unit_put32(b + o, seq >> 32);
+	o += unit_put32(b + o, (uint32_t) seq);
 	o += unit_put32(b + o, strlen(topic));
 	memcpy(b + o, topic, strlen(topic));
 	o += strlen(topic);
@@ -103,6 +104,9 @@ unit_frames(void)
 	n = unit_frame(b, 'C', '0', 5, 2, "", NULL, NULL);
 	unit_ok(frame_parse((char *) b, n, &f, &size, err, sizeof(err)) && f.kind == 'C' && f.seq == 2,
 			"frame: commit frame");
+	n = unit_frame(b, 'E', 'c', 5, 0x100000002ULL, "t", NULL, NULL);
+	unit_ok(frame_parse((char *) b, n, &f, &size, err, sizeof(err)) && f.seq == 0x100000002ULL,
+			"frame: seq is 64 bits (a transaction or a snapshot past 2^32 events)");
 }
 
 static void
@@ -187,6 +191,13 @@ unit_positions(void)
 	unit_ok(position_cmp(&b, &a) > 0, "position: seq orders within a transaction");
 	b.commit_lsn = 0;
 	unit_ok(position_cmp(&b, &a) < 0, "position: snapshot rows come first");
+	a.seq = 0xFFFFFFFFULL;
+	b = a;
+	b.seq = 0x100000000ULL;
+	unit_ok(position_cmp(&b, &a) > 0, "position: seq past 2^32 still orders after");
+	n = position_format(&b, txt, sizeof(txt));
+	unit_ok(strcmp(txt, "1/A0:4294967296:1") == 0 && position_parse(txt, n, &a) &&
+			a.seq == 0x100000000ULL, "position: a 64-bit seq in text and back");
 }
 
 static void

@@ -13,19 +13,19 @@ CREATE FUNCTION frame_i32(b bytea, off int) RETURNS int LANGUAGE sql IMMUTABLE A
 $$;
 -- One frame, taken apart: fixed header, then topic, key, value.
 CREATE FUNCTION frame(b bytea, OUT kind text, OUT op text, OUT commit_lsn numeric,
-					  OUT change_lsn numeric, OUT seq int, OUT topic text,
+					  OUT change_lsn numeric, OUT seq numeric, OUT topic text,
 					  OUT key text, OUT value text, OUT rest int)
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
-	pos int := 26;
+	pos int := 30;
 	len int;
 BEGIN
 	kind := chr(get_byte(b, 0));
 	op := chr(get_byte(b, 1));
 	commit_lsn := frame_u64(b, 2);
 	change_lsn := frame_u64(b, 10);
-	seq := frame_i32(b, 18);
-	len := frame_i32(b, 22);
+	seq := frame_u64(b, 18);
+	len := frame_i32(b, 26);
 	topic := convert_from(substring(b FROM pos + 1 FOR len), 'UTF8');
 	pos := pos + len;
 	len := frame_i32(b, pos);
@@ -94,7 +94,7 @@ SELECT f.n, (f.value::jsonb #- '{ts_ms}' #- '{source,ts_ms}')
 -- a unit (a transaction, a message outside any) ends: the sidecar reads
 -- them one after the other.
 CREATE FUNCTION frames(b bytea)
-RETURNS TABLE (kind text, op text, commit_lsn numeric, change_lsn numeric, seq int,
+RETURNS TABLE (kind text, op text, commit_lsn numeric, change_lsn numeric, seq numeric,
 			   topic text, key text, value text, rest int)
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
@@ -155,3 +155,36 @@ SELECT count(*) AS events, count(DISTINCT (commit_lsn, seq)) AS positions
 												  'batch-bytes', '0')) f
  WHERE kind = 'E';
 SELECT 'drop' FROM pg_drop_replication_slot('fk_slot');
+
+-- An event's (commit LSN, seq) does not depend on the options: a sidecar
+-- restarted with other filters, include-transaction or include-messages
+-- in the middle of a transaction must find the events Kafka holds at the
+-- positions they had.  Every change takes two seqs (a change of key is a
+-- delete and a create), a truncate one per table, a message one.
+SELECT 'init' FROM pg_create_logical_replication_slot('fk_seq', 'cdc_kafka');
+BEGIN;
+INSERT INTO fk_nokey VALUES ('first');
+INSERT INTO fk VALUES (200, 'a');
+SELECT 'msg' FROM pg_logical_emit_message(true, 'p', 'between');
+UPDATE fk SET id = 201 WHERE id = 200;
+INSERT INTO fk_nokey VALUES ('second');
+TRUNCATE fk_nokey;
+INSERT INTO fk VALUES (202, 'b');
+COMMIT;
+CREATE TEMP TABLE seq_all AS
+SELECT (frame(data)).*
+  FROM pg_logical_slot_peek_binary_changes('fk_seq', NULL, NULL, 'format', 'kafka', 'batch-bytes', '0',
+										   'schemas', 'false', 'include-transaction', 'true');
+CREATE TEMP TABLE seq_some AS
+SELECT (frame(data)).*
+  FROM pg_logical_slot_peek_binary_changes('fk_seq', NULL, NULL, 'format', 'kafka', 'batch-bytes', '0',
+										   'schemas', 'false', 'include-messages', 'false',
+										   'exclude-tables', 'public\.fk_nokey');
+SELECT op, seq, topic, CASE WHEN op NOT IN ('B', 'E') THEN key END AS key
+  FROM seq_all WHERE kind = 'E' ORDER BY seq;
+-- the filtered stream's events, at the same positions as in the full one
+SELECT s.op, s.seq, s.key,
+	   EXISTS (SELECT 1 FROM seq_all a WHERE a.commit_lsn = s.commit_lsn AND a.seq = s.seq
+			   AND a.op = s.op AND a.key IS NOT DISTINCT FROM s.key) AS same_position
+  FROM seq_some s WHERE s.kind = 'E' ORDER BY s.seq;
+SELECT 'drop' FROM pg_drop_replication_slot('fk_seq');

@@ -106,7 +106,7 @@ $ok = IPC::Run::run(
 	'>', \$out, '2>', \$err);
 ok($ok, 'format=kafka streams') or diag($err);
 like($out, qr/^Ec/, 'first frame is an event of op c');
-like($out, qr/C0[\x00-\xff]{20}\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\n?$/,
+like($out, qr/C0[\x00-\xff]{24}\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\n?$/,
 	'transaction ends with a C frame with empty topic, null key and value');
 
 # A cluster that does not list cdc_kafka in output_plugin_libraries

@@ -56,7 +56,7 @@ sub stream
 		while ($off < length $b)
 		{
 			my ($kind, $op) = unpack('a a', substr($b, $off, 2));
-			my $pos = $off + 22;
+			my $pos = $off + 26;
 			my $tl = unpack('N', substr($b, $pos, 4));
 			my $topic = substr($b, $pos + 4, $tl);
 			$pos += 4 + $tl;
