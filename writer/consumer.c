@@ -341,6 +341,7 @@ static_assign(Consumer *c, char *errstr, size_t errlen)
 
 Consumer *
 consumer_new(const Config *cfg, const ConsumerOptions *opts, DeadLetter *dl,
+			 bool *runtime_failure,
 			 char *errstr, size_t errlen)
 {
 	Consumer   *c = calloc(1, sizeof(Consumer));
@@ -389,6 +390,7 @@ consumer_new(const Config *cfg, const ConsumerOptions *opts, DeadLetter *dl,
 	{
 		if (!static_assign(c, errstr, errlen))
 		{
+			*runtime_failure = true;
 			consumer_free(c);
 			return NULL;
 		}

@@ -28,9 +28,15 @@ typedef struct ConsumerOptions
 
 typedef struct Consumer Consumer;
 
-/* Builds the librdkafka consumer from cfg's "kafka." keys and subscribes. */
+/*
+ * Builds the librdkafka consumer from cfg's "kafka." keys and subscribes
+ * (static assignment: opens the tables and seeks now).  On failure
+ * *runtime_failure tells a runtime failure (a table that cannot be opened,
+ * Kafka metadata) from a configuration error.
+ */
 extern Consumer *consumer_new(const Config *cfg, const ConsumerOptions *opts,
-							  DeadLetter *dl, char *errstr, size_t errlen);
+							  DeadLetter *dl, bool *runtime_failure,
+							  char *errstr, size_t errlen);
 
 /*
  * Consumes until *stop is set (then commits what it holds) or a fatal

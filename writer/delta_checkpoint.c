@@ -10,7 +10,8 @@
  * each leaf gets repetition and definition levels computed here from the
  * schema tree below; pages are PLAIN and uncompressed (checkpoints are
  * small and read once per table open).  remove rows are never written:
- * this writer only appends, so the remove columns are all null.
+ * this writer only appends, so the remove columns are all null.  The
+ * top-level column names are shared with the reader (delta_checkpoint.h).
  *
  *-------------------------------------------------------------------------
  */
@@ -51,11 +52,11 @@ typedef struct CpNode
 /* Depth-first schema (PROTOCOL.md "Checkpoint Schema", subset we write). */
 static const CpNode cp_schema[] = {
 	{"spark_schema", REQ, 5, GROUP, CT_NONE},
-	{"txn", OPT, 3, GROUP, CT_NONE},
+	{DELTA_CP_TXN, OPT, 3, GROUP, CT_NONE},
 	{"appId", OPT, 0, PT_BYTE_ARRAY, CT_UTF8},
 	{"version", OPT, 0, PT_INT64, CT_NONE},
 	{"lastUpdated", OPT, 0, PT_INT64, CT_NONE},
-	{"add", OPT, 6, GROUP, CT_NONE},
+	{DELTA_CP_ADD, OPT, 6, GROUP, CT_NONE},
 	{"path", OPT, 0, PT_BYTE_ARRAY, CT_UTF8},
 	{"partitionValues", OPT, 1, GROUP, CT_MAP},
 	{"key_value", REP, 2, GROUP, CT_NONE},
@@ -65,11 +66,11 @@ static const CpNode cp_schema[] = {
 	{"modificationTime", OPT, 0, PT_INT64, CT_NONE},
 	{"dataChange", OPT, 0, PT_BOOLEAN, CT_NONE},
 	{"stats", OPT, 0, PT_BYTE_ARRAY, CT_UTF8},
-	{"remove", OPT, 3, GROUP, CT_NONE},
+	{DELTA_CP_REMOVE, OPT, 3, GROUP, CT_NONE},
 	{"path", OPT, 0, PT_BYTE_ARRAY, CT_UTF8},
 	{"deletionTimestamp", OPT, 0, PT_INT64, CT_NONE},
 	{"dataChange", OPT, 0, PT_BOOLEAN, CT_NONE},
-	{"metaData", OPT, 8, GROUP, CT_NONE},
+	{DELTA_CP_METADATA, OPT, 8, GROUP, CT_NONE},
 	{"id", OPT, 0, PT_BYTE_ARRAY, CT_UTF8},
 	{"name", OPT, 0, PT_BYTE_ARRAY, CT_UTF8},
 	{"description", OPT, 0, PT_BYTE_ARRAY, CT_UTF8},
@@ -88,7 +89,7 @@ static const CpNode cp_schema[] = {
 	{"key", REQ, 0, PT_BYTE_ARRAY, CT_UTF8},
 	{"value", OPT, 0, PT_BYTE_ARRAY, CT_UTF8},
 	{"createdTime", OPT, 0, PT_INT64, CT_NONE},
-	{"protocol", OPT, 2, GROUP, CT_NONE},
+	{DELTA_CP_PROTOCOL, OPT, 2, GROUP, CT_NONE},
 	{"minReaderVersion", OPT, 0, PT_INT32, CT_NONE},
 	{"minWriterVersion", OPT, 0, PT_INT32, CT_NONE},
 };
@@ -331,7 +332,9 @@ cp_level(CpLeaf *l, int rep, int def)
 static void
 cp_emit(const DeltaCheckpointInput *in, CpLeaf *l, CpRow row)
 {
-	CpVal		vals[256];
+	CpVal		one;
+	CpVal	   *vals = &one;
+	int			max = 1;
 	int			n;
 
 	if (row.kind != l->top)
@@ -339,7 +342,13 @@ cp_emit(const DeltaCheckpointInput *in, CpLeaf *l, CpRow row)
 		cp_level(l, 0, 0);
 		return;
 	}
-	n = cp_values(in, l, row, vals, 256);
+	/* metaData.configuration: an element per entry, however many */
+	if (row.kind == CP_META && l->max_rep > 0 && in->nconfig > 1)
+	{
+		max = in->nconfig;
+		vals = bytebuf_xcalloc(max, sizeof(CpVal));
+	}
+	n = cp_values(in, l, row, vals, max);
 	if (n < 0)
 	{
 		if (vals[0].s == NULL && !vals[0].is_int)
@@ -349,25 +358,26 @@ cp_emit(const DeltaCheckpointInput *in, CpLeaf *l, CpRow row)
 			cp_level(l, 0, l->max_def);
 			cp_put_value(l, &vals[0]);
 		}
-		return;
 	}
-	if (n == 0)
-	{
+	else if (n == 0)
 		cp_level(l, 0, l->container_def);
-		return;
-	}
-	for (int i = 0; i < n; i++)
+	else
 	{
-		int			rep = i == 0 ? 0 : l->max_rep;
-
-		if (vals[i].s == NULL && !vals[i].is_int)
-			cp_level(l, rep, l->max_def - 1);
-		else
+		for (int i = 0; i < n; i++)
 		{
-			cp_level(l, rep, l->max_def);
-			cp_put_value(l, &vals[i]);
+			int			rep = i == 0 ? 0 : l->max_rep;
+
+			if (vals[i].s == NULL && !vals[i].is_int)
+				cp_level(l, rep, l->max_def - 1);
+			else
+			{
+				cp_level(l, rep, l->max_def);
+				cp_put_value(l, &vals[i]);
+			}
 		}
 	}
+	if (vals != &one)
+		free(vals);
 }
 
 /* Encodes the leaf's single data page (header + body) into out. */

@@ -5,9 +5,12 @@
  *
  * Replay follows PROTOCOL.md "Action Reconciliation": the latest protocol
  * and metaData win, the latest txn version per appId wins, and a path is
- * live when its latest action is an add.  Replay always reads the JSON
- * commits from version 0: this writer never deletes them, so a checkpoint
- * is only a shortcut for other readers and never the source of truth here.
+ * live when its latest action is an add.  Replay starts from the newest
+ * complete classic checkpoint when there is one (delta_checkpoint_read.c
+ * decodes it and feeds its actions to the same apply functions as JSON
+ * replay), then reads the JSON commits after it; they must follow it
+ * without a gap.  An unreadable checkpoint falls back to the next older
+ * complete one, then to JSON replay from version 0 (see delta_replay_log).
  *
  * Durability of a commit: the commit text is written to a temporary file,
  * fsynced, then link()ed to its final name.  link() fails with EEXIST when
@@ -18,10 +21,14 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +97,10 @@ struct DeltaTable
 	DeltaTxnEntry *txns;
 	int			ntxns;
 	int			txns_cap;
+
+	/* how delta_open replayed the log, for the caller to log */
+	char		notice[1024];
+	bool		notice_is_warning;
 };
 
 /* ---------- small helpers ---------- */
@@ -312,46 +323,93 @@ delta_get_int64(json_object *o, const char *key, int64_t dflt)
 }
 
 static bool
-delta_apply_metadata(DeltaTable *t, json_object *md, char *errstr,
-					 size_t errlen)
+delta_apply_metadata(DeltaTable *t, const DeltaMetadataAction *md,
+					 char *errstr, size_t errlen)
 {
-	const char *id = delta_get_string(md, "id");
-	const char *schema = delta_get_string(md, "schemaString");
-	json_object *pc,
-			   *conf;
-
-	if (id == NULL || schema == NULL)
+	if (md->id == NULL || md->schema_string == NULL)
 	{
 		snprintf(errstr, errlen, "metaData without id or schemaString");
 		return false;
 	}
-	if (json_object_object_get_ex(md, "partitionColumns", &pc) &&
-		json_object_is_type(pc, json_type_array) &&
-		json_object_array_length(pc) > 0)
+	if (md->npartition_columns > 0)
 	{
 		snprintf(errstr, errlen, "partitioned tables are not supported");
 		return false;
 	}
-	if (!delta_parse_schema(t, schema, errstr, errlen))
+	if (!delta_parse_schema(t, md->schema_string, errstr, errlen))
 		return false;
 	free(t->meta_id);
-	t->meta_id = bytebuf_xstrdup(id);
-	t->created_time = delta_get_int64(md, "createdTime", -1);
+	t->meta_id = bytebuf_xstrdup(md->id);
+	t->created_time = md->created_time;
 	delta_free_config(t);
-	if (json_object_object_get_ex(md, "configuration", &conf) &&
+	t->config_keys = calloc(md->nconfig + 1, sizeof(char *));
+	t->config_values = calloc(md->nconfig + 1, sizeof(char *));
+	for (int i = 0; i < md->nconfig; i++)
+	{
+		t->config_keys[i] = bytebuf_xstrdup(md->config_keys[i]);
+		t->config_values[i] = bytebuf_xstrdup(md->config_values[i]);
+	}
+	t->nconfig = md->nconfig;
+	return true;
+}
+
+/* A metaData action from a JSON commit. */
+static bool
+delta_apply_metadata_json(DeltaTable *t, json_object *mdo, char *errstr,
+						  size_t errlen)
+{
+	DeltaMetadataAction md = {0};
+	json_object *pc,
+			   *conf;
+	const char **keys = NULL;
+	const char **values = NULL;
+	bool		ok;
+
+	md.id = delta_get_string(mdo, "id");
+	md.schema_string = delta_get_string(mdo, "schemaString");
+	md.created_time = delta_get_int64(mdo, "createdTime",
+									  DELTA_DEFAULT_CREATED_TIME);
+	if (json_object_object_get_ex(mdo, "partitionColumns", &pc) &&
+		json_object_is_type(pc, json_type_array))
+		md.npartition_columns = (int) json_object_array_length(pc);
+	if (json_object_object_get_ex(mdo, "configuration", &conf) &&
 		json_object_is_type(conf, json_type_object))
 	{
 		int			n = json_object_object_length(conf);
 
-		t->config_keys = calloc(n + 1, sizeof(char *));
-		t->config_values = calloc(n + 1, sizeof(char *));
+		keys = bytebuf_xcalloc(n + 1, sizeof(char *));
+		values = bytebuf_xcalloc(n + 1, sizeof(char *));
 		json_object_object_foreach(conf, key, val)
 		{
-			t->config_keys[t->nconfig] = bytebuf_xstrdup(key);
-			t->config_values[t->nconfig] =
-				bytebuf_xstrdup(val ? json_object_get_string(val) : "");
-			t->nconfig++;
+			const char *v = val ? json_object_get_string(val) : NULL;
+
+			keys[md.nconfig] = key;
+			values[md.nconfig] = v ? v : "";
+			md.nconfig++;
 		}
+	}
+	md.config_keys = keys;
+	md.config_values = values;
+	ok = delta_apply_metadata(t, &md, errstr, errlen);
+	free(keys);
+	free(values);
+	return ok;
+}
+
+/* what: the file the action came from, for the message. */
+static bool
+delta_apply_protocol(DeltaTable *t, int min_reader, int min_writer,
+					 const char *what, char *errstr, size_t errlen)
+{
+	t->min_reader = min_reader;
+	t->min_writer = min_writer;
+	if (t->min_reader > 1 || t->min_writer > 2)
+	{
+		snprintf(errstr, errlen,
+				 "%s: table needs reader version %d, writer version %d; "
+				 "this writer supports 1 and 2", what,
+				 t->min_reader, t->min_writer);
+		return false;
 	}
 	return true;
 }
@@ -409,12 +467,13 @@ delta_replay_text(DeltaTable *t, char *text, const char *what,
 			const char *app = delta_get_string(a, "appId");
 
 			if (app)
-				delta_apply_txn(t, app, delta_get_int64(a, "version", -1),
+				delta_apply_txn(t, app, delta_get_int64(a, "version",
+														DELTA_DEFAULT_TXN_VERSION),
 								delta_get_int64(a, "lastUpdated", 0));
 		}
 		else if (json_object_object_get_ex(o, "metaData", &a))
 		{
-			if (!delta_apply_metadata(t, a, errstr, errlen))
+			if (!delta_apply_metadata_json(t, a, errstr, errlen))
 			{
 				json_object_put(o);
 				return false;
@@ -422,14 +481,24 @@ delta_replay_text(DeltaTable *t, char *text, const char *what,
 		}
 		else if (json_object_object_get_ex(o, "protocol", &a))
 		{
-			t->min_reader = (int) delta_get_int64(a, "minReaderVersion", 1);
-			t->min_writer = (int) delta_get_int64(a, "minWriterVersion", 2);
-			if (t->min_reader > 1 || t->min_writer > 2)
+			int64_t		reader = delta_get_int64(a, "minReaderVersion",
+												 DELTA_DEFAULT_MIN_READER);
+			int64_t		writer = delta_get_int64(a, "minWriterVersion",
+												 DELTA_DEFAULT_MIN_WRITER);
+
+			/* checked before the int conversion: 2^32 + 1 must not pass as 1 */
+			if (!delta_protocol_version_ok(reader) ||
+				!delta_protocol_version_ok(writer))
 			{
-				snprintf(errstr, errlen,
-						 "%s: table needs reader version %d, writer version %d; "
-						 "this writer supports 1 and 2", what,
-						 t->min_reader, t->min_writer);
+				snprintf(errstr, errlen, "%s: protocol version out of range "
+						 "(minReaderVersion %" PRId64 ", minWriterVersion %"
+						 PRId64 ")", what, reader, writer);
+				json_object_put(o);
+				return false;
+			}
+			if (!delta_apply_protocol(t, (int) reader, (int) writer, what,
+									  errstr, errlen))
+			{
 				json_object_put(o);
 				return false;
 			}
@@ -487,6 +556,26 @@ delta_replay_version(DeltaTable *t, int64_t v, bool *missing,
 
 /* ---------- opening ---------- */
 
+/* A classic checkpoint file found in the log directory listing. */
+typedef struct DeltaCpFile
+{
+	int64_t		version;
+	int			part;			/* 1-based; 1 of 1 for a single file */
+	int			nparts;
+	bool		multi_name;		/* named N.checkpoint.P.T.parquet, even for
+								 * 1 of 1 */
+} DeltaCpFile;
+
+/* What delta_list_log found in _delta_log. */
+typedef struct DeltaLogListing
+{
+	int64_t    *json;			/* commit versions, sorted */
+	int			njson;
+	DeltaCpFile *cps;			/* classic checkpoint files, sorted */
+	int			ncps;
+	int64_t		newest_v2;		/* newest V2 (UUID-named) checkpoint, -1 */
+} DeltaLogListing;
+
 static int
 delta_cmp_i64(const void *a, const void *b)
 {
@@ -496,52 +585,130 @@ delta_cmp_i64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-DeltaTable *
-delta_open(const char *table_dir, char *errstr, size_t errlen)
+static int
+delta_cmp_cp(const void *a, const void *b)
 {
-	DeltaTable *t = calloc(1, sizeof(DeltaTable));
-	DIR		   *d;
+	const DeltaCpFile *x = a,
+			   *y = b;
+
+	if (x->version != y->version)
+		return x->version < y->version ? -1 : 1;
+	if (x->nparts != y->nparts)
+		return x->nparts - y->nparts;
+	if (x->multi_name != y->multi_name)
+		return x->multi_name - y->multi_name;
+	return x->part - y->part;
+}
+
+static bool
+delta_all_digits(const char *s, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* s[0..n) is a UUID as text: 8-4-4-4-12 hex digits. */
+static bool
+delta_is_uuid(const char *s, int n)
+{
+	if (n != 36 || strnlen(s, n) < (size_t) n)
+		return false;
+	for (int i = 0; i < n; i++)
+	{
+		bool		dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? s[i] != '-' : !isxdigit((unsigned char) s[i]))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Sorts one log file name into the listing.  Names are parsed, never used
+ * as given: every path opened later is rebuilt from these numbers.
+ */
+static void
+delta_list_name(DeltaLogListing *l, const char *n, int *json_cap, int *cp_cap)
+{
+	size_t		len = strlen(n);
+	const char *rest = n + DELTA_VERSION_DIGITS;
+	DeltaCpFile cp;
+
+	if (len <= DELTA_VERSION_DIGITS || !delta_all_digits(n, DELTA_VERSION_DIGITS))
+		return;
+	if (strcmp(rest, ".json") == 0)
+	{
+		if (l->njson == *json_cap)
+		{
+			*json_cap = *json_cap ? *json_cap * 2 : 64;
+			l->json = bytebuf_xrealloc(l->json, *json_cap * sizeof(int64_t));
+		}
+		l->json[l->njson++] = strtoll(n, NULL, 10);
+		return;
+	}
+	if (strncmp(rest, ".checkpoint.", 12) != 0)
+		return;
+	rest += 12;
+	cp.version = strtoll(n, NULL, 10);
+	cp.multi_name = false;
+	if (strcmp(rest, "parquet") == 0)
+		cp.part = cp.nparts = 1;
+	else if (strlen(rest) == 10 + 1 + 10 + 8 && delta_all_digits(rest, 10) &&
+			 rest[10] == '.' && delta_all_digits(rest + 11, 10) &&
+			 strcmp(rest + 21, ".parquet") == 0)
+	{
+		/* ten digits can exceed an int */
+		long long	part = strtoll(rest, NULL, 10);
+		long long	nparts = strtoll(rest + 11, NULL, 10);
+
+		if (part < 1 || part > nparts || nparts > INT_MAX)
+			return;
+		cp.part = (int) part;
+		cp.nparts = (int) nparts;
+		cp.multi_name = true;
+	}
+	else
+	{
+		/*
+		 * N.checkpoint.<uuid>.parquet|json: V2, not read here.  Anything
+		 * else (our own N.checkpoint.parquet.tmp-PID while a checkpoint is
+		 * written) is not a checkpoint at all.
+		 */
+		if (delta_is_uuid(rest, 36) &&
+			(strcmp(rest + 36, ".parquet") == 0 || strcmp(rest + 36, ".json") == 0) &&
+			cp.version > l->newest_v2)
+			l->newest_v2 = cp.version;
+		return;
+	}
+	if (l->ncps == *cp_cap)
+	{
+		*cp_cap = *cp_cap ? *cp_cap * 2 : 16;
+		l->cps = bytebuf_xrealloc(l->cps, *cp_cap * sizeof(DeltaCpFile));
+	}
+	l->cps[l->ncps++] = cp;
+}
+
+static bool
+delta_list_log(DeltaTable *t, DeltaLogListing *l, char *errstr, size_t errlen)
+{
+	DIR		   *d = opendir(t->log_dir);
 	struct dirent *de;
-	int64_t    *versions = NULL;
-	int			nv = 0,
-				cap = 0;
-	size_t		len;
+	int			json_cap = 0,
+				cp_cap = 0;
 
-	if (t == NULL)
-	{
-		snprintf(errstr, errlen, "out of memory");
-		return NULL;
-	}
-	t->dir = bytebuf_xstrdup(table_dir);
-	len = strlen(table_dir) + sizeof("/_delta_log");
-	t->log_dir = bytebuf_xmalloc(len);
-	snprintf(t->log_dir, len, "%s/_delta_log", table_dir);
-	t->version = -1;
-	t->checkpoint_interval = 10;
-	t->min_reader = 1;
-	t->min_writer = 2;
-	t->created_time = -1;
-
-	if ((mkdir(t->dir, 0755) != 0 && errno != EEXIST) ||
-		(mkdir(t->log_dir, 0755) != 0 && errno != EEXIST))
-	{
-		snprintf(errstr, errlen, "could not create \"%s\": %s", t->log_dir,
-				 strerror(errno));
-		delta_close(t);
-		return NULL;
-	}
-	d = opendir(t->log_dir);
+	memset(l, 0, sizeof(*l));
+	l->newest_v2 = -1;
 	if (d == NULL)
 	{
 		snprintf(errstr, errlen, "could not open \"%s\": %s", t->log_dir,
 				 strerror(errno));
-		delta_close(t);
-		return NULL;
+		return false;
 	}
 	while ((de = readdir(d)) != NULL)
 	{
 		const char *n = de->d_name;
-		bool		digits = true;
 		struct stat st;
 
 		/*
@@ -556,47 +723,404 @@ delta_open(const char *table_dir, char *errstr, size_t errlen)
 				unlinkat(dirfd(d), n, 0);
 			continue;
 		}
-		if (strlen(n) != DELTA_VERSION_DIGITS + 5 ||
-			strcmp(n + DELTA_VERSION_DIGITS, ".json") != 0)
-			continue;
-		for (int i = 0; i < DELTA_VERSION_DIGITS; i++)
-			digits &= n[i] >= '0' && n[i] <= '9';
-		if (!digits)
-			continue;
-		if (nv == cap)
-		{
-			cap = cap ? cap * 2 : 64;
-			versions = bytebuf_xrealloc(versions, cap * sizeof(int64_t));
-		}
-		versions[nv++] = strtoll(n, NULL, 10);
+		delta_list_name(l, n, &json_cap, &cp_cap);
 	}
 	closedir(d);
-	if (nv > 0)
-		qsort(versions, nv, sizeof(int64_t), delta_cmp_i64);
-	for (int i = 0; i < nv; i++)
+	if (l->njson > 0)
+		qsort(l->json, l->njson, sizeof(int64_t), delta_cmp_i64);
+	if (l->ncps > 0)
+		qsort(l->cps, l->ncps, sizeof(DeltaCpFile), delta_cmp_cp);
+	return true;
+}
+
+/* _last_checkpoint's version and parts (1 when absent); false if unusable. */
+static bool
+delta_read_last_checkpoint(const DeltaTable *t, int64_t *version, int *nparts)
+{
+	char		path[4096];
+	char		buf[65536];
+	FILE	   *fp;
+	size_t		n;
+	json_object *o;
+
+	snprintf(path, sizeof(path), "%s/_last_checkpoint", t->log_dir);
+	fp = fopen(path, "r");
+	if (fp == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	o = json_tokener_parse(buf);
+	if (o == NULL || !json_object_is_type(o, json_type_object))
+	{
+		json_object_put(o);
+		return false;
+	}
+	*version = delta_get_int64(o, "version", -1);
+	*nparts = (int) delta_get_int64(o, "parts", 1);
+	json_object_put(o);
+	return *version >= 0 && *nparts >= 1;
+}
+
+/* A complete classic checkpoint: a version with every part present. */
+typedef struct DeltaCpCandidate
+{
+	int64_t		version;
+	int			nparts;
+	bool		multi_name;
+} DeltaCpCandidate;
+
+/*
+ * The complete classic checkpoints into *out (malloc'd), newest first;
+ * returns the count.  _last_checkpoint is only a hint: it orders two
+ * checkpoints of one version (single file and multi-part, say), never
+ * puts an older version before a newer complete one.
+ */
+static int
+delta_list_checkpoints(const DeltaTable *t, const DeltaLogListing *l,
+					   DeltaCpCandidate **out)
+{
+	int64_t		hint_version = -1;
+	int			hint_parts = 0;
+	int			n = 0;
+	DeltaCpCandidate *c = bytebuf_xcalloc(l->ncps + 1, sizeof(DeltaCpCandidate));
+
+	if (!delta_read_last_checkpoint(t, &hint_version, &hint_parts))
+		hint_version = -1;
+	/* l->cps is sorted by version, then parts and name form, then part */
+	for (int i = l->ncps - 1; i >= 0;)
+	{
+		int			j = i;
+		bool		complete = true;
+
+		/* a group: same version, part count and name form */
+		while (j >= 0 && l->cps[j].version == l->cps[i].version &&
+			   l->cps[j].nparts == l->cps[i].nparts &&
+			   l->cps[j].multi_name == l->cps[i].multi_name)
+		{
+			if (l->cps[j].part != l->cps[i].nparts - (i - j))
+				complete = false;
+			j--;
+		}
+		complete = complete && i - j == l->cps[i].nparts;
+		if (complete)
+		{
+			DeltaCpCandidate cand = {l->cps[i].version, l->cps[i].nparts,
+			l->cps[i].multi_name};
+
+			c[n++] = cand;
+			/* the hinted one goes first among those of its version */
+			if (cand.version == hint_version && cand.nparts == hint_parts)
+			{
+				int			k = n - 1;
+
+				while (k > 0 && c[k - 1].version == cand.version)
+				{
+					c[k] = c[k - 1];
+					k--;
+				}
+				c[k] = cand;
+			}
+		}
+		i = j;
+	}
+	*out = c;
+	return n;
+}
+
+/* Path of a checkpoint part, in the name form the listing found. */
+static void
+delta_checkpoint_part_path(const DeltaTable *t, int64_t v, int part,
+						   int nparts, bool multi_name, char *buf, size_t len)
+{
+	if (!multi_name)
+		snprintf(buf, len, "%s/%020" PRId64 ".checkpoint.parquet", t->log_dir, v);
+	else
+		snprintf(buf, len, "%s/%020" PRId64 ".checkpoint.%010d.%010d.parquet",
+				 t->log_dir, v, part, nparts);
+}
+
+/* DeltaCheckpointSink callbacks: the same apply functions as JSON replay. */
+static bool
+delta_sink_protocol(void *arg, int min_reader, int min_writer,
+					const char *what, char *errstr, size_t errlen)
+{
+	return delta_apply_protocol(arg, min_reader, min_writer, what, errstr,
+								errlen);
+}
+
+static bool
+delta_sink_metadata(void *arg, const DeltaMetadataAction *md, char *errstr,
+					size_t errlen)
+{
+	return delta_apply_metadata(arg, md, errstr, errlen);
+}
+
+static void
+delta_sink_txn(void *arg, const char *app_id, int64_t version,
+			   int64_t last_updated)
+{
+	delta_apply_txn(arg, app_id, version, last_updated);
+}
+
+static void
+delta_sink_add(void *arg, const char *path, int64_t size,
+			   int64_t modification_time, const char *stats)
+{
+	delta_apply_add(arg, path, size, modification_time, stats);
+}
+
+static bool
+delta_load_checkpoint(DeltaTable *t, const DeltaCpCandidate *cp, char *errstr,
+					  size_t errlen)
+{
+	DeltaCheckpointSink sink = {t, delta_sink_protocol, delta_sink_metadata,
+	delta_sink_txn, delta_sink_add};
+	char	  **parts = bytebuf_xcalloc(cp->nparts, sizeof(char *));
+	bool		ok;
+
+	for (int i = 0; i < cp->nparts; i++)
+	{
+		parts[i] = bytebuf_xmalloc(4096);
+		delta_checkpoint_part_path(t, cp->version, i + 1, cp->nparts,
+								   cp->multi_name, parts[i], 4096);
+	}
+	ok = delta_checkpoint_read((const char *const *) parts, cp->nparts, &sink,
+							   errstr, errlen);
+	if (ok)
+		t->version = cp->version;
+	for (int i = 0; i < cp->nparts; i++)
+		free(parts[i]);
+	free(parts);
+	return ok;
+}
+
+/* Forgets the replayed state (a checkpoint that failed half-way). */
+static void
+delta_reset_state(DeltaTable *t)
+{
+	delta_free_schema(t);
+	delta_free_config(t);
+	for (int i = 0; i < t->nfiles; i++)
+	{
+		free(t->files[i].path);
+		free(t->files[i].stats);
+	}
+	free(t->files);
+	free(t->fht);
+	free(t->live);
+	for (int i = 0; i < t->ntxns; i++)
+		free(t->txns[i].app_id);
+	free(t->txns);
+	free(t->meta_id);
+	t->files = NULL;
+	t->fht = NULL;
+	t->live = NULL;
+	t->txns = NULL;
+	t->meta_id = NULL;
+	t->nfiles = t->files_cap = t->nlive = t->ntxns = t->txns_cap = 0;
+	t->fht_mask = 0;
+	t->live_dirty = false;
+	t->version = -1;
+	t->min_reader = DELTA_DEFAULT_MIN_READER;
+	t->min_writer = DELTA_DEFAULT_MIN_WRITER;
+	t->created_time = DELTA_DEFAULT_CREATED_TIME;
+}
+
+/* Replays the listed JSON commits from index first on, which must follow
+ * t->version without a gap. */
+static bool
+delta_replay_listed(DeltaTable *t, const DeltaLogListing *l, int first,
+					char *errstr, size_t errlen)
+{
+	for (int i = first; i < l->njson; i++)
 	{
 		bool		missing;
 
-		if (versions[i] != i)
+		if (!delta_replay_version(t, l->json[i], &missing, errstr, errlen))
+			return false;
+		if (missing)
 		{
-			snprintf(errstr, errlen,
-					 "\"%s\": commit %" PRId64 " missing (log starts at a "
-					 "checkpoint or has a gap; not supported)", t->log_dir,
-					 (int64_t) i);
-			free(versions);
-			delta_close(t);
-			return NULL;
-		}
-		if (!delta_replay_version(t, i, &missing, errstr, errlen) || missing)
-		{
-			if (missing)
-				snprintf(errstr, errlen, "commit %d vanished during replay", i);
-			free(versions);
-			delta_close(t);
-			return NULL;
+			snprintf(errstr, errlen, "commit %" PRId64 " vanished during replay",
+					 l->json[i]);
+			return false;
 		}
 	}
-	free(versions);
+	return true;
+}
+
+static void
+delta_set_notice(DeltaTable *t, bool warning, const char *fmt,...)
+			__attribute__((format(printf, 3, 4)));
+
+static void
+delta_set_notice(DeltaTable *t, bool warning, const char *fmt,...)
+{
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(t->notice, sizeof(t->notice), fmt, ap);
+	va_end(ap);
+	t->notice_is_warning = warning;
+}
+
+/*
+ * Replays _delta_log: from the newest usable complete classic checkpoint
+ * and the JSON commits after it, or from JSON commit 0 when every commit
+ * is there.  An unreadable checkpoint is skipped for the next older one
+ * (whose following commits must be there too), then for JSON replay from
+ * 0; a fallback must reach at least the version of the unreadable
+ * checkpoint, or the next commit would write a second, different history
+ * of it.
+ */
+static bool
+delta_replay_log(DeltaTable *t, const DeltaLogListing *l, char *errstr,
+				 size_t errlen)
+{
+	DeltaCpCandidate *cands;
+	int			ncands = delta_list_checkpoints(t, l, &cands);
+	int64_t		bad_version = -1;	/* newest checkpoint that failed */
+	int			nbad = 0;
+	bool		from_zero = true;
+	char		cp_file[4096];
+	char		why[1024];
+	char		bad_why[1024] = "";
+
+	/* every commit from 0 up to the newest? */
+	for (int i = 0; i < l->njson; i++)
+		from_zero &= l->json[i] == i;
+
+	for (int c = 0; c < ncands; c++)
+	{
+		const DeltaCpCandidate *cp = &cands[c];
+		int			after = 0;	/* index of the first commit after it */
+		int64_t		gap = -1;
+
+		while (after < l->njson && l->json[after] <= cp->version)
+			after++;
+		for (int i = after; gap < 0 && i < l->njson; i++)
+			if (l->json[i] != cp->version + 1 + (i - after))
+				gap = cp->version + 1 + (i - after);
+		if (gap >= 0 && nbad == 0)
+		{
+			/* older checkpoints and commit 0 are before the same gap */
+			snprintf(errstr, errlen, "\"%s\": commit %" PRId64 " missing "
+					 "(a gap after checkpoint %" PRId64 ")", t->log_dir,
+					 gap, cp->version);
+			free(cands);
+			return false;
+		}
+		if (gap >= 0 ||
+			(nbad > 0 && (l->njson == 0 || l->json[l->njson - 1] < bad_version)))
+			continue;
+		delta_checkpoint_part_path(t, cp->version, 1, cp->nparts,
+								   cp->multi_name, cp_file, sizeof(cp_file));
+		if (delta_load_checkpoint(t, cp, why, sizeof(why)))
+		{
+			if (nbad == 0)
+				delta_set_notice(t, false, "started from checkpoint \"%s\" "
+								 "(version %" PRId64 ", %d part%s), then %d "
+								 "JSON commit(s)", cp_file, cp->version,
+								 cp->nparts, cp->nparts == 1 ? "" : "s",
+								 l->njson - after);
+			else
+				delta_set_notice(t, true, "cannot start from checkpoint "
+								 "version %" PRId64 ": %s; started from the "
+								 "older checkpoint \"%s\" (version %" PRId64
+								 ", %d part%s) instead, then %d JSON commit(s)",
+								 bad_version, bad_why, cp_file, cp->version,
+								 cp->nparts, cp->nparts == 1 ? "" : "s",
+								 l->njson - after);
+			free(cands);
+			return delta_replay_listed(t, l, after, errstr, errlen);
+		}
+		delta_reset_state(t);
+		if (nbad++ == 0)
+		{
+			bad_version = cp->version;
+			snprintf(bad_why, sizeof(bad_why), "%s", why);
+		}
+	}
+	free(cands);
+	if (nbad > 0)
+	{
+		if (!from_zero || l->njson == 0 || l->json[l->njson - 1] < bad_version)
+		{
+			snprintf(errstr, errlen, "cannot start from checkpoint version %"
+					 PRId64 ": %s; %sthe JSON commits before it are missing",
+					 bad_version, bad_why,
+					 nbad > 1 ? "no older checkpoint is readable either, and " : "");
+			return false;
+		}
+		delta_set_notice(t, true, "cannot start from checkpoint version %"
+						 PRId64 ": %s; replayed all %d JSON commits from "
+						 "version 0 instead", bad_version, bad_why, l->njson);
+		return delta_replay_listed(t, l, 0, errstr, errlen);
+	}
+	if (!from_zero)
+	{
+		int64_t		gap = 0;
+
+		while (gap < l->njson && l->json[gap] == gap)
+			gap++;
+		if (l->newest_v2 >= 0)
+			snprintf(errstr, errlen, "\"%s\": commit %" PRId64 " missing and "
+					 "the only checkpoint (version %" PRId64 ") is a V2 "
+					 "(UUID-named) checkpoint, which is not supported",
+					 t->log_dir, gap, l->newest_v2);
+		else
+			snprintf(errstr, errlen, "\"%s\": commit %" PRId64 " missing "
+					 "(a gap, and no checkpoint to start from)", t->log_dir,
+					 gap);
+		return false;
+	}
+	if (l->njson > 0)
+		delta_set_notice(t, false, "replayed %d JSON commits from version 0",
+						 l->njson);
+	return delta_replay_listed(t, l, 0, errstr, errlen);
+}
+
+DeltaTable *
+delta_open(const char *table_dir, char *errstr, size_t errlen)
+{
+	DeltaTable *t = calloc(1, sizeof(DeltaTable));
+	DeltaLogListing listing;
+	size_t		len;
+	bool		ok;
+
+	if (t == NULL)
+	{
+		snprintf(errstr, errlen, "out of memory");
+		return NULL;
+	}
+	t->dir = bytebuf_xstrdup(table_dir);
+	len = strlen(table_dir) + sizeof("/_delta_log");
+	t->log_dir = bytebuf_xmalloc(len);
+	snprintf(t->log_dir, len, "%s/_delta_log", table_dir);
+	t->checkpoint_interval = 10;
+	delta_reset_state(t);
+
+	if ((mkdir(t->dir, 0755) != 0 && errno != EEXIST) ||
+		(mkdir(t->log_dir, 0755) != 0 && errno != EEXIST))
+	{
+		snprintf(errstr, errlen, "could not create \"%s\": %s", t->log_dir,
+				 strerror(errno));
+		delta_close(t);
+		return NULL;
+	}
+	if (!delta_list_log(t, &listing, errstr, errlen))
+	{
+		delta_close(t);
+		return NULL;
+	}
+	ok = delta_replay_log(t, &listing, errstr, errlen);
+	free(listing.json);
+	free(listing.cps);
+	if (!ok)
+	{
+		delta_close(t);
+		return NULL;
+	}
 	if (t->version >= 0 && t->schema_string == NULL)
 	{
 		snprintf(errstr, errlen, "\"%s\": log has no metaData", t->log_dir);
@@ -604,6 +1128,71 @@ delta_open(const char *table_dir, char *errstr, size_t errlen)
 		return NULL;
 	}
 	return t;
+}
+
+static int
+delta_cmp_str_ptr(const void *a, const void *b)
+{
+	return strcmp(**(const char *const *const *) a,
+				  **(const char *const *const *) b);
+}
+
+void
+delta_write_state(const DeltaTable *t, FILE *out)
+{
+	int			n = t->nfiles > t->ntxns ? t->nfiles : t->ntxns;
+	const char ***sortable = bytebuf_xcalloc((n > t->nconfig ? n : t->nconfig) + 1,
+											 sizeof(char **));
+	int			k;
+
+	fprintf(out, "version %" PRId64 "\nprotocol %d %d\n", t->version,
+			t->min_reader, t->min_writer);
+	fprintf(out, "metaData id %s createdTime %" PRId64 "\nschemaString %s\n",
+			t->meta_id ? t->meta_id : "-", t->created_time,
+			t->schema_string ? t->schema_string : "-");
+	/* sort pointers to the first member of each entry by its string */
+	for (int i = 0; i < t->nconfig; i++)
+		sortable[i] = (const char **) &t->config_keys[i];
+	qsort(sortable, t->nconfig, sizeof(char **), delta_cmp_str_ptr);
+	for (int i = 0; i < t->nconfig; i++)
+	{
+		int			idx = (int) ((char **) sortable[i] - t->config_keys);
+
+		fprintf(out, "configuration %s=%s\n", t->config_keys[idx],
+				t->config_values[idx]);
+	}
+	for (int i = 0; i < t->ntxns; i++)
+		sortable[i] = (const char **) &t->txns[i].app_id;
+	qsort(sortable, t->ntxns, sizeof(char **), delta_cmp_str_ptr);
+	for (int i = 0; i < t->ntxns; i++)
+	{
+		const DeltaTxnEntry *x = (const DeltaTxnEntry *)
+			((const char *) sortable[i] - offsetof(DeltaTxnEntry, app_id));
+
+		fprintf(out, "txn %s %" PRId64 " %" PRId64 "\n", x->app_id, x->version,
+				x->last_updated);
+	}
+	k = 0;
+	for (int i = 0; i < t->nfiles; i++)
+		if (t->files[i].live)
+			sortable[k++] = (const char **) &t->files[i].path;
+	qsort(sortable, k, sizeof(char **), delta_cmp_str_ptr);
+	for (int i = 0; i < k; i++)
+	{
+		const DeltaFileEntry *f = (const DeltaFileEntry *)
+			((const char *) sortable[i] - offsetof(DeltaFileEntry, path));
+
+		fprintf(out, "add %s %" PRId64 " %" PRId64 " %s\n", f->path, f->size,
+				f->modification_time, f->stats ? f->stats : "-");
+	}
+	free(sortable);
+}
+
+const char *
+delta_open_notice(const DeltaTable *t, bool *is_warning)
+{
+	*is_warning = t->notice_is_warning;
+	return t->notice[0] ? t->notice : NULL;
 }
 
 bool
@@ -625,20 +1214,7 @@ delta_close(DeltaTable *t)
 {
 	if (t == NULL)
 		return;
-	delta_free_schema(t);
-	delta_free_config(t);
-	for (int i = 0; i < t->nfiles; i++)
-	{
-		free(t->files[i].path);
-		free(t->files[i].stats);
-	}
-	free(t->files);
-	free(t->fht);
-	free(t->live);
-	for (int i = 0; i < t->ntxns; i++)
-		free(t->txns[i].app_id);
-	free(t->txns);
-	free(t->meta_id);
+	delta_reset_state(t);
 	free(t->dir);
 	free(t->log_dir);
 	free(t);

@@ -4,10 +4,12 @@
  *	  Reading and appending a Delta table's _delta_log (reader version 1,
  *	  writer version 2): replay, txn versions, atomic commits, checkpoints.
  *
- * delta_open replays every JSON commit from version 0 (this writer never
- * deletes log files, so the JSON commits are always complete); the
- * checkpoints and _last_checkpoint it writes every checkpoint_interval
- * commits are for other readers (Spark, delta-rs, DuckDB, Trino).
+ * delta_open starts from the newest complete classic checkpoint (its own,
+ * written every checkpoint_interval commits, or another engine's) and
+ * replays the JSON commits after it; an unreadable checkpoint gives way to
+ * the next older complete one, and without a usable checkpoint it replays
+ * every JSON commit from version 0, which then must all exist (another
+ * engine's log cleanup deletes those a checkpoint covers).
  *
  * A commit is written to a temporary file in _delta_log and published with
  * link(), which fails if the version exists: a version is never
@@ -22,6 +24,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "parquet.h"
 
@@ -80,6 +83,20 @@ typedef struct DeltaTable DeltaTable;
  */
 extern DeltaTable *delta_open(const char *table_dir, char *errstr,
 							  size_t errlen);
+
+/*
+ * How delta_open replayed the log (which checkpoint it started from, or why
+ * it could not use one), or NULL for a new table; *is_warning is set when
+ * a checkpoint was unreadable and an older checkpoint or JSON replay from
+ * version 0 stood in.
+ */
+extern const char *delta_open_notice(const DeltaTable *t, bool *is_warning);
+
+/*
+ * Writes the replayed state (protocol, metaData, txns, live files) as
+ * sorted text, so tests can compare two ways of opening a table.
+ */
+extern void delta_write_state(const DeltaTable *t, FILE *out);
 
 /* Reads commits that appeared since the last replay (other writers). */
 extern bool delta_refresh(DeltaTable *t, char *errstr, size_t errlen);

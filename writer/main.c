@@ -173,6 +173,7 @@ main(int argc, char **argv)
 	char		dlpath[4096];
 	const char *s;
 	struct sigaction sa;
+	bool		runtime_failure = false;
 	int			rc;
 
 	log_init("cdc_delta_writer");
@@ -337,12 +338,13 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	consumer = consumer_new(cfg, &copts, dl, errstr, sizeof(errstr));
+	consumer = consumer_new(cfg, &copts, dl, &runtime_failure, errstr,
+							sizeof(errstr));
 	if (consumer == NULL)
 	{
 		log_error("%s", errstr);
 		deadletter_close(dl);
-		return 1;
+		return runtime_failure ? 2 : 1;
 	}
 	log_info("consuming %s%s into %s", copts.topics ? "topics " : "pattern ",
 			 copts.topics ? copts.topics : copts.pattern, copts.root);

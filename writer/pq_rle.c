@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * pq_rle.c
- *	  RLE / bit-packed hybrid encoder (Parquet Encodings.md).
+ *	  RLE / bit-packed hybrid encoder and decoder (Parquet Encodings.md).
  *
  * A run of 8 or more equal values becomes an RLE run (varint count << 1,
  * then the value in ceil(bw/8) little-endian bytes); everything else is
@@ -103,4 +103,78 @@ pq_rle_bit_width(uint32_t max_value)
 	while (bw < 32 && (max_value >> bw) != 0)
 		bw++;
 	return bw;
+}
+
+bool
+pq_rle_decode(const uint8_t *data, size_t len, int bw, uint32_t *out, size_t n)
+{
+	const uint8_t *p = data;
+	const uint8_t *end = data + len;
+	int			vbytes;
+	uint32_t	mask;
+	size_t		i = 0;
+
+	if (bw < 0 || bw > 32)
+		return false;
+	vbytes = (bw + 7) / 8;
+	mask = bw == 32 ? 0xffffffffu : ((1u << bw) - 1);
+	if (bw == 0)
+	{
+		/* one possible value: the level/index is always 0 */
+		memset(out, 0, n * sizeof(uint32_t));
+		return true;
+	}
+	while (i < n)
+	{
+		uint64_t	header = 0;
+		int			shift = 0;
+
+		for (;;)
+		{
+			if (p >= end || shift > 35)
+				return false;
+			header |= (uint64_t) (*p & 0x7f) << shift;
+			shift += 7;
+			if ((*p++ & 0x80) == 0)
+				break;
+		}
+		if (header & 1)
+		{
+			/* bit-packed: (header >> 1) groups of 8 values, LSB first */
+			uint64_t	count = (header >> 1) * 8;
+			uint64_t	acc = 0;
+			int			bits = 0;
+
+			if (count == 0 || (header >> 1) * (uint64_t) bw > (uint64_t) (end - p))
+				return false;
+			for (uint64_t k = 0; k < count; k++)
+			{
+				while (bits < bw)
+				{
+					acc |= (uint64_t) *p++ << bits;
+					bits += 8;
+				}
+				if (i < n)
+					out[i++] = (uint32_t) acc & mask;
+				acc >>= bw;
+				bits -= bw;
+			}
+		}
+		else
+		{
+			uint64_t	count = header >> 1;
+			uint32_t	val = 0;
+
+			if (count == 0 || (size_t) (end - p) < (size_t) vbytes)
+				return false;
+			for (int b = 0; b < vbytes; b++)
+				val |= (uint32_t) p[b] << (8 * b);
+			p += vbytes;
+			if (val & ~mask)
+				return false;
+			for (uint64_t k = 0; k < count && i < n; k++)
+				out[i++] = val;
+		}
+	}
+	return true;
 }

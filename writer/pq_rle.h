@@ -2,12 +2,14 @@
  *
  * pq_rle.h
  *	  Parquet's RLE / bit-packed hybrid encoding, used for definition and
- *	  repetition levels and for dictionary indices.
+ *	  repetition levels and for dictionary indices: encoder and decoder.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef CDC_PQ_RLE_H
 #define CDC_PQ_RLE_H
+
+#include <stdbool.h>
 
 #include "bytebuf.h"
 
@@ -23,6 +25,14 @@ extern void pq_rle_encode_u8(ByteBuf *out, const uint8_t *v, size_t n, int bw);
  */
 extern void pq_rle_encode_levels(ByteBuf *out, const uint8_t *v, size_t n,
 								 uint32_t max_level);
+
+/*
+ * Decodes exactly n values at bit width bw (0..32) from data[0..len) into
+ * out; false if the data ends first or a run is malformed.  Trailing
+ * bytes are ignored (a page's last bit-packed group may be padded).
+ */
+extern bool pq_rle_decode(const uint8_t *data, size_t len, int bw,
+						  uint32_t *out, size_t n);
 
 /* Bits needed to store max_value (at least 1). */
 extern int	pq_rle_bit_width(uint32_t max_value);

@@ -10,7 +10,16 @@ WRITER_STORAGE_OBJS = \
 	writer/parquet.o \
 	writer/paths.o \
 	writer/delta_log.o \
-	writer/delta_checkpoint.o
+	writer/delta_checkpoint.o \
+	writer/thrift_read.o \
+	writer/pq_codec.o \
+	writer/pq_page.o \
+	writer/pq_read.o \
+	writer/delta_checkpoint_read.o
+
+# The checkpoint reader decompresses what other engines write: Snappy
+# (Spark's and DuckDB's default) and GZIP; zstd is in DAEMON_LIBS already.
+DAEMON_LIBS += -lsnappy -lz
 
 WRITER_STORAGE_TESTS = writer/test/pq_gen writer/test/delta_tool
 

@@ -297,6 +297,15 @@ table_open(const char *root, const char *topic, const TableOptions *opts,
 		return NULL;
 	}
 	delta_set_checkpoint_interval(t->delta, opts->checkpoint_interval);
+	{
+		bool		warning;
+		const char *notice = delta_open_notice(t->delta, &warning);
+
+		if (notice && warning)
+			log_warn("table %s: %s", dir, notice);
+		else if (notice)
+			log_info("table %s: %s", dir, notice);
+	}
 	cols = delta_schema(t->delta, &ncols);
 	for (int i = 0; i < ncols; i++)
 	{

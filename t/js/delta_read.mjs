@@ -3,7 +3,9 @@
 //
 //   node t/js/delta_read.mjs TABLE_DIR [SQL ...]
 //
-// 1. Replays TABLE_DIR/_delta_log/*.json itself (Delta PROTOCOL.md action
+// 1. Replays TABLE_DIR/_delta_log/*.json itself (from the checkpoint the
+//    remaining commits continue, read with DuckDB, when the commits before
+//    it were cleaned up) (Delta PROTOCOL.md action
 //    reconciliation: live files = adds minus removes), checking the log:
 //    contiguous versions from 0, protocol (reader 1, writer 2) and metaData
 //    in version 0, commitInfo in each commit, add actions with path, size,
@@ -26,18 +28,53 @@ import path from 'node:path';
 const [dir, ...queries] = process.argv.slice(2);
 const errors = [];
 const logDir = path.join(dir, '_delta_log');
-const commits = fs.existsSync(logDir)
-	? fs.readdirSync(logDir).filter((f) => /^\d{20}\.json$/.test(f)).sort()
-	: [];
+const listing = fs.existsSync(logDir) ? fs.readdirSync(logDir) : [];
+let commits = listing.filter((f) => /^\d{20}\.json$/.test(f)).sort();
 const live = new Map();
 const txns = {};
 let schema = null;
 let protocol = null;
+let start = 0;
+let checkpoint = null;
+
+const instance = await DuckDBInstance.create(':memory:');
+const conn = await instance.connect();
+const q = (s) => s.replaceAll("'", "''");
+
+// A log whose old commits were cleaned up starts at a checkpoint: DuckDB
+// reads the newest classic one (single or multi-part) that the remaining
+// commits continue, as a Delta reader would.
+if (commits.length === 0 || Number(commits[0].slice(0, 20)) !== 0) {
+	const first = commits.length ? Number(commits[0].slice(0, 20)) : Infinity;
+	const cps = listing.map((f) => /^(\d{20})\.checkpoint\.(?:\d{10}\.\d{10}\.)?parquet$/.exec(f))
+		.filter((m) => m && Number(m[1]) >= first - 1)
+		.map((m) => Number(m[1]));
+	if (cps.length) {
+		const v = Math.min(...cps);
+		const files = listing.filter((f) => f.startsWith(String(v).padStart(20, '0') + '.checkpoint.'))
+			.map((f) => `'${q(path.join(logDir, f))}'`).join(',');
+		const rows = (await conn.runAndReadAll(`SELECT to_json(txn) AS txn, to_json("add") AS "add",
+				to_json(metaData) AS metaData, to_json(protocol) AS protocol
+			FROM read_parquet([${files}], union_by_name = true)`)).getRowObjectsJson();
+		for (const r of rows) {
+			if (r.protocol) protocol = JSON.parse(r.protocol);
+			if (r.metaData) schema = JSON.parse(JSON.parse(r.metaData).schemaString);
+			if (r.txn) { const t = JSON.parse(r.txn); txns[t.appId] = t.version; }
+			if (r.add) {
+				const a = JSON.parse(r.add);
+				live.set(decodeURIComponent(a.path), { ...a, stats: JSON.parse(a.stats), version: v });
+			}
+		}
+		checkpoint = v;
+		start = v + 1;
+		commits = commits.filter((f) => Number(f.slice(0, 20)) > v);
+	}
+}
 
 commits.forEach((f, i) => {
 	const version = Number(f.slice(0, 20));
-	if (version !== i)
-		errors.push(`version ${version} where ${i} was expected`);
+	if (version !== start + i)
+		errors.push(`version ${version} where ${start + i} was expected`);
 	const lines = fs.readFileSync(path.join(logDir, f), 'utf8').split('\n').filter((l) => l.length);
 	let commitInfo = 0;
 	for (const line of lines) {
@@ -90,7 +127,7 @@ commits.forEach((f, i) => {
 			commitInfo++;
 		}
 	}
-	if (version === 0 && (!protocol || !schema))
+	if (version === start && (!protocol || !schema))
 		errors.push('version 0 lacks protocol or metaData');
 	if (commitInfo !== 1)
 		errors.push(`${f}: ${commitInfo} commitInfo actions`);
@@ -106,7 +143,8 @@ for (const a of files) {
 }
 
 const out = {
-	version: commits.length - 1,
+	version: start + commits.length - 1,
+	checkpoint,
 	files: files.length,
 	txns,
 	schema: schema ? schema.fields.map((fl) => ({ name: fl.name, type: fl.type, nullable: fl.nullable })) : [],
@@ -115,9 +153,6 @@ const out = {
 	results: [],
 };
 
-const instance = await DuckDBInstance.create(':memory:');
-const conn = await instance.connect();
-const q = (s) => s.replaceAll("'", "''");
 if (files.length) {
 	const list = files.map((a) => `'${q(path.join(dir, a.path))}'`).join(',');
 	await conn.run(`CREATE VIEW t AS SELECT * FROM read_parquet([${list}], union_by_name = true)`);

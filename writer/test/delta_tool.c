@@ -11,6 +11,10 @@
  *	  delta_tool race DIR          two handles commit the same version:
  *		  the second must get DELTA_CONFLICT
  *	  delta_tool table-dir ROOT SCHEMA TABLE
+ *	  delta_tool state DIR         open the table, print how (stderr) and
+ *		  its whole replayed state (delta_write_state)
+ *	  delta_tool cp-read FILE...   read checkpoint parts and print their
+ *		  actions; exit 2 with the reader's message on a bad file
  *
  *-------------------------------------------------------------------------
  */
@@ -20,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "delta_checkpoint.h"
 #include "delta_log.h"
 #include "parquet.h"
 #include "paths.h"
@@ -170,6 +175,77 @@ cmd_show(const char *dir)
 }
 
 static int
+cmd_state(const char *dir)
+{
+	char		errstr[512];
+	DeltaTable *t = delta_open(dir, errstr, sizeof(errstr));
+	const char *notice;
+	bool		warning;
+
+	if (t == NULL)
+	{
+		fprintf(stderr, "open: %s\n", errstr);
+		return 2;
+	}
+	notice = delta_open_notice(t, &warning);
+	if (notice)
+		fprintf(stderr, "%s: %s\n", warning ? "warning" : "notice", notice);
+	delta_write_state(t, stdout);
+	delta_close(t);
+	return 0;
+}
+
+static bool
+print_protocol(void *arg, int min_reader, int min_writer, const char *what,
+			   char *errstr, size_t errlen)
+{
+	printf("protocol %d %d\n", min_reader, min_writer);
+	return true;
+}
+
+static bool
+print_metadata(void *arg, const DeltaMetadataAction *md, char *errstr,
+			   size_t errlen)
+{
+	printf("metaData %s partitionColumns %d createdTime %" PRId64 " schema %s\n",
+		   md->id ? md->id : "-", md->npartition_columns, md->created_time,
+		   md->schema_string ? md->schema_string : "-");
+	for (int i = 0; i < md->nconfig; i++)
+		printf("configuration %s=%s\n", md->config_keys[i], md->config_values[i]);
+	return true;
+}
+
+static void
+print_txn(void *arg, const char *app_id, int64_t version, int64_t last_updated)
+{
+	printf("txn %s %" PRId64 " %" PRId64 "\n", app_id, version, last_updated);
+}
+
+static void
+print_add(void *arg, const char *path, int64_t size, int64_t mtime,
+		  const char *stats)
+{
+	printf("add %s %" PRId64 " %" PRId64 " %s\n", path, size, mtime,
+		   stats ? stats : "-");
+}
+
+static int
+cmd_cp_read(int nparts, char **parts)
+{
+	char		errstr[512];
+	DeltaCheckpointSink sink = {NULL, print_protocol, print_metadata,
+	print_txn, print_add};
+
+	if (!delta_checkpoint_read((const char *const *) parts, nparts, &sink,
+							   errstr, sizeof(errstr)))
+	{
+		fprintf(stderr, "cp-read: %s\n", errstr);
+		return 2;
+	}
+	return 0;
+}
+
+static int
 cmd_txn(const char *dir, const char *app)
 {
 	char		errstr[512];
@@ -232,6 +308,10 @@ main(int argc, char **argv)
 		return cmd_append(argc, argv);
 	if (argc == 3 && strcmp(argv[1], "show") == 0)
 		return cmd_show(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "state") == 0)
+		return cmd_state(argv[2]);
+	if (argc >= 3 && strcmp(argv[1], "cp-read") == 0)
+		return cmd_cp_read(argc - 2, argv + 2);
 	if (argc == 4 && strcmp(argv[1], "txn") == 0)
 		return cmd_txn(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "race") == 0)
