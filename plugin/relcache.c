@@ -303,6 +303,29 @@ relcache_append_topic_part(StringInfo buf, const char *name)
 	}
 }
 
+/*
+ * The relation whose schema and name a relation's changes publish under:
+ * itself, or with publish-via-partition-root its partition root.
+ */
+static Oid
+relcache_publish_relid(Oid relid, bool relispartition)
+{
+	if (relation_cache_opts->publish_via_root && relispartition)
+		return llast_oid(get_partition_ancestors(relid));
+	return relid;
+}
+
+/* Do the options publish relid's changes?  From the catalogs alone. */
+bool
+relcache_table_wanted(Oid relid)
+{
+	Oid			pubrelid = relcache_publish_relid(relid, get_rel_relispartition(relid));
+
+	return options_table_wanted(relation_cache_opts,
+								get_namespace_name(get_rel_namespace(pubrelid)),
+								get_rel_name(pubrelid));
+}
+
 static void
 relcache_build(CdcRelation *entry, Relation rel)
 {
@@ -323,12 +346,10 @@ relcache_build(CdcRelation *entry, Relation rel)
 									   ALLOCSET_SMALL_SIZES);
 	oldcxt = MemoryContextSwitchTo(entry->cxt);
 
-	entry->publish_relid = RelationGetRelid(rel);
-	if (opts->publish_via_root && rel->rd_rel->relispartition)
+	entry->publish_relid = relcache_publish_relid(RelationGetRelid(rel),
+												  rel->rd_rel->relispartition);
+	if (entry->publish_relid != RelationGetRelid(rel))
 	{
-		List	   *ancestors = get_partition_ancestors(RelationGetRelid(rel));
-
-		entry->publish_relid = llast_oid(ancestors);
 		pubrel = RelationIdGetRelation(entry->publish_relid);
 		if (!RelationIsValid(pubrel))
 			elog(ERROR, "could not open partition root %u",

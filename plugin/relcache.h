@@ -56,6 +56,7 @@ typedef struct CdcRelation
 extern void relcache_init(MemoryContext parent, const CdcOptions *opts);
 extern CdcRelation *relcache_get(Relation rel);
 extern void relcache_forget_stale(void);
+extern bool relcache_table_wanted(Oid relid);
 extern void relcache_append_topic_part(StringInfo buf, const char *name);
 
 #endif							/* CDC_KAFKA_RELCACHE_H */

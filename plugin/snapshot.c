@@ -96,6 +96,15 @@ snapshot_fetch_toasted(CdcRow *row, TupleDesc desc)
 	}
 }
 
+/* The error the sidecar takes as "skip this table" (SQLSTATE 22023). */
+static void
+snapshot_excluded(const char *relname)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("table \"%s\" is excluded by the given options", relname)));
+}
+
 static void
 snapshot_put_row(SnapshotOutput *out, Relation relation, HeapTuple tuple,
 				 bool last)
@@ -107,10 +116,7 @@ snapshot_put_row(SnapshotOutput *out, Relation relation, HeapTuple tuple,
 	bool		nulls[3] = {false, false, false};
 
 	if (!rel->wanted)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("table \"%s\" is excluded by the given options",
-						RelationGetRelationName(relation))));
+		snapshot_excluded(RelationGetRelationName(relation));
 
 	event_deform(&row, tuple, RelationGetDescr(relation), false);
 	snapshot_fetch_toasted(&row, RelationGetDescr(relation));
@@ -151,6 +157,22 @@ snapshot_events(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, 0);
 
+	/* the caches below keep a pointer to the options: not on the stack */
+	opts = palloc(sizeof(CdcOptions));
+	options_init(opts);
+	if (!PG_ARGISNULL(1))
+		options_set(opts, "topic-prefix", text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	if (!PG_ARGISNULL(2))
+		snapshot_parse_options(opts, PG_GETARG_ARRAYTYPE_P(2));
+	event_init(opts);
+	relcache_init(CurrentMemoryContext, opts);
+
+	/*
+	 * A table the options leave out is skipped by the sidecar, whatever
+	 * else would be wrong with reading it: say so first.
+	 */
+	if (!relcache_table_wanted(relid))
+		snapshot_excluded(get_rel_name(relid));
 	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -161,17 +183,7 @@ snapshot_events(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("snapshot_events cannot apply the row-level security policies of table %s",
 						get_rel_name(relid)),
-				 errhint("Run it as the table's owner or as a role with BYPASSRLS.")));
-
-	/* the caches below keep a pointer to the options: not on the stack */
-	opts = palloc(sizeof(CdcOptions));
-	options_init(opts);
-	if (!PG_ARGISNULL(1))
-		options_set(opts, "topic-prefix", text_to_cstring(PG_GETARG_TEXT_PP(1)));
-	if (!PG_ARGISNULL(2))
-		snapshot_parse_options(opts, PG_GETARG_ARRAYTYPE_P(2));
-	event_init(opts);
-	relcache_init(CurrentMemoryContext, opts);
+				 errhint("Run it as a role the policies do not apply to: a superuser, a role with BYPASSRLS, or the owner unless the table forces row-level security.")));
 
 	memset(&out, 0, sizeof(out));
 	out.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;

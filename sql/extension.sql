@@ -59,6 +59,20 @@ GRANT SELECT ON snap_rls TO snap_nobody;
 SET ROLE snap_nobody;
 SELECT count(*) FROM snap_rls;
 SELECT count(*) FROM cdc_kafka.snapshot_events('snap_rls');
+-- but a table the options leave out says so first, whatever else is wrong
+-- with reading it: the sidecar skips such a table (SQLSTATE 22023)
+DO $$
+BEGIN
+	PERFORM count(*) FROM cdc_kafka.snapshot_events('snap_rls', NULL, '{exclude-tables,public\.snap_rls}');
+EXCEPTION WHEN invalid_parameter_value THEN
+	RAISE NOTICE 'skipped: %', SQLERRM;
+END $$;
+DO $$
+BEGIN
+	PERFORM count(*) FROM cdc_kafka.snapshot_events('snap', NULL, '{include-schemas,other}');
+EXCEPTION WHEN invalid_parameter_value THEN
+	RAISE NOTICE 'skipped: %', SQLERRM;
+END $$;
 RESET ROLE;
 -- the owner is not subject to them
 SELECT count(*) FROM cdc_kafka.snapshot_events('snap_rls');
