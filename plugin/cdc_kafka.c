@@ -69,7 +69,7 @@ typedef struct CdcCollectionCount
 typedef struct CdcTxnData
 {
 	uint64		next_seq;		/* the next frame seq to hand out */
-	uint32		events;			/* events written so far */
+	uint64		events;			/* events written so far */
 	int64		data_events;	/* data events, for transaction.total_order */
 	HTAB	   *collections;	/* CdcCollectionCount by relid, or NULL */
 	List	   *collections_seen;	/* the same, in order of first event */
@@ -271,7 +271,7 @@ frame_end(LogicalDecodingContext *ctx)
  */
 static void
 write_unit_end(LogicalDecodingContext *ctx, XLogRecPtr commit_lsn,
-			   uint32 nevents)
+			   uint64 nevents)
 {
 	CdcDecodingData *data = ctx->output_plugin_private;
 	StringInfo	out;
