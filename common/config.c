@@ -475,15 +475,56 @@ config_prefix_next(const Config *cfg, const char *prefix, int *iter,
 	return false;
 }
 
-/* A libpq keyword whose value is secret: password, sslpassword. */
+/*
+ * A libpq keyword whose value is secret: password, sslpassword.  A URI's
+ * parameter names may be percent-encoded (libpq decodes them), so the name
+ * is decoded first.
+ */
 static bool
 conninfo_key_is_secret(const char *key, size_t len)
 {
 	static const char word[] = "password";
+	char		name[256];
+	size_t		n = 0;
 
-	for (size_t i = 0; i + sizeof(word) - 1 <= len; i++)
-		if (strncmp(key + i, word, sizeof(word) - 1) == 0)
+	for (size_t i = 0; i < len && n < sizeof(name) - 1; i++)
+	{
+		if (key[i] == '%' && i + 2 < len && isxdigit((unsigned char) key[i + 1]) &&
+			isxdigit((unsigned char) key[i + 2]))
+		{
+			char		hex[3] = {key[i + 1], key[i + 2], '\0'};
+
+			name[n++] = (char) strtol(hex, NULL, 16);
+			i += 2;
+		}
+		else
+			name[n++] = key[i];
+	}
+	name[n] = '\0';
+	return strstr(name, word) != NULL;
+}
+
+/*
+ * Does the keyword-form value at v (quoted or not) hold a connection string
+ * of its own?  libpq expands a dbname that has '=' or is a URI, password
+ * and all.
+ */
+static bool
+conninfo_value_is_conninfo(const char *v)
+{
+	bool		quoted = *v == '\'';
+
+	if (quoted)
+		v++;
+	if (strncmp(v, "postgres://", 11) == 0 || strncmp(v, "postgresql://", 13) == 0)
+		return true;
+	for (; *v && (quoted ? *v != '\'' : !isspace((unsigned char) *v)); v++)
+	{
+		if (*v == '\\' && v[1])
+			v++;
+		else if (*v == '=')
 			return true;
+	}
 	return false;
 }
 
@@ -575,6 +616,9 @@ config_mask_conninfo(const char *conninfo, char *buf, size_t bufsize)
 		PUT(*p++);
 		while (isspace((unsigned char) *p))
 			PUT(*p++);
+		if (klen == 6 && strncmp(kstart, "dbname", 6) == 0 &&
+			conninfo_value_is_conninfo(p))
+			is_pw = true;		/* masked whole: it may hold a password */
 		if (is_pw)
 			PUTS(CONFIG_MASK);
 		/* the value, copied unless it is the password */

@@ -254,6 +254,15 @@ unit_config(void)
 	config_mask_conninfo("postgresql://u:secret@h:5432/d?sslmode=require&password=x", buf, sizeof(buf));
 	unit_ok(strcmp(buf, "postgresql://u:********@h:5432/d?sslmode=require&password=********") == 0,
 			"mask: URI user info and parameter");
+	config_mask_conninfo("postgresql://u@h/d?sslpass%77ord=x&Pass=1&password%3D=y", buf, sizeof(buf));
+	unit_ok(strcmp(buf, "postgresql://u@h/d?sslpass%77ord=********&Pass=1&password%3D=********") == 0,
+			"mask: URI parameter names are percent-decoded first");
+	config_mask_conninfo("dbname='host=h password=secret' user=u", buf, sizeof(buf));
+	unit_ok(strcmp(buf, "dbname=******** user=u") == 0, "mask: a dbname that is a connection string");
+	config_mask_conninfo("dbname=postgresql://u:secret@h/d host=x", buf, sizeof(buf));
+	unit_ok(strcmp(buf, "dbname=******** host=x") == 0, "mask: a dbname that is a URI");
+	config_mask_conninfo("dbname=plain", buf, sizeof(buf));
+	unit_ok(strcmp(buf, "dbname=plain") == 0, "mask: a plain dbname stays");
 	config_mask_conninfo("postgres://u@h/d", buf, sizeof(buf));
 	unit_ok(strcmp(buf, "postgres://u@h/d") == 0, "mask: URI without password unchanged");
 	unit_ok(strcmp(config_mask_value("kafka.sasl.username", "bob", 0, buf, sizeof(buf)), "********") == 0 &&
