@@ -500,20 +500,16 @@ cp_footer(ByteBuf *out, CpLeaf *leaves, int nleaves, int64_t nrows,
 	thrift_struct_end(&tw);
 }
 
-bool
-delta_checkpoint_write(const char *path, const DeltaCheckpointInput *in,
-					   int64_t *nactions, char *errstr, size_t errlen)
+void
+delta_checkpoint_build(const DeltaCheckpointInput *in, ByteBuf *file,
+					   int64_t *nactions)
 {
 	CpLeaf		leaves[CP_MAX_LEAVES];
 	int			nleaves = cp_build_leaves(leaves);
 	int64_t		nrows = 2 + in->ntxns + in->nadds;
 	int64_t		offsets[CP_MAX_LEAVES];
 	int64_t		sizes[CP_MAX_LEAVES];
-	ByteBuf		file = {0};
 	ByteBuf		meta = {0};
-	char		tmp[4096];
-	int			fd;
-	bool		ok = true;
 
 	for (int64_t r = 0; r < nrows; r++)
 	{
@@ -530,70 +526,23 @@ delta_checkpoint_write(const char *path, const DeltaCheckpointInput *in,
 		for (int i = 0; i < nleaves; i++)
 			cp_emit(in, &leaves[i], row);
 	}
-	bytebuf_append(&file, "PAR1", 4);
+	bytebuf_append(file, "PAR1", 4);
 	for (int i = 0; i < nleaves; i++)
 	{
-		offsets[i] = (int64_t) file.len;
-		cp_page(&leaves[i], &file, &sizes[i]);
+		offsets[i] = (int64_t) file->len;
+		cp_page(&leaves[i], file, &sizes[i]);
 	}
 	cp_footer(&meta, leaves, nleaves, nrows, offsets, sizes);
-	bytebuf_append(&file, meta.data, meta.len);
-	bytebuf_put_le32(&file, (uint32_t) meta.len);
-	bytebuf_append(&file, "PAR1", 4);
+	bytebuf_append(file, meta.data, meta.len);
+	bytebuf_put_le32(file, (uint32_t) meta.len);
+	bytebuf_append(file, "PAR1", 4);
 
-	snprintf(tmp, sizeof(tmp), "%s.tmp-%d", path, (int) getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-	{
-		snprintf(errstr, errlen, "could not create \"%s\": %s", tmp,
-				 strerror(errno));
-		ok = false;
-	}
-	else
-	{
-		const uint8_t *p = file.data;
-		size_t		left = file.len;
-
-		while (ok && left > 0)
-		{
-			ssize_t		n = write(fd, p, left);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-			{
-				snprintf(errstr, errlen, "could not write \"%s\": %s", tmp,
-						 strerror(errno));
-				ok = false;
-				break;
-			}
-			p += n;
-			left -= n;
-		}
-		if (ok && fsync(fd) != 0)
-		{
-			snprintf(errstr, errlen, "could not fsync \"%s\": %s", tmp,
-					 strerror(errno));
-			ok = false;
-		}
-		close(fd);
-		if (ok && rename(tmp, path) != 0)
-		{
-			snprintf(errstr, errlen, "could not rename \"%s\": %s", tmp,
-					 strerror(errno));
-			ok = false;
-		}
-		if (!ok)
-			unlink(tmp);
-	}
 	for (int i = 0; i < nleaves; i++)
 	{
 		bytebuf_free(&leaves[i].reps);
 		bytebuf_free(&leaves[i].defs);
 		bytebuf_free(&leaves[i].values);
 	}
-	bytebuf_free(&file);
 	bytebuf_free(&meta);
 	*nactions = nrows;
-	return ok;
 }

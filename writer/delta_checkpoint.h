@@ -17,6 +17,7 @@
 
 #include <limits.h>
 
+#include "bytebuf.h"
 #include "delta_log.h"
 
 typedef struct DeltaCheckpointInput
@@ -36,13 +37,11 @@ typedef struct DeltaCheckpointInput
 } DeltaCheckpointInput;
 
 /*
- * Writes the checkpoint to path (via a temporary file and rename); on
- * success *nactions is the number of rows (actions) written.
+ * Appends the checkpoint's Parquet file to *file; *nactions is the number
+ * of rows (actions) in it.  delta_log.c writes it out as it writes commits.
  */
-extern bool delta_checkpoint_write(const char *path,
-								   const DeltaCheckpointInput *in,
-								   int64_t *nactions,
-								   char *errstr, size_t errlen);
+extern void delta_checkpoint_build(const DeltaCheckpointInput *in,
+								   ByteBuf *file, int64_t *nactions);
 
 /*
  * What a field missing from an action means, for JSON commits and

@@ -673,8 +673,7 @@ delta_list_name(DeltaLogListing *l, const char *n, int *json_cap, int *cp_cap)
 	{
 		/*
 		 * N.checkpoint.<uuid>.parquet|json: V2, not read here.  Anything
-		 * else (our own N.checkpoint.parquet.tmp-PID while a checkpoint is
-		 * written) is not a checkpoint at all.
+		 * else (another tool's temp file) is not a checkpoint at all.
 		 */
 		if (delta_is_uuid(rest, 36) &&
 			(strcmp(rest + 36, ".parquet") == 0 || strcmp(rest + 36, ".json") == 0) &&
@@ -1524,6 +1523,26 @@ delta_write_temp(const char *dir, const char *tag, const void *data,
 	return true;
 }
 
+/* Puts data at path, atomically: a temp file of dir renamed over it. */
+static bool
+delta_replace_file(const char *dir, const char *tag, const ByteBuf *data,
+				   const char *path, char *errstr, size_t errlen)
+{
+	char		tmp[4096];
+
+	if (!delta_write_temp(dir, tag, data->data, data->len, tmp, sizeof(tmp),
+						  errstr, errlen))
+		return false;
+	if (rename(tmp, path) != 0)
+	{
+		snprintf(errstr, errlen, "could not rename \"%s\": %s", tmp,
+				 strerror(errno));
+		unlink(tmp);
+		return false;
+	}
+	return true;
+}
+
 DeltaResult
 delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 {
@@ -1690,7 +1709,6 @@ delta_checkpoint(DeltaTable *t, char *errstr, size_t errlen)
 	DeltaTxn   *txns;
 	DeltaAdd   *adds;
 	char		path[4096];
-	char		tmp[4096];
 	char		last[4096];
 	int64_t		nactions = 0;
 	ByteBuf		b = {0};
@@ -1732,33 +1750,28 @@ delta_checkpoint(DeltaTable *t, char *errstr, size_t errlen)
 	in.adds = adds;
 	in.nadds = t->nlive;
 
-	snprintf(path, sizeof(path), "%s/%020" PRId64 ".checkpoint.parquet",
-			 t->log_dir, t->version);
-	ok = delta_checkpoint_write(path, &in, &nactions, errstr, errlen);
+	/* both files are written whole, then renamed into place */
+	delta_checkpoint_build(&in, &b, &nactions);
 	free(txns);
 	free(adds);
+	snprintf(path, sizeof(path), "%s/%020" PRId64 ".checkpoint.parquet",
+			 t->log_dir, t->version);
+	ok = delta_replace_file(t->log_dir, "checkpoint", &b, path, errstr, errlen);
+	bytebuf_free(&b);
 	if (!ok)
 		return false;
 
-	/* _last_checkpoint is a hint, replaced atomically by rename */
+	/* _last_checkpoint is a hint */
 	bytebuf_puts(&b, "{\"version\":");
 	delta_put_i64(&b, t->version);
 	bytebuf_puts(&b, ",\"size\":");
 	delta_put_i64(&b, nactions);
 	bytebuf_puts(&b, "}\n");
-	ok = delta_write_temp(t->log_dir, "last", b.data, b.len, tmp, sizeof(tmp),
-						  errstr, errlen);
+	snprintf(last, sizeof(last), "%s/_last_checkpoint", t->log_dir);
+	ok = delta_replace_file(t->log_dir, "last", &b, last, errstr, errlen);
 	bytebuf_free(&b);
 	if (!ok)
 		return false;
-	snprintf(last, sizeof(last), "%s/_last_checkpoint", t->log_dir);
-	if (rename(tmp, last) != 0)
-	{
-		snprintf(errstr, errlen, "could not rename \"%s\": %s", tmp,
-				 strerror(errno));
-		unlink(tmp);
-		return false;
-	}
 	delta_fsync_dir(t->log_dir);
 	return true;
 }
