@@ -84,12 +84,66 @@ heartbeat_set_server(Heartbeat *hb, rd_kafka_t *rk, const char *dbname_or_prefix
 }
 
 static void
+heartbeat_action_close(Heartbeat *hb)
+{
+	PQfinish(hb->conn);
+	hb->conn = NULL;
+	hb->action_running = false;
+}
+
+/*
+ * Collects the results of the action query sent at an earlier tick, if it
+ * is done; false while it still runs.  Never waits: PQconsumeInput reads
+ * only what has arrived.
+ */
+static bool
+heartbeat_action_done(Heartbeat *hb)
+{
+	PGresult   *res;
+
+	if (!hb->action_running)
+		return true;
+	if (!PQconsumeInput(hb->conn))
+	{
+		log_warn("heartbeat.action.query failed: %s", PQerrorMessage(hb->conn));
+		heartbeat_action_close(hb);
+		return true;
+	}
+	if (PQisBusy(hb->conn))
+		return false;
+	while ((res = PQgetResult(hb->conn)) != NULL)
+	{
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+			log_warn("heartbeat.action.query failed: %s", PQresultErrorMessage(res));
+		PQclear(res);
+	}
+	hb->action_running = false;
+	/* a broken connection is reopened next time */
+	if (PQstatus(hb->conn) != CONNECTION_OK)
+		heartbeat_action_close(hb);
+	return true;
+}
+
+/*
+ * Sends the action query and returns: a query that waits (for a lock, say)
+ * must not hold up the stream and its status updates.  Its results are
+ * collected at a later tick, and while it runs no other is sent.
+ */
+static void
 heartbeat_action(Heartbeat *hb)
 {
 	const char *keys[] = {"dbname", "fallback_application_name", NULL};
 	const char *vals[] = {hb->conninfo, "cdc_kafka_sidecar heartbeat", NULL};
-	PGresult   *res;
 
+	if (!heartbeat_action_done(hb))
+	{
+		if (!hb->action_skipped)
+			log_warn("heartbeat.action.query: the previous one still runs; "
+					 "skipping until it is done");
+		hb->action_skipped = true;
+		return;
+	}
+	hb->action_skipped = false;
 	if (hb->conn == NULL)
 	{
 		hb->conn = PQconnectdbParams(keys, vals, 1);
@@ -102,18 +156,13 @@ heartbeat_action(Heartbeat *hb)
 			return;
 		}
 	}
-	res = PQexec(hb->conn, hb->action_query);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+	if (!PQsendQuery(hb->conn, hb->action_query))
 	{
-		log_warn("heartbeat.action.query failed: %s", PQresultErrorMessage(res));
-		/* a broken connection is reopened next time */
-		if (PQstatus(hb->conn) != CONNECTION_OK)
-		{
-			PQfinish(hb->conn);
-			hb->conn = NULL;
-		}
+		log_warn("heartbeat.action.query failed: %s", PQerrorMessage(hb->conn));
+		heartbeat_action_close(hb);
+		return;
 	}
-	PQclear(res);
+	hb->action_running = true;
 }
 
 void

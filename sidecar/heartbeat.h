@@ -28,6 +28,8 @@ typedef struct Heartbeat
 	const char *conninfo;		/* from cfg */
 	rd_kafka_topic_t *rkt;		/* owned */
 	PGconn	   *conn;			/* owned; for the action query, opened lazily */
+	bool		action_running; /* sent, its results not yet collected */
+	bool		action_skipped; /* a tick found it still running (logged) */
 	char		key[512];
 } Heartbeat;
 

@@ -80,6 +80,23 @@ is_deeply(CdcKafka::json_or_undef($hb->{key}), { serverName => 'hbnos' },
 	'schemas=f: the heartbeat key has no schema, as the events have none');
 is(CdcKafka::stop_sidecar($nos), 0, 'SIGTERM: exit 0');
 
+# An action query that waits (here a minute) must not hold up the stream:
+# it is sent, and its result collected at a later heartbeat.
+$node->safe_psql('postgres', 'CREATE TABLE slow_t (id int PRIMARY KEY)');
+my $slow = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
+	slot => 'hb_slow', create => 1, log => "$log.slow",
+	args => [ '-o', 'topic-prefix=hbslow', '-X', 'heartbeat.interval.ms=300',
+		'-X', 'heartbeat.action.query=SELECT pg_sleep(60)' ]);
+ok(CdcKafka::wait_until(sub { CdcKafka::slurp("$log.slow") =~ /previous one still runs/ }, 60),
+	'a slow action query: the next heartbeat finds it running and skips it')
+  or diag(CdcKafka::slurp("$log.slow"));
+$node->safe_psql('postgres', 'INSERT INTO slow_t SELECT generate_series(1, 100)');
+ok(CdcKafka::wait_slot_caught_up($node, 'hb_slow', 30), 'a slow action query: the stream goes on')
+  or diag(CdcKafka::slurp("$log.slow"));
+is(scalar(CdcKafka::kcat_consume($mb->bootstrap, 'hbslow.public.slow_t')), 100,
+	'a slow action query: every row in Kafka');
+is(CdcKafka::stop_sidecar($slow), 0, 'SIGTERM: exit 0');
+
 $mb->stop;
 $node->stop;
 done_testing();
