@@ -29,6 +29,18 @@
 #include "parquet.h"
 #include "paths.h"
 
+/* Opens the table at dir, or says why not on stderr. */
+static DeltaTable *
+open_table(const char *dir)
+{
+	char		errstr[512];
+	DeltaTable *t = delta_open(dir, errstr, sizeof(errstr));
+
+	if (t == NULL)
+		fprintf(stderr, "open: %s\n", errstr);
+	return t;
+}
+
 static int
 cmd_append(int argc, char **argv)
 {
@@ -68,12 +80,9 @@ cmd_append(int argc, char **argv)
 			interval = atoi(argv[a] + 9);
 	}
 	ncols = evolve ? 5 : 4;
-	t = delta_open(dir, errstr, sizeof(errstr));
+	t = open_table(dir);
 	if (t == NULL)
-	{
-		fprintf(stderr, "open: %s\n", errstr);
 		return 2;
-	}
 	delta_set_checkpoint_interval(t, interval);
 	if (delta_txn_version(t, app) >= offset)
 	{
@@ -153,16 +162,12 @@ cmd_append(int argc, char **argv)
 static int
 cmd_show(const char *dir)
 {
-	char		errstr[512];
-	DeltaTable *t = delta_open(dir, errstr, sizeof(errstr));
+	DeltaTable *t = open_table(dir);
 	const DeltaColumn *cols;
 	int			ncols;
 
 	if (t == NULL)
-	{
-		fprintf(stderr, "open: %s\n", errstr);
 		return 2;
-	}
 	printf("version %" PRId64 "\n", delta_version(t));
 	cols = delta_schema(t, &ncols);
 	for (int i = 0; i < ncols; i++)
@@ -177,16 +182,12 @@ cmd_show(const char *dir)
 static int
 cmd_state(const char *dir)
 {
-	char		errstr[512];
-	DeltaTable *t = delta_open(dir, errstr, sizeof(errstr));
+	DeltaTable *t = open_table(dir);
 	const char *notice;
 	bool		warning;
 
 	if (t == NULL)
-	{
-		fprintf(stderr, "open: %s\n", errstr);
 		return 2;
-	}
 	notice = delta_open_notice(t, &warning);
 	if (notice)
 		fprintf(stderr, "%s: %s\n", warning ? "warning" : "notice", notice);
@@ -248,14 +249,10 @@ cmd_cp_read(int nparts, char **parts)
 static int
 cmd_txn(const char *dir, const char *app)
 {
-	char		errstr[512];
-	DeltaTable *t = delta_open(dir, errstr, sizeof(errstr));
+	DeltaTable *t = open_table(dir);
 
 	if (t == NULL)
-	{
-		fprintf(stderr, "open: %s\n", errstr);
 		return 2;
-	}
 	printf("%" PRId64 "\n", delta_txn_version(t, app));
 	delta_close(t);
 	return 0;
