@@ -151,8 +151,7 @@ heartbeat_action(Heartbeat *hb)
 		{
 			log_warn("heartbeat.action.query: could not connect: %s",
 					 PQerrorMessage(hb->conn));
-			PQfinish(hb->conn);
-			hb->conn = NULL;
+			heartbeat_action_close(hb);
 			return;
 		}
 	}
