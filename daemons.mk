@@ -1,7 +1,13 @@
 # The daemons: never linked with server code; libpq, librdkafka, json-c, zstd.
 PG_INCLUDEDIR := $(shell $(PG_CONFIG) --includedir)
 PG_LIBDIR := $(shell $(PG_CONFIG) --libdir)
-PG_BINDIR := $(shell $(PG_CONFIG) --bindir)
+
+# The daemons are ordinary programs: they install where users find them, on
+# PATH, not in PostgreSQL's private bindir.  PGXS sets bindir to the
+# server's; this file comes after PGXS, so the default here wins, and
+# "make install bindir=DIR" wins over both.  (PGXS uses bindir only for
+# PROGRAM, SCRIPTS and installcheck, none of which this project uses.)
+bindir = /usr/local/bin
 
 DAEMON_CC ?= cc
 DAEMON_CFLAGS ?= -O2 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror \
@@ -26,8 +32,13 @@ all: $(DAEMONS)
 install: install-daemons
 .PHONY: install-daemons
 install-daemons: $(DAEMONS)
-	$(MKDIR_P) '$(DESTDIR)$(PG_BINDIR)'
-	$(if $(DAEMONS),$(INSTALL_PROGRAM) $(DAEMONS) '$(DESTDIR)$(PG_BINDIR)/')
+	$(MKDIR_P) '$(DESTDIR)$(bindir)'
+	$(if $(DAEMONS),$(INSTALL_PROGRAM) $(DAEMONS) '$(DESTDIR)$(bindir)/')
+
+uninstall: uninstall-daemons
+.PHONY: uninstall-daemons
+uninstall-daemons:
+	rm -f $(addprefix '$(DESTDIR)$(bindir)'/,$(notdir $(DAEMONS)))
 
 clean: clean-daemons
 .PHONY: clean-daemons
