@@ -1079,11 +1079,33 @@ delta_replay_log(DeltaTable *t, const DeltaLogListing *l, char *errstr,
 	return delta_replay_listed(t, l, 0, errstr, errlen);
 }
 
-DeltaTable *
-delta_open(const char *table_dir, char *errstr, size_t errlen)
+/*
+ * Forgets the commits and checkpoints after version from a listing, so the
+ * replay stops there (time travel); false if neither the commit nor a
+ * checkpoint of that version is listed.
+ */
+static bool
+delta_listing_truncate(DeltaLogListing *l, int64_t version)
+{
+	while (l->njson > 0 && l->json[l->njson - 1] > version)
+		l->njson--;
+	while (l->ncps > 0 && l->cps[l->ncps - 1].version > version)
+		l->ncps--;
+	if (l->newest_v2 > version)
+		l->newest_v2 = -1;
+	return (l->njson > 0 && l->json[l->njson - 1] == version) ||
+		(l->ncps > 0 && l->cps[l->ncps - 1].version == version);
+}
+
+/* delta_open, or with version >= 0 the table as of that version. */
+static DeltaTable *
+delta_open_upto(const char *table_dir, int64_t version, char *errstr,
+				size_t errlen)
 {
 	DeltaTable *t = calloc(1, sizeof(DeltaTable));
 	DeltaLogListing listing;
+	int			njson,
+				ncps;
 	size_t		len;
 	bool		ok;
 
@@ -1099,8 +1121,10 @@ delta_open(const char *table_dir, char *errstr, size_t errlen)
 	t->checkpoint_interval = 10;
 	delta_reset_state(t);
 
-	if ((mkdir(t->dir, 0755) != 0 && errno != EEXIST) ||
-		(mkdir(t->log_dir, 0755) != 0 && errno != EEXIST))
+	/* a past version is only read: nothing to create */
+	if (version < 0 &&
+		((mkdir(t->dir, 0755) != 0 && errno != EEXIST) ||
+		 (mkdir(t->log_dir, 0755) != 0 && errno != EEXIST)))
 	{
 		snprintf(errstr, errlen, "could not create \"%s\": %s", t->log_dir,
 				 strerror(errno));
@@ -1112,7 +1136,22 @@ delta_open(const char *table_dir, char *errstr, size_t errlen)
 		delta_close(t);
 		return NULL;
 	}
-	ok = delta_replay_log(t, &listing, errstr, errlen);
+	/* a later version listed means this one existed */
+	njson = listing.njson;
+	ncps = listing.ncps;
+	if (version >= 0 && !delta_listing_truncate(&listing, version))
+	{
+		if (listing.njson < njson || listing.ncps < ncps)
+			snprintf(errstr, errlen, "\"%s\": version %" PRId64 " was cleaned "
+					 "up (its commit and any checkpoint of it are gone)",
+					 t->log_dir, version);
+		else
+			snprintf(errstr, errlen, "\"%s\" has no version %" PRId64,
+					 t->log_dir, version);
+		ok = false;
+	}
+	else
+		ok = delta_replay_log(t, &listing, errstr, errlen);
 	free(listing.json);
 	free(listing.cps);
 	if (!ok)
@@ -1127,6 +1166,19 @@ delta_open(const char *table_dir, char *errstr, size_t errlen)
 		return NULL;
 	}
 	return t;
+}
+
+DeltaTable *
+delta_open(const char *table_dir, char *errstr, size_t errlen)
+{
+	return delta_open_upto(table_dir, -1, errstr, errlen);
+}
+
+DeltaTable *
+delta_open_version(const char *table_dir, int64_t version, char *errstr,
+				   size_t errlen)
+{
+	return delta_open_upto(table_dir, version, errstr, errlen);
 }
 
 static int

@@ -85,6 +85,14 @@ extern DeltaTable *delta_open(const char *table_dir, char *errstr,
 							  size_t errlen);
 
 /*
+ * The table as of version (>= 0), for reading only: a commit after it
+ * would conflict.  Creates nothing; fails if the log never reached that
+ * version, or the commits and checkpoints to rebuild it are gone.
+ */
+extern DeltaTable *delta_open_version(const char *table_dir, int64_t version,
+									  char *errstr, size_t errlen);
+
+/*
  * How delta_open replayed the log (which checkpoint it started from, or why
  * it could not use one), or NULL for a new table; *is_warning is set when
  * a checkpoint was unreadable and an older checkpoint or JSON replay from

@@ -5,6 +5,7 @@
  *
  *	  cdc_delta_writer -b BROKERS -r ROOT (-t TOPIC ... | -p PATTERN)
  *					   [-c FILE] [-X key=value ...] [-v]
+ *	  cdc_delta_writer ls TABLE_PATH [VERSION]	(list_files.c)
  *
  * Owns the command line, the configuration table, the signals and the
  * exit code (0 clean stop, 1 usage or configuration, 2 runtime failure).
@@ -23,6 +24,7 @@
 #include "consumer.h"
 #include "deadletter.h"
 #include "kafka_conf.h"
+#include "list_files.h"
 #include "log.h"
 
 static const ConfigDef writer_config[] = {
@@ -86,7 +88,9 @@ usage(FILE *out, const Config *cfg)
 	fprintf(out,
 			"cdc_delta_writer consumes Debezium change topics into Delta Lake tables.\n\n"
 			"Usage:\n"
-			"  cdc_delta_writer -b BROKERS -r ROOT (-t TOPIC ... | -p PATTERN) [OPTION]...\n\n"
+			"  cdc_delta_writer -b BROKERS -r ROOT (-t TOPIC ... | -p PATTERN) [OPTION]...\n"
+			"  cdc_delta_writer ls TABLE_PATH [VERSION]   print the table's live Parquet\n"
+			"                                             files (latest or given version)\n\n"
 			"Options:\n"
 			"  -b, --brokers=LIST     Kafka bootstrap servers (kafka.bootstrap.servers)\n"
 			"  -t, --topic=TOPIC      consume TOPIC (repeatable)\n"
@@ -177,6 +181,8 @@ main(int argc, char **argv)
 	int			rc;
 
 	log_init("cdc_delta_writer");
+	if (argc >= 2 && strcmp(argv[1], "ls") == 0)
+		return list_files_main(argc - 1, argv + 1);
 	cfg = config_create(writer_config, writer_prefixes);
 	if (cfg == NULL)
 	{

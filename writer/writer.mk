@@ -11,7 +11,8 @@ WRITER_OBJS = \
 	writer/consumer.o \
 	writer/event.o \
 	writer/table.o \
-	writer/deadletter.o
+	writer/deadletter.o \
+	writer/list_files.o
 
 DAEMONS += writer/cdc_delta_writer
 DAEMON_OBJS += $(WRITER_OBJS)
