@@ -32,3 +32,10 @@ if [ ! -d "$ROOT/t/node_modules/@duckdb/node-api" ]; then
 	echo "deps: installing DuckDB's node package into t/node_modules"
 	(cd "$ROOT/t" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
+
+# The JVM peers of the tests and benchmarks, from Maven Central into the
+# shared cache (scripts/peers.sh); the tests, run as "postgres", only read it.
+for peer in kafka; do
+	bash "$ROOT/scripts/peers.sh" dir "$peer" >/dev/null 2>&1 ||
+		as_root env CDC_CACHE="${CDC_CACHE:-/var/cache/cdc_kafka}" bash "$ROOT/scripts/peers.sh" fetch "$peer"
+done

@@ -1,0 +1,210 @@
+#!/bin/bash
+# Apache Kafka (KRaft, from Maven Central) for the tests, the demo and the
+# benchmarks; never needed in production.
+#
+#   scripts/kafka.sh start DIR        start the broker(s) kept in DIR; the last
+#                                     line of output is bootstrap.servers=...,
+#                                     printed once every broker answers metadata
+#   scripts/kafka.sh stop DIR [N]     stop every broker of DIR (or node N) cleanly
+#   scripts/kafka.sh pid DIR [N]      the process ids of the running brokers
+#
+# The first start of a DIR picks free 127.0.0.1 ports, writes each node's
+# server.properties and formats its KRaft storage; later starts (after stop,
+# kill -9 or a reboot) reuse all of it, ports included, so clients keep their
+# bootstrap address.  A start only starts the nodes that are not running.
+# Settings, read at the first start of a DIR only:
+#   KAFKA_BROKERS=3           three combined broker+controller nodes (a KRaft
+#                             quorum of 3) with replication factor 3 by default
+#   KAFKA_CONFIG="k=v k=v"    broker settings added to (or overriding) the
+#                             defaults below, e.g. auto.create.topics.enable=false
+# Read at every start:
+#   KAFKA_HEAP_OPTS           default -Xmx512m -Xms64m
+#   KAFKA_JVM_OPTS            default the serial collector (quickest start, least RSS)
+#   KAFKA_START_TIMEOUT       seconds to wait for metadata (default 120)
+# Each node's files are DIR/nodeN/: server.properties, data/, pid, and its
+# logs in logs/server.log (log4j) and logs/stdout.log (the JVM's own output).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+
+usage() { echo "usage: $0 start|stop|pid DIR [NODE]" >&2; exit 1; }
+[ $# -ge 2 ] || usage
+cmd=$1
+DIR=$(mkdir -p "$2" && cd "$2" && pwd)
+only=${3:-}
+
+say() { echo "kafka: $*" >&2; }
+
+# Is node $1's broker running?  The pid file must name a live java process
+# that runs this node's server.properties (not a reused process id).
+node_pid()
+{
+	local node=$DIR/node$1 pid
+	[ -f "$node/pid" ] || return 1
+	pid=$(cat "$node/pid")
+	[ -r "/proc/$pid/cmdline" ] || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$node/server.properties" || return 1
+	echo "$pid"
+}
+
+nodes()
+{
+	if [ -n "$only" ]; then
+		[ -d "$DIR/node$only" ] || { say "no node $only in $DIR"; exit 1; }
+		echo "$only"
+	else
+		seq 1 "$(cat "$DIR/brokers")"
+	fi
+}
+
+# $1 distinct free TCP ports on 127.0.0.1, asked of the kernel all at once.
+free_ports()
+{
+	perl -MIO::Socket::INET -e '
+		my @s = map { IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
+			Listen => 1, ReuseAddr => 1) or die "no free port: $!\n" } 1 .. $ARGV[0];
+		print $_->sockport, "\n" for @s;' "$1"
+}
+
+# First start of DIR: ports, cluster id, server.properties, formatted storage.
+init_dir()
+{
+	local n=${KAFKA_BROKERS:-1} i rf isr voters= ports cid
+	case $n in 1 | 3) ;; *) say "KAFKA_BROKERS must be 1 or 3"; exit 1 ;; esac
+	rf=$n
+	isr=$((n > 1 ? 2 : 1))
+	ports=($(free_ports $((2 * n))))
+	for i in $(seq 1 "$n"); do
+		voters="$voters${voters:+,}$i@127.0.0.1:${ports[$((2 * i - 1))]}"
+	done
+	# A cluster id is 16 random bytes in URL-safe base64 without padding.
+	cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+	for i in $(seq 1 "$n"); do
+		local node=$DIR/node$i
+		mkdir -p "$node/data" "$node/logs"
+		{
+			echo "# written by scripts/kafka.sh at the first start of $DIR"
+			echo "process.roles=broker,controller"
+			echo "node.id=$i"
+			echo "controller.quorum.voters=$voters"
+			echo "listeners=PLAINTEXT://127.0.0.1:${ports[$((2 * i - 2))]},CONTROLLER://127.0.0.1:${ports[$((2 * i - 1))]}"
+			echo "advertised.listeners=PLAINTEXT://127.0.0.1:${ports[$((2 * i - 2))]}"
+			echo "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+			echo "controller.listener.names=CONTROLLER"
+			echo "inter.broker.listener.name=PLAINTEXT"
+			echo "log.dirs=$node/data"
+			# Small internal topics and no rebalance delay: quick first
+			# consumer groups and transactions on a test machine.
+			echo "offsets.topic.num.partitions=8"
+			echo "offsets.topic.replication.factor=$rf"
+			echo "transaction.state.log.num.partitions=8"
+			echo "transaction.state.log.replication.factor=$rf"
+			echo "transaction.state.log.min.isr=$isr"
+			echo "default.replication.factor=$rf"
+			echo "group.initial.rebalance.delay.ms=0"
+			echo "num.network.threads=2"
+			echo "num.io.threads=4"
+			for kv in ${KAFKA_CONFIG:-}; do
+				case $kv in *=*) echo "$kv" ;; *) say "KAFKA_CONFIG: \"$kv\" is not key=value"; exit 1 ;; esac
+			done
+		} >"$node/server.properties"
+		echo "127.0.0.1:${ports[$((2 * i - 2))]}" >"$node/address"
+	done
+	# The nodes format in parallel (a JVM start each).
+	local pids=()
+	for i in $(seq 1 "$n"); do
+		java -Xmx128m -Dlog4j.configuration="file:$ROOT/scripts/peers/kafka/log4j.properties" \
+			-Dkafka.logs.dir="$DIR/node$i/logs" -cp "$CP" kafka.tools.StorageTool \
+			format -t "$cid" -c "$DIR/node$i/server.properties" \
+			>"$DIR/node$i/logs/format.log" 2>&1 &
+		pids+=($!)
+	done
+	for i in $(seq 1 "$n"); do
+		wait "${pids[$((i - 1))]}" || { say "formatting node $i failed:"; cat "$DIR/node$i/logs/format.log" >&2; exit 1; }
+	done
+	echo "$n" >"$DIR/brokers"
+}
+
+start_node()
+{
+	local i=$1 node=$DIR/node$1
+	node_pid "$i" >/dev/null && return 0
+	# shellcheck disable=SC2086
+	nohup java ${KAFKA_HEAP_OPTS:--Xmx512m -Xms64m} \
+		${KAFKA_JVM_OPTS:--XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true} \
+		-Dlog4j.configuration="file:$ROOT/scripts/peers/kafka/log4j.properties" \
+		-Dkafka.logs.dir="$node/logs" -cp "$CP" kafka.Kafka "$node/server.properties" \
+		</dev/null >>"$node/logs/stdout.log" 2>&1 &
+	echo $! >"$node/pid"
+}
+
+# Does node $1 answer metadata, listing $2 brokers?
+answers()
+{
+	local seen
+	seen=$(kcat -L -b "$(cat "$DIR/node$1/address")" -m 2 2>/dev/null | grep -c '^  broker [0-9]* at ') || true
+	[ "$seen" = "$2" ]
+}
+
+start()
+{
+	bash "$ROOT/scripts/peers.sh" fetch kafka
+	CP=$(bash "$ROOT/scripts/peers.sh" classpath kafka)
+	[ -f "$DIR/brokers" ] || init_dir
+	local n i deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-120})) ready
+	n=$(cat "$DIR/brokers")
+	for i in $(nodes); do start_node "$i"; done
+	# Stopped nodes (another "stop DIR N") are not counted in the metadata.
+	while :; do
+		ready=1
+		local alive=0
+		for i in $(seq 1 "$n"); do node_pid "$i" >/dev/null && alive=$((alive + 1)); done
+		for i in $(nodes); do
+			if ! node_pid "$i" >/dev/null; then
+				say "node $i exited while starting; the end of $DIR/node$i/logs:"
+				tail -n 20 "$DIR/node$i/logs/stdout.log" "$DIR/node$i/logs/server.log" >&2 2>/dev/null || true
+				exit 1
+			fi
+			answers "$i" "$alive" || ready=0
+		done
+		[ $ready = 1 ] && break
+		if [ $SECONDS -ge $deadline ]; then
+			say "no metadata from $DIR after ${KAFKA_START_TIMEOUT:-120} s; see $DIR/node*/logs/server.log"
+			exit 1
+		fi
+		sleep 0.2
+	done
+	local servers=
+	for i in $(seq 1 "$n"); do servers="$servers${servers:+,}$(cat "$DIR/node$i/address")"; done
+	echo "bootstrap.servers=$servers"
+}
+
+# SIGTERM (a clean, controlled shutdown), then SIGKILL after 60 s.
+stop()
+{
+	[ -f "$DIR/brokers" ] || { say "$DIR holds no broker"; exit 1; }
+	local i pid pids=()
+	for i in $(nodes); do
+		pid=$(node_pid "$i") || continue
+		kill -TERM "$pid" 2>/dev/null || true
+		pids+=("$pid")
+	done
+	local deadline=$((SECONDS + 60))
+	for pid in "${pids[@]}"; do
+		while kill -0 "$pid" 2>/dev/null; do
+			if [ $SECONDS -ge $deadline ]; then
+				say "process $pid did not stop in 60 s: killed"
+				kill -KILL "$pid" 2>/dev/null || true
+			fi
+			sleep 0.1
+		done
+	done
+}
+
+case $cmd in
+start) start ;;
+stop) stop ;;
+pid)
+	[ -f "$DIR/brokers" ] || { say "$DIR holds no broker"; exit 1; }
+	for i in $(nodes); do node_pid "$i" || true; done ;;
+*) usage ;;
+esac
