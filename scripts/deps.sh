@@ -35,7 +35,7 @@ fi
 
 # The JVM peers of the tests and benchmarks, from Maven Central into the
 # shared cache (scripts/peers.sh); the tests, run as "postgres", only read it.
-for peer in kafka; do
+for peer in kafka debezium; do
 	bash "$ROOT/scripts/peers.sh" dir "$peer" >/dev/null 2>&1 ||
 		as_root env CDC_CACHE="${CDC_CACHE:-/var/cache/cdc_kafka}" bash "$ROOT/scripts/peers.sh" fetch "$peer"
 done
