@@ -24,6 +24,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,7 @@
 #include <json-c/json.h>
 
 #include "bytebuf.h"
+#include "decimal.h"
 #include "event.h"
 
 /* How a field's payload value is read. */
@@ -72,6 +74,20 @@ typedef struct EventSchema
 	EventField *fields;
 } EventSchema;
 
+/*
+ * Decoded bytes and texts of one event, in blocks that never move (values
+ * point into them); all but the first are freed at the next event.
+ */
+typedef struct ScratchBlock
+{
+	struct ScratchBlock *next;
+	size_t		cap;
+	size_t		used;
+	char		data[];
+} ScratchBlock;
+
+#define SCRATCH_BLOCK 65536
+
 /* Distinct schema versions alive at once; the cache is cleared when full. */
 #define EVENT_SCHEMA_SLOTS 256
 
@@ -87,9 +103,8 @@ struct EventParser
 	int64_t		slow_parsed;	/* messages read through json-c */
 	EventValue *values;
 	int			values_cap;
-	char	   *scratch;		/* decoded bytes and texts of this event */
-	size_t		scratch_cap;
-	size_t		scratch_used;
+	ScratchBlock *scratch;		/* decoded bytes and texts of this event */
+	const char *scan_error;		/* why the last token was refused */
 };
 
 static const char *const empty_schema_text = "";
@@ -162,6 +177,116 @@ match(const char *p, const char *end, const char *lit)
 	return p + n;
 }
 
+/* Checks UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
+static bool
+utf8_valid(const unsigned char *s, size_t n)
+{
+	size_t		i = 0;
+
+	while (i < n)
+	{
+		unsigned char c = s[i];
+
+		if (c < 0x80)
+		{
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+		{
+			if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80)
+				return false;
+			i += 2;
+		}
+		else if (c >= 0xE0 && c <= 0xEF)
+		{
+			if (i + 2 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 ||
+				(c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F))
+				return false;
+			i += 3;
+		}
+		else if (c >= 0xF0 && c <= 0xF4)
+		{
+			if (i + 3 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 ||
+				(s[i + 3] & 0xC0) != 0x80 || (c == 0xF0 && s[i + 1] < 0x90) ||
+				(c == 0xF4 && s[i + 1] > 0x8F))
+				return false;
+			i += 4;
+		}
+		else
+			return false;
+	}
+	return true;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool
+read_hex4(const char *s, const char *end, unsigned *out)
+{
+	unsigned	v = 0;
+
+	if (end - s < 4)
+		return false;
+	for (int i = 0; i < 4; i++)
+	{
+		int			h = hexval(s[i]);
+
+		if (h < 0)
+			return false;
+		v = (v << 4) | (unsigned) h;
+	}
+	*out = v;
+	return true;
+}
+
+/*
+ * JSON text is UTF-8 (RFC 8259), and a \u escape of a UTF-16 surrogate
+ * must be half of a pair.  json-c lets both through (invalid bytes as they
+ * are, a lone surrogate as U+FFFD), so the json-c path checks the whole
+ * text first: a message the scanner refuses for its strings is refused by
+ * json-c's path as well, never stored changed.
+ */
+static bool
+json_text_valid(const char *s, size_t len)
+{
+	if (!utf8_valid((const unsigned char *) s, len))
+		return false;
+	for (size_t i = 0; i < len; i++)
+	{
+		unsigned	cp,
+					lo;
+
+		if (s[i] != '\\')
+			continue;
+		if (i + 1 < len && s[i + 1] == 'u' && read_hex4(s + i + 2, s + len, &cp))
+		{
+			if (cp >= 0xDC00 && cp <= 0xDFFF)
+				return false;
+			if (cp >= 0xD800 && cp <= 0xDBFF)
+			{
+				if (i + 12 > len || s[i + 6] != '\\' || s[i + 7] != 'u' ||
+					!read_hex4(s + i + 8, s + len, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+					return false;
+				i += 6;
+			}
+			i += 4;
+		}
+		i++;					/* the escaped character */
+	}
+	return true;
+}
+
 /* 64-bit hash, a word at a time: only needs to spread schema versions. */
 static uint64_t
 hash_bytes(const char *s, size_t len)
@@ -186,14 +311,35 @@ hash_bytes(const char *s, size_t len)
 static char *
 scratch_alloc(EventParser *p, size_t n)
 {
-	char	   *r;
+	ScratchBlock *b = p->scratch;
 
-	/* event_parse reserved enough for the whole message up front */
-	if (p->scratch_used + n > p->scratch_cap)
-		return NULL;
-	r = p->scratch + p->scratch_used;
-	p->scratch_used += n;
-	return r;
+	if (b == NULL || b->cap - b->used < n)
+	{
+		size_t		cap = n > SCRATCH_BLOCK ? n : SCRATCH_BLOCK;
+
+		b = bytebuf_xmalloc(sizeof(ScratchBlock) + cap);
+		b->cap = cap;
+		b->used = 0;
+		b->next = p->scratch;
+		p->scratch = b;
+	}
+	b->used += n;
+	return b->data + b->used - n;
+}
+
+/* Forgets the previous event's bytes, keeping the first block. */
+static void
+scratch_reset(EventParser *p)
+{
+	while (p->scratch && p->scratch->next)
+	{
+		ScratchBlock *b = p->scratch;
+
+		p->scratch = b->next;
+		free(b);
+	}
+	if (p->scratch)
+		p->scratch->used = 0;
 }
 
 static int
@@ -238,112 +384,6 @@ base64_decode(const char *in, size_t len, unsigned char *out)
 		}
 	}
 	return n;
-}
-
-/* Big-endian two's complement bytes -> __int128; false if > 16 bytes. */
-static bool
-be_to_int128(const unsigned char *b, long n, __int128 *out)
-{
-	unsigned __int128 v;
-	long		i;
-
-	if (n > 16)
-		return false;
-	if (n == 0)
-	{
-		*out = 0;
-		return true;
-	}
-	v = (b[0] & 0x80) ? ~(unsigned __int128) 0 : 0;
-	for (i = 0; i < n; i++)
-		v = (v << 8) | b[i];
-	*out = (__int128) v;
-	return true;
-}
-
-/*
- * Renders big-endian two's complement bytes of any length as decimal text
- * with the given scale (numeric(p,s) with p > 38 and VariableScaleDecimal).
- */
-static bool
-be_to_text(const unsigned char *b, long n, int scale, char *out, size_t outcap)
-{
-	unsigned char *mag;
-	char	   *digits;
-	long		nd = 0;
-	bool		neg = n > 0 && (b[0] & 0x80);
-	long		i;
-	size_t		o = 0;
-
-	mag = bytebuf_xmalloc(n > 0 ? n : 1);
-	digits = bytebuf_xmalloc(n * 3 + 2);
-	memcpy(mag, b, n);
-	if (neg)
-	{
-		/* two's complement negate: invert and add one */
-		int			carry = 1;
-
-		for (i = n - 1; i >= 0; i--)
-		{
-			int			s = (unsigned char) ~mag[i] + carry;
-
-			mag[i] = (unsigned char) s;
-			carry = s >> 8;
-		}
-	}
-	for (;;)
-	{
-		int			rem = 0;
-		bool		zero = true;
-
-		for (i = 0; i < n; i++)
-		{
-			int			cur = rem * 256 + mag[i];
-
-			mag[i] = (unsigned char) (cur / 10);
-			rem = cur % 10;
-			if (mag[i])
-				zero = false;
-		}
-		digits[nd++] = (char) ('0' + rem);
-		if (zero)
-			break;
-	}
-	while (nd <= scale)
-		digits[nd++] = '0';
-	if ((size_t) nd + 3 > outcap)
-	{
-		free(mag);
-		free(digits);
-		return false;
-	}
-	if (neg)
-		out[o++] = '-';
-	for (i = nd - 1; i >= 0; i--)
-	{
-		out[o++] = digits[i];
-		if (i == scale && scale > 0)
-			out[o++] = '.';
-	}
-	out[o] = '\0';
-	free(mag);
-	free(digits);
-	return true;
-}
-
-void
-event_decimal_text(__int128 v, int scale, char *buf, size_t buflen)
-{
-	unsigned char be[16];
-	int			i;
-
-	for (i = 15; i >= 0; i--)
-	{
-		be[i] = (unsigned char) (v & 0xff);
-		v >>= 8;
-	}
-	if (!be_to_text(be, 16, scale, buf, buflen))
-		snprintf(buf, buflen, "?");
 }
 
 static int64_t
@@ -597,6 +637,8 @@ schema_fields(EventSchema *s, struct json_object *row)
 
 		if (fname == NULL)
 			continue;
+		if (!utf8_valid((const unsigned char *) fname, strlen(fname)))
+			return false;
 		f = &s->fields[s->nfields];
 		f->name = bytebuf_xstrdup(fname);
 		field_from_schema(f, fs);
@@ -620,6 +662,12 @@ schema_parse(const char *text, size_t len, char *errstr, size_t errlen)
 	size_t		i,
 				n;
 
+	if (!json_text_valid(text, len))
+	{
+		snprintf(errstr, errlen, "schema: a string is not valid UTF-8 or has "
+				 "a lone surrogate escape");
+		return NULL;
+	}
 	root = json_tokener_parse(text);
 	if (root == NULL || !json_object_is_type(root, json_type_object))
 	{
@@ -722,30 +770,6 @@ json_type_label(struct json_object *v)
 }
 
 static bool
-read_double(struct json_object *v, double *out)
-{
-	if (json_object_is_type(v, json_type_double) ||
-		json_object_is_type(v, json_type_int))
-	{
-		*out = json_object_get_double(v);
-		return true;
-	}
-	if (json_object_is_type(v, json_type_string))
-	{
-		const char *s = json_object_get_string(v);
-
-		/* Jackson writes non-finite doubles as these strings */
-		if (strcmp(s, "NaN") == 0 || strcmp(s, "Infinity") == 0 ||
-			strcmp(s, "-Infinity") == 0)
-		{
-			*out = strtod(s, NULL);
-			return true;
-		}
-	}
-	return false;
-}
-
-static bool
 read_int(struct json_object *v, int64_t *out)
 {
 	if (!json_object_is_type(v, json_type_int))
@@ -765,244 +789,6 @@ mul_clamp(int64_t v, int64_t m)
 	return v * m;
 }
 
-/* Reads one payload value as its schema field says. */
-static bool
-read_value(EventParser *p, const EventField *f, struct json_object *v,
-		   EventValue *out, char *errstr, size_t errlen)
-{
-	const char *expect = NULL;
-
-	memset(out, 0, sizeof(*out));
-	out->name = f->name;
-	out->want = f->want;
-	out->want_type = f->want_type;
-	if (v == NULL || json_object_is_type(v, json_type_null))
-	{
-		out->type = EV_NULL;
-		return true;
-	}
-	switch (f->kind)
-	{
-		case EK_BOOL:
-			if (!json_object_is_type(v, json_type_boolean))
-			{
-				expect = "boolean";
-				break;
-			}
-			out->type = EV_BOOL;
-			out->i = json_object_get_boolean(v);
-			return true;
-		case EK_SHORT:
-		case EK_INT:
-		case EK_LONG:
-			if (!read_int(v, &out->i) ||
-				(f->kind == EK_SHORT && (out->i < -32768 || out->i > 32767)) ||
-				(f->kind == EK_INT && (out->i < INT32_MIN || out->i > INT32_MAX)))
-			{
-				expect = f->want_type;
-				break;
-			}
-			out->type = EV_INT;
-			return true;
-		case EK_FLOAT:
-		case EK_DOUBLE:
-			if (!read_double(v, &out->d))
-			{
-				expect = "number";
-				break;
-			}
-			out->type = EV_DOUBLE;
-			return true;
-		case EK_STRING:
-			if (!json_object_is_type(v, json_type_string))
-			{
-				expect = "string";
-				break;
-			}
-			out->type = EV_STRING;
-			out->s = json_object_get_string(v);
-			out->len = json_object_get_string_len(v);
-			return true;
-		case EK_JSON_TEXT:
-			out->type = EV_STRING;
-			out->s = json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
-													JSON_C_TO_STRING_NOSLASHESCAPE);
-			out->len = strlen(out->s);
-			return true;
-		case EK_BYTES:
-		case EK_DECIMAL:
-		case EK_DECIMAL_TEXT:
-			{
-				unsigned char *buf;
-				long		n;
-				size_t		slen;
-				const char *s;
-
-				if (!json_object_is_type(v, json_type_string))
-				{
-					expect = "base64 string";
-					break;
-				}
-				s = json_object_get_string(v);
-				slen = json_object_get_string_len(v);
-				buf = (unsigned char *) scratch_alloc(p, slen + 1);
-				if (buf == NULL || (n = base64_decode(s, slen, buf)) < 0)
-				{
-					expect = "base64 string";
-					break;
-				}
-				if (f->kind == EK_BYTES)
-				{
-					out->type = EV_BINARY;
-					out->s = (const char *) buf;
-					out->len = n;
-					return true;
-				}
-				if (f->kind == EK_DECIMAL)
-				{
-					if (!be_to_int128(buf, n, &out->dec))
-					{
-						expect = "decimal of at most 38 digits";
-						break;
-					}
-					out->type = EV_DECIMAL;
-					out->scale = f->want.scale;
-					return true;
-				}
-				else
-				{
-					size_t		cap = n * 3 + f->want.scale + 8;
-					char	   *text = scratch_alloc(p, cap);
-
-					if (text == NULL ||
-						!be_to_text(buf, n, f->want.scale, text, cap))
-					{
-						expect = "decimal";
-						break;
-					}
-					out->type = EV_STRING;
-					out->s = text;
-					out->len = strlen(text);
-					return true;
-				}
-			}
-		case EK_VARDECIMAL:
-			{
-				struct json_object *sc,
-						   *val;
-				unsigned char *buf;
-				long		n;
-				size_t		slen,
-							cap;
-				char	   *text;
-				int64_t		scale;
-
-				if (!json_object_is_type(v, json_type_object) ||
-					!json_object_object_get_ex(v, "scale", &sc) ||
-					!json_object_object_get_ex(v, "value", &val) ||
-					!read_int(sc, &scale) || scale < 0 || scale > 1000 ||
-					!json_object_is_type(val, json_type_string))
-				{
-					expect = "{\"scale\":int,\"value\":base64}";
-					break;
-				}
-				slen = json_object_get_string_len(val);
-				buf = (unsigned char *) scratch_alloc(p, slen + 1);
-				if (buf == NULL ||
-					(n = base64_decode(json_object_get_string(val), slen, buf)) < 0)
-				{
-					expect = "{\"scale\":int,\"value\":base64}";
-					break;
-				}
-				cap = n * 3 + scale + 8;
-				text = scratch_alloc(p, cap);
-				if (text == NULL || !be_to_text(buf, n, (int) scale, text, cap))
-				{
-					expect = "decimal";
-					break;
-				}
-				out->type = EV_STRING;
-				out->s = text;
-				out->len = strlen(text);
-				return true;
-			}
-		case EK_DATE:
-			if (!read_int(v, &out->i) || out->i < INT32_MIN || out->i > INT32_MAX)
-			{
-				expect = "int32 days";
-				break;
-			}
-			out->type = EV_DATE;
-			return true;
-		case EK_TS_MS:
-		case EK_TS_US:
-		case EK_TS_NS:
-			if (!read_int(v, &out->i))
-			{
-				expect = "int64 epoch time";
-				break;
-			}
-			if (f->kind == EK_TS_MS)
-				out->i = mul_clamp(out->i, 1000);
-			else if (f->kind == EK_TS_NS)
-				out->i /= 1000;
-			out->type = EV_TIMESTAMP;
-			return true;
-		case EK_TS_ZONED:
-			if (!json_object_is_type(v, json_type_string) ||
-				!parse_iso_timestamp(json_object_get_string(v),
-									 json_object_get_string_len(v), &out->i))
-			{
-				expect = "ISO-8601 timestamp string";
-				break;
-			}
-			out->type = EV_TIMESTAMP;
-			return true;
-	}
-	snprintf(errstr, errlen, "column \"%s\": expected %s, got %s",
-			 f->name, expect ? expect : "a value", json_type_label(v));
-	return false;
-}
-
-/* Schemaless value: the table decides its type; here only a suggestion. */
-static void
-infer_value(const char *name, struct json_object *v, EventValue *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->name = name;
-	out->want.name = name;
-	out->want.nullable = true;
-	if (v == NULL || json_object_is_type(v, json_type_null))
-		out->type = EV_NULL;
-	else
-	{
-		out->type = EV_JSON;
-		out->json = v;
-	}
-	switch (v ? json_object_get_type(v) : json_type_null)
-	{
-		case json_type_boolean:
-			out->want.type = PQ_BOOLEAN;
-			out->want_type = "boolean";
-			break;
-		case json_type_int:
-			out->want.type = PQ_INT64;
-			out->want_type = "long";
-			break;
-		case json_type_double:
-			out->want.type = PQ_DOUBLE;
-			out->want_type = "double";
-			break;
-		case json_type_null:
-			out->want_type = NULL;	/* no type yet: see table.c */
-			break;
-		default:
-			out->want.type = PQ_STRING;
-			out->want_type = "string";
-			break;
-	}
-}
-
 static void
 reserve_values(EventParser *p, int n)
 {
@@ -1013,46 +799,6 @@ reserve_values(EventParser *p, int n)
 		p->values = bytebuf_xrealloc(p->values, cap * sizeof(EventValue));
 		p->values_cap = cap;
 	}
-}
-
-/* Fills out->values from a row object, typed by schema s (NULL: inferred). */
-static bool
-row_values(EventParser *p, const EventSchema *s, struct json_object *row,
-		   EventRow *out, char *errstr, size_t errlen)
-{
-	int			i;
-
-	if (!json_object_is_type(row, json_type_object))
-	{
-		snprintf(errstr, errlen, "row is a JSON %s, not an object",
-				 json_type_label(row));
-		return false;
-	}
-	if (s)
-	{
-		reserve_values(p, s->nfields);
-		for (i = 0; i < s->nfields; i++)
-		{
-			struct json_object *v = NULL;
-
-			json_object_object_get_ex(row, s->fields[i].name, &v);
-			if (!read_value(p, &s->fields[i], v, &p->values[i], errstr, errlen))
-				return false;
-		}
-		out->nvalues = s->nfields;
-	}
-	else
-	{
-		int			n = json_object_object_length(row);
-
-		reserve_values(p, n);
-		i = 0;
-		json_object_object_foreach(row, k, v)
-			infer_value(k, v, &p->values[i++]);
-		out->nvalues = i;
-	}
-	out->values = p->values;
-	return true;
 }
 
 /* ---- the envelope ----------------------------------------------------- */
@@ -1087,7 +833,13 @@ event_parser_free(EventParser *p)
 	for (i = 0; i < EVENT_SCHEMA_SLOTS; i++)
 		schema_free(p->slots[i]);
 	free(p->values);
-	free(p->scratch);
+	while (p->scratch)
+	{
+		ScratchBlock *b = p->scratch;
+
+		p->scratch = b->next;
+		free(b);
+	}
 	free(p);
 }
 
@@ -1110,6 +862,12 @@ parse_json(EventParser *p, const char *s, size_t len, size_t *consumed,
 	struct json_object *o;
 	enum json_tokener_error jerr;
 
+	if (!json_text_valid(s, len))
+	{
+		snprintf(errstr, errlen, "not valid JSON: a string is not valid UTF-8 "
+				 "or has a lone surrogate escape");
+		return NULL;
+	}
 	json_tokener_reset(p->tok);
 	o = json_tokener_parse_ex(p->tok, s, (int) len);
 	jerr = json_tokener_get_error(p->tok);
@@ -1272,89 +1030,22 @@ parse_fast(EventParser *p, const char *value, size_t vallen,
 }
 
 
-/* ---- allocation-free payload scanner ---------------------------------- */
+/* ---- tokens and values ------------------------------------------------ */
 
 /*
- * The common case, {"schema":S,"payload":P} with S known, is read here
- * without json-c: one pass over P, values pointing into the message (or
- * into the scratch buffer when a string has escapes).  It only has to be
- * right on valid input: anything unexpected, including every error, makes
- * it give up, and the json-c path below parses the message again and says
- * what is wrong.  Nested arrays and objects keep their JSON text as written.
+ * Every value is read here, from its JSON token, by decode_value: the
+ * scanner below hands it the token as written in the message, the json-c
+ * path (other key orders, schemaless envelopes, deletes known by their
+ * key) the token json-c renders from what it parsed.  So a value means
+ * the same whichever path reads it, and one check decides what is stored:
+ * strings are strict UTF-8 (RFC 3629), decimals are exact.
+ *
+ * The common case, {"schema":S,"payload":P} with S known, is read without
+ * json-c: one pass over P, values pointing into the message (or into the
+ * scratch blocks when a string has escapes).  Anything unexpected makes it
+ * give up, and the json-c path parses the message again and says what is
+ * wrong.  Nested arrays and objects keep their JSON text as written.
  */
-
-/* Checks UTF-8 (RFC 3629: no overlongs, surrogates or > U+10FFFF). */
-static bool
-utf8_valid(const unsigned char *s, size_t n)
-{
-	size_t		i = 0;
-
-	while (i < n)
-	{
-		unsigned char c = s[i];
-
-		if (c < 0x80)
-		{
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-		{
-			if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80)
-				return false;
-			i += 2;
-		}
-		else if (c >= 0xE0 && c <= 0xEF)
-		{
-			if (i + 2 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 ||
-				(c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F))
-				return false;
-			i += 3;
-		}
-		else if (c >= 0xF0 && c <= 0xF4)
-		{
-			if (i + 3 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 ||
-				(s[i + 3] & 0xC0) != 0x80 || (c == 0xF0 && s[i + 1] < 0x90) ||
-				(c == 0xF4 && s[i + 1] > 0x8F))
-				return false;
-			i += 4;
-		}
-		else
-			return false;
-	}
-	return true;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static bool
-read_hex4(const char *s, const char *end, unsigned *out)
-{
-	unsigned	v = 0;
-
-	if (end - s < 4)
-		return false;
-	for (int i = 0; i < 4; i++)
-	{
-		int			h = hexval(s[i]);
-
-		if (h < 0)
-			return false;
-		v = (v << 4) | (unsigned) h;
-	}
-	*out = v;
-	return true;
-}
 
 /*
  * A string token at *pp (on its opening quote): its text, unescaped, in
@@ -1370,6 +1061,7 @@ scan_string(EventParser *p, const char **pp, const char *end,
 	char	   *dst;
 	size_t		n = 0;
 
+	p->scan_error = "a malformed string";
 	while (q < end && *q != '"')
 	{
 		if ((unsigned char) *q < 0x20)
@@ -1384,6 +1076,7 @@ scan_string(EventParser *p, const char **pp, const char *end,
 	if (q >= end)
 		return false;
 	*pp = q + 1;
+	p->scan_error = "a string that is not valid UTF-8";
 	if (!escapes)
 	{
 		if (!utf8_valid((const unsigned char *) s, q - s))
@@ -1392,8 +1085,7 @@ scan_string(EventParser *p, const char **pp, const char *end,
 		*len = q - s;
 		return true;
 	}
-	if ((dst = scratch_alloc(p, q - s + 1)) == NULL)
-		return false;
+	dst = scratch_alloc(p, q - s + 1);
 	for (const char *c = s; c < q; c++)
 	{
 		unsigned	cp,
@@ -1474,17 +1166,22 @@ scan_string(EventParser *p, const char **pp, const char *end,
 	return true;
 }
 
-/* A JSON number at *pp: an exact integer (is_int) or a double. */
+/*
+ * A JSON number at *pp: an exact int64 (is_int) or else a double (an
+ * integer too large for int64 included).  *text, *textlen: the token.
+ */
 static bool
-scan_number(const char **pp, const char *end, bool *is_int, int64_t *iv,
-			double *dv)
+scan_number(EventParser *p, const char **pp, const char *end, bool *is_int,
+			int64_t *iv, double *dv)
 {
 	const char *s = *pp;
 	const char *q = s;
 	uint64_t	acc = 0;
 	int			digits = 0;
-	bool		neg = false;
-	char		buf[64];
+	bool		neg = false,
+				fits = true;
+	char	   *buf,
+			   *e;
 
 	if (q < end && *q == '-')
 	{
@@ -1493,36 +1190,33 @@ scan_number(const char **pp, const char *end, bool *is_int, int64_t *iv,
 	}
 	while (q < end && *q >= '0' && *q <= '9')
 	{
+		if (acc > (UINT64_MAX - 9) / 10)
+			fits = false;
 		acc = acc * 10 + (uint64_t) (*q - '0');
 		digits++;
 		q++;
 	}
 	if (digits == 0)
 		return false;
-	if (q < end && (*q == '.' || *q == 'e' || *q == 'E'))
+	if (fits && acc <= (uint64_t) INT64_MAX + neg &&
+		!(q < end && (*q == '.' || *q == 'e' || *q == 'E')))
 	{
-		char	   *e;
-
-		while (q < end && (isdigit((unsigned char) *q) || *q == '.' || *q == 'e' ||
-						   *q == 'E' || *q == '+' || *q == '-'))
-			q++;
-		if ((size_t) (q - s) >= sizeof(buf))
-			return false;
-		memcpy(buf, s, q - s);
-		buf[q - s] = '\0';
-		*dv = strtod(buf, &e);
-		if (*e != '\0')
-			return false;
-		*is_int = false;
+		*iv = neg ? (int64_t) (0 - acc) : (int64_t) acc;
+		*dv = (double) *iv;
+		*is_int = true;
 		*pp = q;
 		return true;
 	}
-	/* 19 digits always fit; more may not: json-c decides those */
-	if (digits > 18 && (digits > 19 || acc > (uint64_t) INT64_MAX))
+	while (q < end && (isdigit((unsigned char) *q) || *q == '.' || *q == 'e' ||
+					   *q == 'E' || *q == '+' || *q == '-'))
+		q++;
+	buf = scratch_alloc(p, q - s + 1);
+	memcpy(buf, s, q - s);
+	buf[q - s] = '\0';
+	*dv = strtod(buf, &e);
+	if (*e != '\0')
 		return false;
-	*iv = neg ? -(int64_t) acc : (int64_t) acc;
-	*dv = (double) *iv;
-	*is_int = true;
+	*is_int = false;
 	*pp = q;
 	return true;
 }
@@ -1552,49 +1246,188 @@ scan_vardecimal_member(EventParser *p, void *arg, const char *key,
 	double		dv;
 
 	if (keylen == 5 && memcmp(key, "scale", 5) == 0)
-		return (vs->has_scale = scan_number(pp, end, &is_int, &vs->scale, &dv) && is_int);
+		return (vs->has_scale = scan_number(p, pp, end, &is_int, &vs->scale, &dv) && is_int);
 	if (keylen == 5 && memcmp(key, "value", 5) == 0)
 		return **pp == '"' && scan_string(p, pp, end, &vs->value, &vs->len);
 	return false;
 }
 
-/* One value of a known field, read from the raw token at *pp. */
-static bool
-scan_field_value(EventParser *p, const EventField *f, const char **pp,
-				 const char *end, EventValue *out)
+/* What a token is, for error messages. */
+static const char *
+token_label(const char *q, const char *end)
 {
-	const char *q = *pp;
+	if (q >= end)
+		return "nothing";
+	switch (*q)
+	{
+		case '"':
+			return "string";
+		case '{':
+			return "object";
+		case '[':
+			return "array";
+		case 't':
+		case 'f':
+			return "boolean";
+		case 'n':
+			return "null";
+		default:
+			return "number";
+	}
+}
+
+/*
+ * Base64 string token -> bytes in the scratch; *n: their count.  NULL when
+ * it is not one (p->scan_error says why).
+ */
+static unsigned char *
+decode_base64_token(EventParser *p, const char **pp, const char *end, long *n)
+{
 	const char *str;
 	size_t		len;
+	unsigned char *buf;
+
+	if (*pp >= end || **pp != '"')
+	{
+		p->scan_error = NULL;
+		return NULL;
+	}
+	if (!scan_string(p, pp, end, &str, &len))
+		return NULL;
+	buf = (unsigned char *) scratch_alloc(p, len + 1);
+	if ((*n = base64_decode(str, len, buf)) < 0)
+	{
+		p->scan_error = NULL;
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * Unscaled bytes of a decimal rendered as text (precision > 38 and
+ * VariableScaleDecimal), or NULL with p->scan_error saying why.
+ */
+static const char *
+decimal_token_text(EventParser *p, const unsigned char *buf, long n, int64_t scale)
+{
+	char	   *text;
+
+	if (n == 0)
+	{
+		p->scan_error = "an empty decimal (no digits)";
+		return NULL;
+	}
+	if (n > DECIMAL_MAX_BYTES)
+	{
+		p->scan_error = "a decimal with more digits than PostgreSQL's numeric holds";
+		return NULL;
+	}
+	if (scale < 0 || scale > DECIMAL_MAX_SCALE)
+	{
+		p->scan_error = "a decimal scale outside 0..16383";
+		return NULL;
+	}
+	text = scratch_alloc(p, decimal_text_cap(n, (int) scale));
+	decimal_be_text(buf, n, (int) scale, text);
+	return text;
+}
+
+/* A schemaless value: typed by its token alone (table.c converts it). */
+static bool
+decode_untyped(EventParser *p, const char **pp, const char *end,
+			   EventValue *out)
+{
+	const char *q = *pp;
+	const char *e;
+	bool		is_int;
+
+	out->untyped = true;
+	out->want.nullable = true;
+	switch (*q)
+	{
+		case 't':
+		case 'f':
+			if (end - q >= 4 && memcmp(q, "true", 4) == 0)
+				out->i = 1;
+			else if (!(end - q >= 5 && memcmp(q, "false", 5) == 0))
+				return false;
+			*pp = q + (out->i ? 4 : 5);
+			out->type = EV_BOOL;
+			out->want.type = PQ_BOOLEAN;
+			out->want_type = "boolean";
+			return true;
+		case '"':
+			if (!scan_string(p, pp, end, &out->s, &out->len))
+				return false;
+			out->type = EV_STRING;
+			break;
+		case '{':
+		case '[':
+			p->scan_error = "JSON text that is not valid UTF-8";
+			if ((e = skip_value(q, end)) == NULL || !json_text_valid(q, e - q))
+				return false;
+			out->type = EV_JSON;
+			out->s = q;
+			out->len = e - q;
+			*pp = e;
+			break;
+		default:
+			if (!scan_number(p, pp, end, &is_int, &out->i, &out->d))
+				return false;
+			out->s = q;
+			out->len = *pp - q;
+			out->type = is_int ? EV_INT : EV_DOUBLE;
+			out->want.type = is_int ? PQ_INT64 : PQ_DOUBLE;
+			out->want_type = is_int ? "long" : "double";
+			return true;
+	}
+	out->want.type = PQ_STRING;
+	out->want_type = "string";
+	return true;
+}
+
+/*
+ * The one value decoder: the token at *pp read as field f says (NULL: a
+ * schemaless value), into out, whose name and want the caller has set.
+ * false: errstr says why, naming the column.
+ */
+static bool
+decode_value(EventParser *p, const EventField *f, const char **pp,
+			 const char *end, EventValue *out, char *errstr, size_t errlen)
+{
+	const char *q = *pp;
+	const char *expect = f ? f->want_type : "a JSON value";
 	bool		is_int;
 	int64_t		iv = 0;
 	double		dv = 0;
+	unsigned char *buf;
+	long		n;
 
-	if (q >= end)
-		return false;
-	if (*q == 'n')
+	p->scan_error = NULL;
+	if (q < end && *q == 'n')
 	{
 		if (end - q < 4 || memcmp(q, "null", 4) != 0)
-			return false;
+			goto bad;
 		*pp = q + 4;
 		out->type = EV_NULL;
 		return true;
+	}
+	if (q >= end)
+		goto bad;
+	if (f == NULL)
+	{
+		if (decode_untyped(p, pp, end, out))
+			return true;
+		goto bad;
 	}
 	switch (f->kind)
 	{
 		case EK_BOOL:
 			if (end - q >= 4 && memcmp(q, "true", 4) == 0)
-			{
 				out->i = 1;
-				*pp = q + 4;
-			}
-			else if (end - q >= 5 && memcmp(q, "false", 5) == 0)
-			{
-				out->i = 0;
-				*pp = q + 5;
-			}
-			else
-				return false;
+			else if (!(end - q >= 5 && memcmp(q, "false", 5) == 0))
+				break;
+			*pp = q + (out->i ? 4 : 5);
 			out->type = EV_BOOL;
 			return true;
 		case EK_SHORT:
@@ -1604,12 +1437,15 @@ scan_field_value(EventParser *p, const EventField *f, const char **pp,
 		case EK_TS_MS:
 		case EK_TS_US:
 		case EK_TS_NS:
-			if (!scan_number(pp, end, &is_int, &iv, &dv) || !is_int)
-				return false;
+			if (*q == '"' || !scan_number(p, pp, end, &is_int, &iv, &dv) || !is_int)
+				break;
 			if ((f->kind == EK_SHORT && (iv < -32768 || iv > 32767)) ||
 				((f->kind == EK_INT || f->kind == EK_DATE) &&
 				 (iv < INT32_MIN || iv > INT32_MAX)))
-				return false;
+			{
+				p->scan_error = "a number out of its range";
+				break;
+			}
 			out->i = iv;
 			out->type = EV_INT;
 			if (f->kind == EK_DATE)
@@ -1625,104 +1461,188 @@ scan_field_value(EventParser *p, const EventField *f, const char **pp,
 			return true;
 		case EK_FLOAT:
 		case EK_DOUBLE:
-			if (*q == '"' || !scan_number(pp, end, &is_int, &iv, &dv))
-				return false;	/* "NaN" and friends: json-c path */
-			out->d = dv;
+			if (*q == '"')
+			{
+				const char *str;
+				size_t		len;
+
+				/* Jackson writes non-finite doubles as strings */
+				if (!scan_string(p, pp, end, &str, &len))
+					break;
+				if (!((len == 3 && memcmp(str, "NaN", 3) == 0) ||
+					  (len == 8 && memcmp(str, "Infinity", 8) == 0) ||
+					  (len == 9 && memcmp(str, "-Infinity", 9) == 0)))
+				{
+					p->scan_error = NULL;
+					break;
+				}
+				out->d = str[0] == 'N' ? NAN : str[0] == '-' ? -INFINITY : INFINITY;
+			}
+			else if (scan_number(p, pp, end, &is_int, &iv, &dv))
+				out->d = dv;
+			else
+				break;
 			out->type = EV_DOUBLE;
 			return true;
 		case EK_STRING:
-			if (*q != '"' || !scan_string(p, pp, end, &str, &len))
-				return false;
+			if (*q != '"' || !scan_string(p, pp, end, &out->s, &out->len))
+				break;
 			out->type = EV_STRING;
-			out->s = str;
-			out->len = len;
 			return true;
 		case EK_TS_ZONED:
-			if (*q != '"' || !scan_string(p, pp, end, &str, &len) ||
-				!parse_iso_timestamp(str, len, &out->i))
-				return false;
+			expect = "ISO-8601 timestamp string";
+			if (*q != '"' || !scan_string(p, pp, end, &out->s, &out->len) ||
+				!parse_iso_timestamp(out->s, out->len, &out->i))
+				break;
 			out->type = EV_TIMESTAMP;
 			return true;
 		case EK_BYTES:
+			expect = "base64 string";
+			if ((buf = decode_base64_token(p, pp, end, &n)) == NULL)
+				break;
+			out->type = EV_BINARY;
+			out->s = (const char *) buf;
+			out->len = n;
+			return true;
 		case EK_DECIMAL:
+			expect = "base64 string of a decimal";
+			if ((buf = decode_base64_token(p, pp, end, &n)) == NULL)
+				break;
+			if (n == 0)
+				p->scan_error = "an empty decimal (no digits)";
+			else if (!decimal_from_be(buf, n, &out->dec))
+				p->scan_error = "a decimal of more than 38 digits";
+			else
 			{
-				unsigned char *buf;
-				long		n;
-
-				if (*q != '"' || !scan_string(p, pp, end, &str, &len) ||
-					(buf = (unsigned char *) scratch_alloc(p, len + 1)) == NULL ||
-					(n = base64_decode(str, len, buf)) < 0)
-					return false;
-				if (f->kind == EK_BYTES)
-				{
-					out->type = EV_BINARY;
-					out->s = (const char *) buf;
-					out->len = n;
-					return true;
-				}
-				if (!be_to_int128(buf, n, &out->dec))
-					return false;
 				out->type = EV_DECIMAL;
 				out->scale = f->want.scale;
+				return true;
+			}
+			break;
+		case EK_DECIMAL_TEXT:
+			expect = "base64 string of a decimal";
+			if ((buf = decode_base64_token(p, pp, end, &n)) == NULL ||
+				(out->s = decimal_token_text(p, buf, n, f->want.scale)) == NULL)
+				break;
+			out->type = EV_STRING;
+			out->len = strlen(out->s);
+			return true;
+		case EK_VARDECIMAL:
+			{
+				VarDecimalScan vs;
+
+				expect = "{\"scale\":int,\"value\":base64}";
+				memset(&vs, 0, sizeof(vs));
+				if (*q != '{' || !scan_object(p, pp, end, scan_vardecimal_member, &vs) ||
+					!vs.has_scale || vs.value == NULL)
+					break;
+				buf = (unsigned char *) scratch_alloc(p, vs.len + 1);
+				p->scan_error = NULL;
+				if ((n = base64_decode(vs.value, vs.len, buf)) < 0 ||
+					(out->s = decimal_token_text(p, buf, n, vs.scale)) == NULL)
+					break;
+				out->type = EV_STRING;
+				out->len = strlen(out->s);
 				return true;
 			}
 		case EK_JSON_TEXT:
 			{
 				const char *e = skip_value(q, end);
 
-				if (e == NULL || (*q != '[' && *q != '{'))
-					return false;	/* scalars: json-c renders them */
+				p->scan_error = "JSON text that is not valid UTF-8";
+				if (e == NULL || e == q || !json_text_valid(q, e - q))
+					break;
 				out->type = EV_STRING;
 				out->s = q;
 				out->len = e - q;
 				*pp = e;
-				return utf8_valid((const unsigned char *) q, e - q);
-			}
-		case EK_DECIMAL_TEXT:
-			{
-				unsigned char *buf;
-				long		n;
-				size_t		cap;
-				char	   *text;
-
-				if (*q != '"' || !scan_string(p, pp, end, &str, &len) ||
-					(buf = (unsigned char *) scratch_alloc(p, len + 1)) == NULL ||
-					(n = base64_decode(str, len, buf)) < 0)
-					return false;
-				cap = n * 3 + f->want.scale + 8;
-				if ((text = scratch_alloc(p, cap)) == NULL ||
-					!be_to_text(buf, n, f->want.scale, text, cap))
-					return false;
-				out->type = EV_STRING;
-				out->s = text;
-				out->len = strlen(text);
-				return true;
-			}
-		case EK_VARDECIMAL:
-			{
-				VarDecimalScan vs;
-				unsigned char *buf;
-				long		n;
-				size_t		cap;
-				char	   *text;
-
-				memset(&vs, 0, sizeof(vs));
-				if (*q != '{' || !scan_object(p, pp, end, scan_vardecimal_member, &vs) ||
-					!vs.has_scale || vs.value == NULL || vs.scale < 0 || vs.scale > 1000 ||
-					(buf = (unsigned char *) scratch_alloc(p, vs.len + 1)) == NULL ||
-					(n = base64_decode(vs.value, vs.len, buf)) < 0)
-					return false;
-				cap = n * 3 + vs.scale + 8;
-				if ((text = scratch_alloc(p, cap)) == NULL ||
-					!be_to_text(buf, n, (int) vs.scale, text, cap))
-					return false;
-				out->type = EV_STRING;
-				out->s = text;
-				out->len = strlen(text);
 				return true;
 			}
 	}
+bad:
+	if (p->scan_error)
+		snprintf(errstr, errlen, "column \"%s\": expected %s, got %s",
+				 out->name, expect, p->scan_error);
+	else
+		snprintf(errstr, errlen, "column \"%s\": expected %s, got %s",
+				 out->name, expect, token_label(q, end));
 	return false;
+}
+
+/* Every field null, ready for a row object. */
+static void
+reset_values(const EventSchema *s, EventValue *values)
+{
+	for (int i = 0; i < s->nfields; i++)
+	{
+		EventValue *v = &values[i];
+
+		memset(v, 0, sizeof(*v));
+		v->name = s->fields[i].name;
+		v->want = s->fields[i].want;
+		v->want_type = s->fields[i].want_type;
+		v->type = EV_NULL;
+	}
+}
+
+/*
+ * The json-c path's row: each member rendered back to its token and read
+ * by decode_value, typed by schema s (NULL: schemaless).
+ */
+static bool
+row_values(EventParser *p, const EventSchema *s, struct json_object *row,
+		   EventRow *out, char *errstr, size_t errlen)
+{
+	int			i = 0;
+
+	if (!json_object_is_type(row, json_type_object))
+	{
+		snprintf(errstr, errlen, "row is a JSON %s, not an object",
+				 json_type_label(row));
+		return false;
+	}
+	reserve_values(p, s ? s->nfields : json_object_object_length(row));
+	if (s)
+		reset_values(s, p->values);
+	json_object_object_foreach(row, k, v)
+	{
+		EventValue *val;
+		const char *text,
+				   *q;
+
+		if (s)
+		{
+			int			f;
+
+			for (f = 0; f < s->nfields; f++)
+				if (strcmp(s->fields[f].name, k) == 0)
+					break;
+			if (f == s->nfields)
+				continue;		/* not in the schema: ignored */
+			val = &p->values[f];
+		}
+		else
+		{
+			if (!utf8_valid((const unsigned char *) k, strlen(k)))
+			{
+				snprintf(errstr, errlen, "a column name is not valid UTF-8");
+				return false;
+			}
+			val = &p->values[i++];
+			memset(val, 0, sizeof(*val));
+			val->name = k;
+			val->want.name = k;
+		}
+		text = v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+												  JSON_C_TO_STRING_NOSLASHESCAPE) : "null";
+		q = text;
+		if (!decode_value(p, s ? &s->fields[val - p->values] : NULL, &q,
+						  text + strlen(text), val, errstr, errlen))
+			return false;
+	}
+	out->nvalues = s ? s->nfields : i;
+	out->values = p->values;
+	return true;
 }
 
 /* Parses members of the object at *pp, calling back per key. */
@@ -1790,6 +1710,8 @@ typedef struct RowScan
 {
 	const EventSchema *schema;
 	EventValue *values;
+	char	   *errstr;
+	size_t		errlen;
 } RowScan;
 
 static bool
@@ -1814,7 +1736,8 @@ scan_row_member(EventParser *p, void *arg, const char *key, size_t keylen,
 	}
 	if (i < 0)
 		return skip_member(pp, end);	/* not in the schema: ignored */
-	return scan_field_value(p, &s->fields[i], pp, end, &rs->values[i]);
+	return decode_value(p, &s->fields[i], pp, end, &rs->values[i], rs->errstr,
+						rs->errlen);
 }
 
 typedef struct SourceScan
@@ -1855,7 +1778,7 @@ scan_source_member(EventParser *p, void *arg, const char *key, size_t keylen,
 		*has = false;
 		return true;
 	}
-	if (!scan_number(pp, end, &is_int, dst, &dv) || !is_int)
+	if (!scan_number(p, pp, end, &is_int, dst, &dv) || !is_int)
 		return false;
 	*has = true;
 	return true;
@@ -1870,22 +1793,6 @@ typedef struct EnvelopeScan
 	const char *op;
 	size_t		oplen;
 } EnvelopeScan;
-
-/* Every field null, ready for a row object. */
-static void
-reset_values(const EventSchema *s, EventValue *values)
-{
-	for (int i = 0; i < s->nfields; i++)
-	{
-		EventValue *v = &values[i];
-
-		memset(v, 0, sizeof(*v));
-		v->name = s->fields[i].name;
-		v->want = s->fields[i].want;
-		v->want_type = s->fields[i].want_type;
-		v->type = EV_NULL;
-	}
-}
 
 /*
  * Debezium writes before, after, source, op: the row is read in passing,
@@ -1942,6 +1849,8 @@ scan_fast(EventParser *p, const char *value, size_t vallen, EventRow *out)
 	memset(&es, 0, sizeof(es));
 	es.rs.schema = schema;
 	es.rs.values = p->values;
+	es.rs.errstr = err;
+	es.rs.errlen = sizeof(err);
 	es.ss.row = out;
 	if (!scan_object(p, &q, end, scan_envelope_member, &es))
 		return false;
@@ -1979,10 +1888,10 @@ get_opt_int(struct json_object *o, const char *key, bool *has, int64_t *out,
 	return true;
 }
 
-/* Deletes without "before": the key holds the row's identity columns. */
+/* The key's columns as values. */
 static bool
-row_from_key(EventParser *p, const char *key, size_t keylen, EventRow *out,
-			 char *errstr, size_t errlen)
+key_values(EventParser *p, const char *key, size_t keylen, EventRow *out,
+		   char *errstr, size_t errlen)
 {
 	struct json_object *sch,
 			   *pay;
@@ -1998,9 +1907,19 @@ row_from_key(EventParser *p, const char *key, size_t keylen, EventRow *out,
 		return true;
 	}
 	p->keyobj = parse_json(p, key, keylen, &used, errstr, errlen);
+	if (p->keyobj != NULL && skip_ws(key + used, key + keylen) != key + keylen)
+	{
+		snprintf(errstr, errlen, "not valid JSON: trailing data");
+		json_object_put(p->keyobj);
+		p->keyobj = NULL;
+	}
 	if (p->keyobj == NULL)
 	{
-		snprintf(errstr, errlen, "delete without \"before\" and a key that is not JSON");
+		char		why[256];
+
+		snprintf(why, sizeof(why), "%s", errstr);
+		snprintf(errstr, errlen, "delete without \"before\" and a key that is %s",
+				 why);
 		return false;
 	}
 	if (json_object_object_get_ex(p->keyobj, "schema", &sch) &&
@@ -2047,6 +1966,33 @@ row_from_key(EventParser *p, const char *key, size_t keylen, EventRow *out,
 	return row_values(p, NULL, p->keyobj, out, errstr, errlen);
 }
 
+
+/*
+ * Deletes without "before": the key holds the row's identity columns, each
+ * of them a value (a key that names no row is refused, not stored as a
+ * row of nulls).
+ */
+static bool
+row_from_key(EventParser *p, const char *key, size_t keylen, EventRow *out,
+			 char *errstr, size_t errlen)
+{
+	if (!key_values(p, key, keylen, out, errstr, errlen))
+		return false;
+	if (key != NULL && out->nvalues == 0)
+	{
+		snprintf(errstr, errlen, "delete without \"before\" and a key without columns");
+		return false;
+	}
+	for (int i = 0; key != NULL && i < out->nvalues; i++)
+		if (out->values[i].type == EV_NULL)
+		{
+			snprintf(errstr, errlen, "delete without \"before\" and key column \"%s\" null",
+					 out->values[i].name);
+			return false;
+		}
+	return true;
+}
+
 EventResult
 event_parse(EventParser *p, const char *key, size_t keylen,
 			const char *value, size_t vallen, EventRow *out,
@@ -2058,7 +2004,6 @@ event_parse(EventParser *p, const char *key, size_t keylen,
 			   *opv,
 			   *row = NULL;
 	const char *op;
-	size_t		need;
 
 	memset(out, 0, sizeof(*out));
 	errstr[0] = '\0';
@@ -2069,21 +2014,13 @@ event_parse(EventParser *p, const char *key, size_t keylen,
 	if (value == NULL)
 		return EVENT_SKIP;
 
-	/* decoded bytes and texts are never longer than 3x their source */
-	need = 3 * (vallen + keylen) + 4096;
-	if (need > p->scratch_cap)
-	{
-		p->scratch = bytebuf_xrealloc(p->scratch, need);
-		p->scratch_cap = need;
-	}
-	p->scratch_used = 0;
-
+	scratch_reset(p);
 	if (scan_fast(p, value, vallen, out))
 		return EVENT_ROW;
 	/* start over with json-c */
 	p->slow_parsed++;
 	memset(out, 0, sizeof(*out));
-	p->scratch_used = 0;
+	scratch_reset(p);
 	pay = parse_fast(p, value, vallen, &schema, errstr, errlen);
 	if (pay == NULL && errstr[0] == '\0')
 		pay = parse_slow(p, value, vallen, &schema, errstr, errlen);

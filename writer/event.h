@@ -7,8 +7,8 @@
  * The parser keeps a cache of the value `schema` blocks it has seen, keyed
  * by a hash of the block's bytes, so a schema is parsed once per version
  * and each message costs one parse of its `payload` only.  Events without
- * a schema (schemas.enable=false) yield raw JSON values that the table
- * types from its existing columns or from the JSON types (table.c).
+ * a schema (schemas.enable=false) yield untyped values, typed by their
+ * JSON token, that the table converts to its existing columns (table.c).
  *
  * This file knows nothing about tables, Parquet files or Kafka handles.
  *
@@ -44,11 +44,12 @@ typedef enum EventValueType
 	EV_DECIMAL,					/* dec, scale */
 	EV_DATE,					/* i: days since 1970-01-01 */
 	EV_TIMESTAMP,				/* i: microseconds since epoch, UTC */
-	EV_JSON						/* json: schemaless value, typed by the table */
+	EV_JSON						/* s, len: JSON text of a schemaless object
+								 * or array */
 } EventValueType;
 
 /*
- * A column value.  Pointers (s, json, name) stay valid until the next
+ * A column value.  Pointers (s, name) stay valid until the next
  * event_parse on the same parser.
  */
 typedef struct EventValue
@@ -59,9 +60,9 @@ typedef struct EventValue
 	double		d;
 	__int128	dec;			/* unscaled decimal */
 	int			scale;
-	const char *s;
+	const char *s;				/* also the token of an untyped number */
 	size_t		len;
-	struct json_object *json;
+	bool		untyped;		/* schemaless: typed by its JSON token only */
 	/* the column this value would create in a table that lacks it */
 	PqColumnDef want;
 	const char *want_type;		/* Delta type name ("short", "decimal(10,2)") */
@@ -98,8 +99,5 @@ extern EventResult event_parse(EventParser *p,
 /* Distinct schema blocks parsed, messages read by json-c (stats, tests). */
 extern int64_t event_schemas_parsed(const EventParser *p);
 extern int64_t event_slow_parsed(const EventParser *p);
-
-/* Renders an unscaled decimal as text ("-12.30"); buf >= 48 bytes. */
-extern void event_decimal_text(__int128 v, int scale, char *buf, size_t buflen);
 
 #endif							/* CDC_WRITER_EVENT_H */

@@ -34,10 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <json-c/json.h>
-
 #include "bytebuf.h"
 #include "clock.h"
+#include "decimal.h"
 #include "delta_log.h"
 #include "log.h"
 #include "paths.h"
@@ -536,12 +535,13 @@ render_timestamp(int64_t us, char *buf, size_t len)
 static void
 stage_as_text(Table *t, const EventValue *v, Staged *s)
 {
-	char		buf[64];
+	char		buf[128];
 
 	switch (v->type)
 	{
 		case EV_STRING:
 		case EV_BINARY:
+		case EV_JSON:
 			stage_text(t, s, v->s, v->len);
 			return;
 		case EV_BOOL:
@@ -551,10 +551,16 @@ stage_as_text(Table *t, const EventValue *v, Staged *s)
 			snprintf(buf, sizeof(buf), "%" PRId64, v->i);
 			break;
 		case EV_DOUBLE:
+			/* a schemaless number keeps its text as written */
+			if (v->untyped)
+			{
+				stage_text(t, s, v->s, v->len);
+				return;
+			}
 			snprintf(buf, sizeof(buf), "%.17g", v->d);
 			break;
 		case EV_DECIMAL:
-			event_decimal_text(v->dec, v->scale, buf, sizeof(buf));
+			decimal_text(v->dec, v->scale, buf, sizeof(buf));
 			break;
 		case EV_DATE:
 			render_timestamp(v->i * 86400 * 1000000, buf, sizeof(buf));
@@ -563,18 +569,6 @@ stage_as_text(Table *t, const EventValue *v, Staged *s)
 		case EV_TIMESTAMP:
 			render_timestamp(v->i, buf, sizeof(buf));
 			break;
-		case EV_JSON:
-			if (json_object_is_type(v->json, json_type_string))
-				stage_text(t, s, json_object_get_string(v->json),
-						   json_object_get_string_len(v->json));
-			else
-			{
-				const char *js = json_object_to_json_string_ext(v->json,
-																JSON_C_TO_STRING_PLAIN);
-
-				stage_text(t, s, js, strlen(js));
-			}
-			return;
 		case EV_NULL:
 			s->kind = ST_NULL;
 			return;
@@ -582,99 +576,10 @@ stage_as_text(Table *t, const EventValue *v, Staged *s)
 	stage_text(t, s, buf, strlen(buf));
 }
 
-static const __int128 pow10_128[39] = {
-	(__int128) 1LL, (__int128) 10LL, (__int128) 100LL, (__int128) 1000LL,
-	(__int128) 10000LL, (__int128) 100000LL, (__int128) 1000000LL,
-	(__int128) 10000000LL, (__int128) 100000000LL, (__int128) 1000000000LL,
-	(__int128) 10000000000LL, (__int128) 100000000000LL,
-	(__int128) 1000000000000LL, (__int128) 10000000000000LL,
-	(__int128) 100000000000000LL, (__int128) 1000000000000000LL,
-	(__int128) 10000000000000000LL, (__int128) 100000000000000000LL,
-	(__int128) 1000000000000000000LL,
-	(__int128) 1000000000000000000LL * 10,
-	(__int128) 1000000000000000000LL * 100,
-	(__int128) 1000000000000000000LL * 1000,
-	(__int128) 1000000000000000000LL * 10000,
-	(__int128) 1000000000000000000LL * 100000,
-	(__int128) 1000000000000000000LL * 1000000,
-	(__int128) 1000000000000000000LL * 10000000,
-	(__int128) 1000000000000000000LL * 100000000,
-	(__int128) 1000000000000000000LL * 1000000000,
-	(__int128) 1000000000000000000LL * 10000000000LL,
-	(__int128) 1000000000000000000LL * 100000000000LL,
-	(__int128) 1000000000000000000LL * 1000000000000LL,
-	(__int128) 1000000000000000000LL * 10000000000000LL,
-	(__int128) 1000000000000000000LL * 100000000000000LL,
-	(__int128) 1000000000000000000LL * 1000000000000000LL,
-	(__int128) 1000000000000000000LL * 10000000000000000LL,
-	(__int128) 1000000000000000000LL * 100000000000000000LL,
-	(__int128) 1000000000000000000LL * 1000000000000000000LL,
-	(__int128) 1000000000000000000LL * 1000000000000000000LL * 10,
-	(__int128) 1000000000000000000LL * 1000000000000000000LL * 100,
-};
-
-/* Parses "-12.345" into an unscaled value at the given scale. */
-static bool
-parse_decimal_text(const char *s, size_t len, int scale, __int128 *out)
-{
-	__int128	v = 0;
-	bool		neg = false,
-				dot = false,
-				any = false;
-	int			frac = 0;
-	size_t		i = 0;
-
-	if (i < len && (s[i] == '-' || s[i] == '+'))
-		neg = s[i++] == '-';
-	for (; i < len; i++)
-	{
-		if (s[i] == '.' && !dot)
-		{
-			dot = true;
-			continue;
-		}
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-		if (dot && frac == scale)
-		{
-			if (s[i] != '0')
-				return false;	/* would lose digits */
-			continue;
-		}
-		if (v > pow10_128[37])
-			return false;
-		v = v * 10 + (s[i] - '0');
-		any = true;
-		if (dot)
-			frac++;
-	}
-	if (!any)
-		return false;
-	while (frac < scale)
-	{
-		v *= 10;
-		frac++;
-	}
-	*out = neg ? -v : v;
-	return true;
-}
-
 static bool
 stage_decimal(const TableColumn *c, __int128 v, int scale, Staged *s)
 {
-	__int128	lim = pow10_128[c->def.precision];
-
-	if (scale < c->def.scale)
-		v *= pow10_128[c->def.scale - scale];
-	else if (scale > c->def.scale)
-	{
-		__int128	d = pow10_128[scale - c->def.scale];
-
-		if (v % d != 0)
-			return false;		/* would round: refuse */
-		v /= d;
-	}
-	if (v >= lim || v <= -lim)
+	if (!decimal_rescale(v, scale, c->def.precision, c->def.scale, &v))
 		return false;
 	if (c->def.precision <= 18)
 	{
@@ -698,60 +603,32 @@ stage_decimal(const TableColumn *c, __int128 v, int scale, Staged *s)
 	return true;
 }
 
-/* Converts v to column c's type; false (with errstr) if it does not fit. */
+/*
+ * Converts v to column c's type; false (with errstr) if it does not fit.
+ * A schemaless value (v->untyped) converts more freely: its JSON type is
+ * all it says, so an integer may fill a timestamp and a number or a string
+ * a decimal.
+ */
 static bool
 stage_value(Table *t, const TableColumn *c, const EventValue *v, Staged *s,
 			char *errstr, size_t errlen)
 {
-	int64_t		i = 0;
-	double		d = 0;
-	bool		is_int = false,
-				is_num = false;
-	struct json_object *j = v->type == EV_JSON ? v->json : NULL;
+	bool		is_int = v->type == EV_INT || v->type == EV_DATE ||
+		v->type == EV_TIMESTAMP;
 
 	memset(s, 0, sizeof(*s));
 	if (v->type == EV_NULL)
 		return true;
-	if (c->def.type == PQ_STRING)
-	{
-		stage_as_text(t, v, s);
-		return true;
-	}
-	/* numbers, whether typed by the schema or plain JSON */
-	if (v->type == EV_INT || v->type == EV_DATE || v->type == EV_TIMESTAMP ||
-		v->type == EV_BOOL)
-	{
-		i = v->i;
-		d = (double) v->i;
-		is_int = is_num = v->type != EV_BOOL;
-	}
-	else if (v->type == EV_DOUBLE)
-	{
-		d = v->d;
-		is_num = true;
-	}
-	else if (j && json_object_is_type(j, json_type_int))
-	{
-		i = json_object_get_int64(j);
-		d = (double) i;
-		is_int = is_num = true;
-	}
-	else if (j && json_object_is_type(j, json_type_double))
-	{
-		d = json_object_get_double(j);
-		is_num = true;
-	}
-
 	switch (c->def.type)
 	{
+		case PQ_STRING:
+			stage_as_text(t, v, s);
+			return true;
 		case PQ_BOOLEAN:
-			if (v->type == EV_BOOL)
-				s->i = v->i;
-			else if (j && json_object_is_type(j, json_type_boolean))
-				s->i = json_object_get_boolean(j);
-			else
+			if (v->type != EV_BOOL)
 				goto mismatch;
 			s->kind = ST_BOOL;
+			s->i = v->i;
 			return true;
 		case PQ_INT32:
 		case PQ_INT16:
@@ -767,74 +644,59 @@ stage_value(Table *t, const TableColumn *c, const EventValue *v, Staged *s,
 				}
 				if (!is_int || v->type == EV_TIMESTAMP ||
 					(c->def.type != PQ_DATE && v->type == EV_DATE) ||
-					i < lo || i > hi)
+					v->i < lo || v->i > hi)
 					goto mismatch;
 				s->kind = ST_I32;
-				s->i = i;
+				s->i = v->i;
 				return true;
 			}
 		case PQ_INT64:
 			if (!is_int || v->type == EV_DATE)
 				goto mismatch;
 			s->kind = ST_I64;
-			s->i = i;
+			s->i = v->i;
 			return true;
 		case PQ_TIMESTAMP_US:
-			if (v->type == EV_TIMESTAMP || (j && is_int))
-			{
-				s->kind = ST_I64;
-				s->i = i;
-				return true;
-			}
-			goto mismatch;
+			if (v->type != EV_TIMESTAMP && !(v->untyped && v->type == EV_INT))
+				goto mismatch;
+			s->kind = ST_I64;
+			s->i = v->i;
+			return true;
 		case PQ_FLOAT:
 		case PQ_DOUBLE:
-			if (!is_num)
+			if (v->type != EV_DOUBLE && !is_int)
 				goto mismatch;
 			s->kind = ST_DOUBLE;
-			s->d = d;
+			s->d = v->type == EV_DOUBLE ? v->d : (double) v->i;
 			return true;
 		case PQ_DECIMAL:
-			s->ptr = (const char *) s->dec;
-			if (v->type == EV_DECIMAL)
 			{
-				if (stage_decimal(c, v->dec, v->scale, s))
-					return true;
-			}
-			else if (is_int && v->type == EV_INT)
-			{
-				if (stage_decimal(c, (__int128) i, 0, s))
-					return true;
-			}
-			else if (v->type == EV_STRING || j)
-			{
-				const char *txt = j ? json_object_get_string(j) : v->s;
-				size_t		len = j ? strlen(txt) : v->len;
 				__int128	dv;
 
-				if (parse_decimal_text(txt, len, c->def.scale, &dv) &&
-					stage_decimal(c, dv, c->def.scale, s))
+				s->ptr = (const char *) s->dec;
+				if (v->type == EV_DECIMAL)
+				{
+					if (stage_decimal(c, v->dec, v->scale, s))
+						return true;
+				}
+				else if (v->type == EV_INT)
+				{
+					if (stage_decimal(c, (__int128) v->i, 0, s))
+						return true;
+				}
+				else if ((v->type == EV_STRING || (v->untyped && v->type == EV_DOUBLE)) &&
+						 decimal_parse_text(v->s, v->len, c->def.scale, &dv) &&
+						 stage_decimal(c, dv, c->def.scale, s))
 					return true;
+				goto mismatch;
 			}
-			goto mismatch;
 		case PQ_BINARY:
-			if (v->type == EV_BINARY || v->type == EV_STRING)
-			{
-				s->kind = ST_BYTES;
-				s->ptr = v->s;
-				s->len = v->len;
-				return true;
-			}
-			if (j && json_object_is_type(j, json_type_string))
-			{
-				s->kind = ST_BYTES;
-				s->ptr = json_object_get_string(j);
-				s->len = json_object_get_string_len(j);
-				return true;
-			}
-			goto mismatch;
-		case PQ_STRING:
-			break;
+			if (v->type != EV_BINARY && v->type != EV_STRING)
+				goto mismatch;
+			s->kind = ST_BYTES;
+			s->ptr = v->s;
+			s->len = v->len;
+			return true;
 	}
 mismatch:
 	snprintf(errstr, errlen, "column \"%s\" (%s) cannot hold this value",

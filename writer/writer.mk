@@ -10,6 +10,7 @@ WRITER_OBJS = \
 	writer/main.o \
 	writer/consumer.o \
 	writer/event.o \
+	writer/decimal.o \
 	writer/table.o \
 	writer/deadletter.o \
 	writer/list_files.o
@@ -21,3 +22,14 @@ $(WRITER_OBJS): $(wildcard writer/*.h) $(wildcard common/*.h)
 
 writer/cdc_delta_writer: $(WRITER_OBJS) $(WRITER_STORAGE_OBJS) $(COMMON_OBJS)
 	$(DAEMON_CC) $(DAEMON_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
+
+# The message decoder alone, for tests: stdin messages -> decoded rows.
+DAEMON_OBJS += writer/test/event_dump.o
+writer/test/event_dump: writer/test/event_dump.o writer/event.o writer/decimal.o \
+		$(WRITER_STORAGE_OBJS)
+	$(DAEMON_CC) $(DAEMON_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
+all: writer/test/event_dump
+clean: clean-event-dump
+.PHONY: clean-event-dump
+clean-event-dump:
+	rm -f writer/test/event_dump
