@@ -6,6 +6,7 @@
 #   my $w = CdcWriter::start_writer($bootstrap, $root, '-t', $topic, ...);
 #   CdcWriter::wait_rows($root_table_dir, $n);  CdcWriter::stop_writer($w);
 #   my $r = CdcWriter::delta_read($table_dir, 'SELECT ...', ...);  # t/js/delta_read.mjs
+#   my @ev = CdcWriter::plugin_events($node, $slot);   # [topic, key, value] from the plugin
 #
 # Events are Debezium 2.x JSON (JsonConverter, schemas on or off) built
 # here from a column list; the broker is the project's mock broker
@@ -246,6 +247,26 @@ sub wait_for
 {
 	my ($cond, $timeout) = @_;
 	return CdcKafka::wait_until($cond, $timeout // 90);
+}
+
+# The plugin's events on slot $slot (format=json) as [topic, key, value],
+# key and value exactly as the plugin wrote them (undef: JSON null).
+sub plugin_events
+{
+	my ($node, $slot, @opts) = @_;
+	my $opts = join('', map { ", '$_'" } @opts);
+	my @ev;
+	for (split /\n/, $node->safe_psql('postgres',
+		"SELECT data FROM pg_logical_slot_get_changes('$slot', NULL, NULL$opts)"))
+	{
+		/^\{"topic":("(?:[^"\\]|\\.)*"),"key":/ or croak "not a plugin event: " . substr($_, 0, 100);
+		my $topic = JSON::PP->new->allow_nonref->decode($1);
+		my $rest = substr($_, $+[0]);
+		my $i = index($rest, ',"value":');
+		my ($k, $v) = (substr($rest, 0, $i), substr($rest, $i + 9, -1));
+		push @ev, [ $topic, $k eq 'null' ? undef : $k, $v eq 'null' ? undef : $v ];
+	}
+	return @ev;
 }
 
 # Runs t/js/delta_read.mjs; returns its decoded output.

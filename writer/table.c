@@ -246,6 +246,33 @@ find_column(const Table *t, const char *name)
 	return -1;
 }
 
+/*
+ * Column names that begin with "__" are the writer's (the change-log
+ * columns and any it adds later).  A source column whose name begins with
+ * "__" is stored with one more "_" in front ("__op" -> "___op"), so
+ * distinct source names stay distinct and never meet a change-log column.
+ */
+static bool
+source_is_reserved(const char *src)
+{
+	return src[0] == '_' && src[1] == '_';
+}
+
+/* Column index of source column src, or -1. */
+static int
+find_source_column(const Table *t, const char *src)
+{
+	for (int i = 0; i < t->ncols; i++)
+	{
+		const char *c = t->cols[i].name;
+
+		if (source_is_reserved(src) ? c[0] == '_' && strcmp(c + 1, src) == 0 :
+			strcmp(c, src) == 0)
+			return i;
+	}
+	return -1;
+}
+
 /* Makes sure the change-log columns exist and notes where they are. */
 static bool
 ensure_meta_columns(Table *t, char *errstr, size_t errlen)
@@ -958,6 +985,22 @@ untyped_null(const EventValue *v)
 	return v->type == EV_NULL && v->want_type == NULL;
 }
 
+/* Adds the column of source value v, named by the rule above. */
+static bool
+add_source_column(Table *t, const EventValue *v, char *errstr, size_t errlen)
+{
+	size_t		n = strlen(v->name);
+	char	   *name = bytebuf_xmalloc(n + 2);
+	bool		ok;
+
+	name[0] = '_';
+	memcpy(name + 1, v->name, n + 1);
+	ok = add_column(t, source_is_reserved(v->name) ? name : name + 1,
+					v->want_type ? v->want_type : "string", errstr, errlen);
+	free(name);
+	return ok;
+}
+
 /* Adds the columns a row has and the table lacks (after a commit). */
 static TableResult
 evolve(Table *t, const EventRow *row, char *errstr, size_t errlen)
@@ -969,7 +1012,7 @@ evolve(Table *t, const EventRow *row, char *errstr, size_t errlen)
 	{
 		const EventValue *v = &row->values[i];
 
-		if (find_column(t, v->name) >= 0 || untyped_null(v))
+		if (find_source_column(t, v->name) >= 0 || untyped_null(v))
 			continue;
 		if (t->pq && t->file_rows > 0)
 		{
@@ -977,7 +1020,7 @@ evolve(Table *t, const EventRow *row, char *errstr, size_t errlen)
 			if (table_flush(t, errstr, errlen) != TABLE_OK)
 				return TABLE_FATAL;
 			/* ... whose commit may have taken it from another writer's */
-			if (find_column(t, v->name) >= 0)
+			if (find_source_column(t, v->name) >= 0)
 				continue;
 		}
 		else if (t->pq)
@@ -985,8 +1028,7 @@ evolve(Table *t, const EventRow *row, char *errstr, size_t errlen)
 			parquet_abort(t->pq);
 			t->pq = NULL;
 		}
-		if (!add_column(t, v->name, v->want_type ? v->want_type : "string",
-						errstr, errlen))
+		if (!add_source_column(t, v, errstr, errlen))
 			return TABLE_FATAL;
 		added++;
 	}
@@ -1024,10 +1066,10 @@ table_append(Table *t, const char *topic, int32_t partition, int64_t offset,
 	{
 		int			h = t->hint[i];
 
-		if (h >= 0 && h < t->ncols &&
+		if (h >= 0 && h < t->ncols && !source_is_reserved(row->values[i].name) &&
 			strcmp(t->cols[h].name, row->values[i].name) == 0)
 			continue;
-		h = find_column(t, row->values[i].name);
+		h = find_source_column(t, row->values[i].name);
 		if (h < 0 && !untyped_null(&row->values[i]))
 			need_evolve = true;
 		t->hint[i] = h;
@@ -1037,7 +1079,7 @@ table_append(Table *t, const char *topic, int32_t partition, int64_t offset,
 		if ((r = evolve(t, row, errstr, errlen)) != TABLE_OK)
 			return r;
 		for (int i = 0; i < row->nvalues; i++)
-			t->hint[i] = find_column(t, row->values[i].name);
+			t->hint[i] = find_source_column(t, row->values[i].name);
 	}
 
 	/* stage everything first: a bad value must not leave half a row */
