@@ -6,6 +6,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 PACKAGES="build-essential postgresql-15 postgresql-server-dev-15 libpq-dev
   librdkafka-dev libjson-c-dev libzstd-dev libsnappy-dev zlib1g-dev kcat libipc-run-perl
+  libcurl4-openssl-dev libexpat1-dev libssl-dev
   postgresql-15-wal2json postgresql-15-decoderbufs
   docker-compose openjdk-17-jdk-headless maven"
 
@@ -35,7 +36,7 @@ fi
 
 # The JVM peers of the tests and benchmarks, from Maven Central into the
 # shared cache (scripts/peers.sh); the tests, run as "postgres", only read it.
-for peer in kafka debezium; do
+for peer in kafka debezium s3; do
 	bash "$ROOT/scripts/peers.sh" dir "$peer" >/dev/null 2>&1 ||
 		as_root env CDC_CACHE="${CDC_CACHE:-/var/cache/cdc_kafka}" bash "$ROOT/scripts/peers.sh" fetch "$peer"
 done

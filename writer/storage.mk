@@ -39,3 +39,6 @@ clean: clean-writer-storage
 .PHONY: clean-writer-storage
 clean-writer-storage:
 	rm -f $(WRITER_STORAGE_TESTS)
+
+# The object store and its backends (not yet used by the writer itself).
+-include $(srcdir)/writer/storage/objstore/objstore.mk

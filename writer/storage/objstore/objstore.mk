@@ -1,0 +1,33 @@
+# writer/storage/objstore: the object-store interface and its backends
+# (local directory, S3), and their unit-test program.  Included by
+# writer/storage.mk.
+
+OBJSTORE_OBJS = \
+	writer/storage/objstore/objstore.o \
+	writer/storage/objstore/objstore_local.o \
+	writer/storage/objstore/objstore_s3.o \
+	writer/storage/objstore/s3_credentials.o \
+	writer/storage/objstore/s3_xml.o
+
+# libcurl signs S3 requests (CURLOPT_AWS_SIGV4), expat reads S3's XML,
+# libcrypto hashes payloads for x-amz-content-sha256.
+OBJSTORE_LIBS = -lcurl -lexpat -lcrypto
+
+OBJSTORE_TEST = writer/storage/objstore/test/objstore_test
+
+DAEMON_OBJS += $(OBJSTORE_OBJS) $(OBJSTORE_TEST).o
+
+$(OBJSTORE_OBJS) $(OBJSTORE_TEST).o: DAEMON_CPPFLAGS += \
+	-I$(srcdir)/writer -I$(srcdir)/writer/storage/objstore
+$(OBJSTORE_OBJS) $(OBJSTORE_TEST).o: \
+	$(wildcard $(srcdir)/writer/storage/objstore/*.h) $(srcdir)/writer/bytebuf.h
+
+$(OBJSTORE_TEST): $(OBJSTORE_TEST).o $(OBJSTORE_OBJS) writer/bytebuf.o
+	$(DAEMON_CC) $(DAEMON_CFLAGS) -o $@ $^ $(OBJSTORE_LIBS)
+
+all: $(OBJSTORE_TEST)
+
+clean: clean-objstore
+.PHONY: clean-objstore
+clean-objstore:
+	rm -f $(OBJSTORE_TEST)
