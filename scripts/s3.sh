@@ -9,6 +9,9 @@
 #                                         and, last, endpoint=http://127.0.0.1:PORT
 #   scripts/s3.sh stop DIR                stop the server started in DIR
 #
+# A later start of the same DIR (after stop or kill -9) reuses its port and
+# its objects, so clients keep their endpoint across a restart.
+#
 # S3Proxy answers a second "PUT If-None-Match: *" on a key with 412, the
 # conditional write that Delta log commits rely on (t/203_s3_server.pl
 # checks it, so a version that lost it would fail there first).
@@ -30,9 +33,15 @@ free_port()
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# The pid file must name a live process that runs this DIR's configuration
+# (not a reused process id).
 running()
 {
-	[ -f "$dir/s3.pid" ] && kill -0 "$(cat "$dir/s3.pid")" 2>/dev/null
+	local pid
+	[ -f "$dir/s3.pid" ] || return 1
+	pid=$(cat "$dir/s3.pid")
+	[ -r "/proc/$pid/cmdline" ] || return 1
+	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF "$dir/s3proxy.conf"
 }
 
 # One signed request with an empty body (curl signs, the payload hash of an
@@ -48,13 +57,16 @@ request()
 start()
 {
 	local cp port endpoint i code bucket
-	running && { echo "s3: already running in $dir (pid $(cat "$dir/s3.pid"))" >&2; exit 1; }
 	cp=$("$ROOT/scripts/peers.sh" classpath s3)
 	mkdir -p "$dir/data"
 	dir=$(cd "$dir" && pwd)
-	port=$(free_port)
-	endpoint=http://127.0.0.1:$port
-	cat >"$dir/s3proxy.conf" <<EOF
+	running && { echo "s3: already running in $dir (pid $(cat "$dir/s3.pid"))" >&2; exit 1; }
+	if [ -f "$dir/s3proxy.conf" ]; then
+		endpoint=$(sed -n 's/^s3proxy.endpoint=//p' "$dir/s3proxy.conf")
+	else
+		port=$(free_port)
+		endpoint=http://127.0.0.1:$port
+		cat >"$dir/s3proxy.conf.new" <<EOF
 s3proxy.endpoint=$endpoint
 s3proxy.authorization=aws-v2-or-v4
 s3proxy.identity=$ACCESS_KEY
@@ -62,6 +74,8 @@ s3proxy.credential=$SECRET_KEY
 jclouds.provider=filesystem-nio2
 jclouds.filesystem.basedir=$dir/data
 EOF
+		mv "$dir/s3proxy.conf.new" "$dir/s3proxy.conf"
+	fi
 	# Without a configuration logback logs every request at DEBUG
 	# (hundreds of MB in a test run).
 	cat >"$dir/logback.xml" <<'EOF'
@@ -86,7 +100,8 @@ EOF
 	[ "$code" = 200 ] || { echo "s3: S3Proxy did not answer on $endpoint within 60 s" >&2; stop; exit 1; }
 	for bucket in "$@"; do
 		code=$(request PUT "$endpoint/$bucket")
-		[ "$code" = 200 ] || { echo "s3: could not create bucket \"$bucket\" (HTTP $code)" >&2; exit 1; }
+		# 409: it exists already (a restart)
+		[ "$code" = 200 ] || [ "$code" = 409 ] || { echo "s3: could not create bucket \"$bucket\" (HTTP $code)" >&2; exit 1; }
 	done
 	echo "access_key=$ACCESS_KEY"
 	echo "secret_key=$SECRET_KEY"
@@ -97,7 +112,8 @@ EOF
 stop()
 {
 	local pid i
-	[ -f "$dir/s3.pid" ] || return 0
+	dir=$(cd "$dir" 2>/dev/null && pwd) || return 0
+	running || { rm -f "$dir/s3.pid"; return 0; }
 	pid=$(cat "$dir/s3.pid")
 	if kill -0 "$pid" 2>/dev/null; then
 		kill "$pid"

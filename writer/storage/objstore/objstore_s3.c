@@ -714,7 +714,8 @@ s3_perform(S3Store *s, S3Request *r, char *errstr, size_t errlen)
 			}
 			if (strcmp(code, "ExpiredToken") == 0)
 				force_cred = true;
-			retry = r->status >= 500 || r->status == 429 ||
+			/* 501 Not Implemented is an answer, not a hiccup */
+			retry = (r->status >= 500 && r->status != 501) || r->status == 429 ||
 				strcmp(code, "SlowDown") == 0 ||
 				strcmp(code, "RequestTimeout") == 0 ||
 				strcmp(code, "ConditionalRequestConflict") == 0 ||

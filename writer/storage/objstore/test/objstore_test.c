@@ -7,8 +7,9 @@
  *	  use to stage races and failures.
  *
  *	objstore_test suite URL             the checks, as TAP
- *	objstore_test race URL PREFIX N TAG put-if-absent PREFIX/0..N-1 with
- *	                                    content TAG; prints the keys won
+ *	objstore_test race URL PREFIX N TAG after a line on stdin, put-if-absent
+ *	                                    PREFIX/0..N-1 with content TAG;
+ *	                                    prints the keys won
  *	objstore_test put URL KEY FILE      objstore_put_file
  *	objstore_test put-if-absent URL KEY TEXT
  *	objstore_test get URL KEY FILE      objstore_get_file
@@ -321,7 +322,11 @@ race(const char *url, const char *prefix, int n, const char *tag)
 {
 	ObjStore   *s = open_store(url, false);
 	char		err[2048];
+	char		line[16];
 
+	/* both racers start on one signal: a line on stdin */
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return 2;
 	for (int i = 0; i < n; i++)
 	{
 		char		key[512];
