@@ -129,5 +129,35 @@ for my $name ('dict', 'plain')
 
 sub slurp { open(my $f, '<', $_[0]) or return ''; local $/; return <$f>; }
 
+# assignment=static has no group member: no offset commits, so no
+# "COMMITFAIL ... Unknown member" after each Delta commit (the broker
+# answers so once the group exists, e.g. after a run with assignment=group)
+{
+	my $topic = 'lay.public.static';
+	my $root = "$work/delta_static";
+	my $dir = "$root/public/static";
+	my $slog = "$work/static.log";
+	my $w;
+	$mb->create_topic("$topic:2");
+	for my $batch (1 .. 3)
+	{
+		$w = CdcWriter::start_writer($mb->bootstrap, $root, $slog, '-t', $topic,
+			'-X', 'assignment=' . ($batch == 1 ? 'group' : 'static'), '-X', 'flush.interval.ms=100')
+		  if $batch < 3;
+		CdcWriter::produce($mb->bootstrap, $topic, map {
+				CdcWriter::event(topic => $topic, schemas => 0, op => 'c', key => { id => $_ }, after => { id => $_ })
+		} (10 * $batch .. 10 * $batch + 9));
+		ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($dir) == 10 * $batch }),
+			"batch $batch committed");
+		if ($batch == 1)
+		{
+			is(CdcWriter::stop_writer($w), 0, 'assignment=group: SIGTERM exits 0');
+			truncate($slog, 0);
+		}
+	}
+	is(CdcWriter::stop_writer($w), 0, 'assignment=static: SIGTERM exits 0');
+	unlike(slurp($slog), qr/COMMITFAIL|Unknown member/, 'assignment=static: no failed group offset commits in the log');
+}
+
 $mb->stop;
 done_testing();

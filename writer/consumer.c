@@ -16,7 +16,8 @@
  * With assignment=static the writer takes every partition of the listed
  * topics itself (rd_kafka_assign, no group membership): a restart starts
  * at once instead of waiting for the group to expire the dead member, at
- * the price of not sharing partitions between instances.
+ * the price of not sharing partitions between instances, and with no
+ * group offsets committed for lag monitors (the Delta log has them).
  *
  * Owns: the rd_kafka_t, the topic -> table map.  Does not own: row
  * building (event.c, table.c).
@@ -113,15 +114,23 @@ consumer_table(Consumer *c, const char *topic)
 	return t;
 }
 
-/* Tells Kafka where the table's partitions are (a hint, async). */
+/*
+ * Tells Kafka where the table's partitions are (a hint, async).  Not with
+ * assignment=static: there is no group member to commit for (the broker
+ * answers "Unknown member"), and the positions are in the Delta log.
+ */
 static void
 commit_hints(Consumer *c, Table *t)
 {
-	rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(4);
+	rd_kafka_topic_partition_list_t *list;
 	int			iter = 0;
 	const char *topic;
 	int32_t		partition;
 	int64_t		offset;
+
+	if (c->opts.static_assign)
+		return;
+	list = rd_kafka_topic_partition_list_new(4);
 
 	while (table_committed_next(t, &iter, &topic, &partition, &offset))
 		rd_kafka_topic_partition_list_add(list, topic, partition)->offset = offset + 1;
