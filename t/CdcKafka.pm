@@ -1,7 +1,7 @@
 # CdcKafka.pm: shared helpers for the cdc_kafka TAP tests.
 #
 #   my $mb = CdcKafka::start_mock_broker(brokers => 3, topics => ['t:3']);
-#   $mb->bootstrap; $mb->down(2); $mb->up(2); $mb->error('Produce', 'NOT_LEADER_FOR_PARTITION', 3); $mb->stop;
+#   $mb->bootstrap; $mb->down(2); $mb->up(2); $mb->error('Produce', 'NOT_LEADER_FOR_PARTITION', 3[, $rtt_ms]); $mb->stop;
 #   my @msgs = CdcKafka::kcat_consume($mb->bootstrap, 'topic');   # {key, value, partition, offset, headers}
 #   CdcKafka::kcat_produce($mb->bootstrap, 'topic', [key, value], ...);
 #   CdcKafka::murmur2_partition($key, $partitions)                 # Java's default partitioner
@@ -95,10 +95,11 @@ sub down { my ($self, $id) = @_; return $self->command("down $id"); }
 sub up { my ($self, $id) = @_; return $self->command("up $id"); }
 sub create_topic { my ($self, $spec) = @_; return $self->command("topic $spec"); }
 
+# The next $count requests of $api on each broker fail, answered $rtt_ms late.
 sub error
 {
-	my ($self, $api, $err, $count) = @_;
-	return $self->command("error $api $err $count");
+	my ($self, $api, $err, $count, $rtt_ms) = @_;
+	return $self->command("error $api $err $count" . (defined $rtt_ms ? " $rtt_ms" : ''));
 }
 
 sub stop

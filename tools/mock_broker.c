@@ -7,7 +7,7 @@
  *	  Prints the bootstrap address as its first stdout line, then obeys one
  *	  command per stdin line, answering "ok ..." or "error: ..." per line:
  *	    down <broker_id> | up <broker_id>
- *	    error <ApiKeyName|num> <errcode|ERR_NAME> <count>
+ *	    error <ApiKeyName|num> <errcode|ERR_NAME> <count> [<rtt_ms>]
  *	    topic <name>[:partitions]
  *	    quit
  *	  SIGTERM/SIGINT (and, without -d, end of stdin) stop it cleanly.
@@ -174,6 +174,7 @@ mock_command(MockState *ms, char *line)
 	char	   *a1 = cmd ? strtok_r(NULL, " \t\r\n", &save) : NULL;
 	char	   *a2 = a1 ? strtok_r(NULL, " \t\r\n", &save) : NULL;
 	char	   *a3 = a2 ? strtok_r(NULL, " \t\r\n", &save) : NULL;
+	char	   *a4 = a3 ? strtok_r(NULL, " \t\r\n", &save) : NULL;
 	char		errstr[512];
 	int32_t		id;
 	rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -203,27 +204,28 @@ mock_command(MockState *ms, char *line)
 		int16_t		apikey;
 		rd_kafka_resp_err_t code;
 		long		cnt = a3 ? strtol(a3, NULL, 10) : 0;
-		rd_kafka_resp_err_t *errs;
+		long		rtt = a4 ? strtol(a4, NULL, 10) : 0;
 
 		if (a1 == NULL || !mock_parse_apikey(a1, &apikey) ||
-			a2 == NULL || !mock_parse_errcode(a2, &code) || cnt < 1 || cnt > 100000)
+			a2 == NULL || !mock_parse_errcode(a2, &code) || cnt < 1 || cnt > 100000 ||
+			rtt < 0 || rtt > 600000)
 		{
-			printf("error: usage: error <ApiKeyName|num> <errcode|NAME> <count>\n");
+			printf("error: usage: error <ApiKeyName|num> <errcode|NAME> <count> [<rtt_ms>]\n");
 			fflush(stdout);
 			return true;
 		}
-		errs = malloc(cnt * sizeof(*errs));
-		if (errs == NULL)
-		{
-			printf("error: out of memory\n");
-			fflush(stdout);
-			return true;
-		}
-		for (long i = 0; i < cnt; i++)
-			errs[i] = code;
-		rd_kafka_mock_push_request_errors_array(ms->mcluster, apikey, cnt, errs);
-		free(errs);
-		log_info("next %ld %s requests fail with %s", cnt, a1, rd_kafka_err2name(code));
+		/*
+		 * Per-broker error lists, also without a delay: once a broker has
+		 * a list for an API, the mock no longer reads the cluster's list
+		 * for it.  Later requests on the same connection are still served
+		 * (and written) at once; their answers queue behind a delayed one.
+		 */
+		for (int32_t b = 1; b <= ms->broker_cnt && !err; b++)
+			for (long i = 0; i < cnt && !err; i++)
+				err = rd_kafka_mock_broker_push_request_error_rtts(ms->mcluster, b, apikey,
+																   1, code, (int) rtt);
+		log_info("next %ld %s requests per broker fail with %s after %ld ms",
+				 cnt, a1, rd_kafka_err2name(code), rtt);
 	}
 	else if (strcmp(cmd, "topic") == 0)
 	{
@@ -264,9 +266,10 @@ mock_usage(FILE *out)
 			"  -h          this help\n\n"
 			"Commands on stdin, one per line (answered by \"ok ...\" or \"error: ...\"):\n"
 			"  down ID | up ID                      take broker ID (1..N) down or up\n"
-			"  error API ERR COUNT                  fail the next COUNT requests of API\n"
-			"                                       (name like Produce, or number) with ERR\n"
-			"                                       (name like NOT_LEADER_FOR_PARTITION, or number)\n"
+			"  error API ERR COUNT [RTT]            fail the next COUNT requests of API\n"
+			"                                       (name like Produce, or number) on each broker\n"
+			"                                       with ERR (name like NOT_LEADER_FOR_PARTITION,\n"
+			"                                       or number), answered after RTT ms (default 0)\n"
 			"  topic T[:P]                          create a topic\n"
 			"  quit                                 exit (so does end of input)\n");
 }
