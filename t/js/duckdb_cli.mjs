@@ -63,3 +63,5 @@ try {
 	console.error(`Error: ${e.message}`);
 	process.exit(1);
 }
+// DuckDB's threads would keep the process alive
+process.exit(0);
