@@ -653,17 +653,25 @@ config_mask_conninfo(const char *conninfo, char *buf, size_t bufsize)
 #undef PUTS
 }
 
+/*
+ * Secrets only: an operator reading a dump must still see which mechanism
+ * and which user (sasl.mechanism, sasl.username) a daemon would log in as.
+ * librdkafka's secrets are sasl.password, ssl.key.password,
+ * ssl.keystore.password, sasl.oauthbearer.client.secret, private keys
+ * given inline (ssl.key.pem, ...private.key.pem) and their passphrases,
+ * and sasl.oauthbearer.config, which may carry any of them.
+ */
 static bool
 config_key_is_secret(const char *key)
 {
 	const char *k = key;
-	const char *dot;
 
 	/* judge the part after a group prefix: kafka.sasl.* is sasl.* */
-	if ((dot = strchr(k, '.')) != NULL && strncmp(k, "kafka.", 6) == 0)
-		k = dot + 1;
-	return strstr(key, "password") != NULL || strstr(key, "secret") != NULL ||
-		strncmp(k, "sasl.", 5) == 0 || strcmp(k, "ssl.key.pem") == 0;
+	if (strncmp(k, "kafka.", 6) == 0)
+		k += 6;
+	return strstr(k, "password") != NULL || strstr(k, "secret") != NULL ||
+		strstr(k, "passphrase") != NULL || strstr(k, "key.pem") != NULL ||
+		strcmp(k, "sasl.oauthbearer.config") == 0;
 }
 
 const char *

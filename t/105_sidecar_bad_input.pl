@@ -87,6 +87,14 @@ like($out, qr/^kafka\.acks=all  # flag$/m, 'a bare librdkafka key goes to kafka.
 like($out, qr/password=\*{8}/, 'the connection string password is masked');
 like($out, qr/^kafka\.sasl\.password=\*{8}/m, 'sasl.* is masked');
 unlike($out, qr/hunter2|filesecret/, 'no secret in the dump');
+# what is not a secret stays readable: the mechanism and the user name
+($rc, $out) = run_sidecar('-d', $conn, @kafka, '-X', 'kafka.sasl.mechanism=SCRAM-SHA-512',
+	'-X', 'kafka.sasl.username=cdc_user', '-X', 'kafka.sasl.oauthbearer.config=principal=p secret=s3cr',
+	'-X', 'kafka.ssl.keystore.password=s3cr3', '-X', 'dump');
+is($rc, 0, '-X dump with SASL settings: exit 0') or diag($out);
+like($out, qr/^kafka\.sasl\.mechanism=SCRAM-SHA-512  # flag$/m, 'sasl.mechanism is shown: not a secret');
+like($out, qr/^kafka\.sasl\.username=cdc_user  # flag$/m, 'sasl.username is shown: not a secret');
+unlike($out, qr/s3cr/, 'sasl.oauthbearer.config and ssl.keystore.password are masked');
 # sslpassword, in either form, and a private key given inline
 ($rc, $out) = run_sidecar('-d', "$conn sslpassword=keyphrase1 password=hunter2", @kafka,
 	'-X', 'kafka.ssl.key.pem=PRIVATEKEYDATA', '-X', 'dump');
