@@ -3,8 +3,19 @@
 use strict;
 use warnings;
 
+use IPC::Run;
 use Test::More;
 use CdcKafka;
+
+# --help, as every program of the project takes it
+my ($help, $herr) = ('', '');
+IPC::Run::run([ CdcKafka::program('tools/cdc_kafka_mock_broker'), '--help' ], '<', \undef,
+	'>', \$help, '2>', \$herr);
+ok($? == 0 && $help =~ /^Usage: cdc_kafka_mock_broker/ && $help =~ /-h, --help/,
+	'--help prints the usage and exits 0') or diag("exit $?: $herr");
+IPC::Run::run([ CdcKafka::program('tools/cdc_kafka_mock_broker'), '--bogus' ], '<', \undef,
+	'>', \$help, '2>', \$herr);
+ok($? >> 8 == 1 && $herr =~ /unrecognized option/, 'an unknown option is a usage error (exit 1)');
 
 my $mb = CdcKafka::start_mock_broker(brokers => 3, topics => ['orders:3', 'single']);
 like($mb->bootstrap, qr/^127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+){2}$/,

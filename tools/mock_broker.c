@@ -257,13 +257,14 @@ mock_usage(FILE *out)
 			"Usage: cdc_kafka_mock_broker [-b N] [-t topic[:partitions]]... [-f FILE] [-d] [-v]\n"
 			"Runs librdkafka's mock Kafka cluster on loopback and prints its bootstrap\n"
 			"address as the first line of stdout.\n\n"
-			"  -b N        number of brokers (default 1)\n"
-			"  -t T[:P]    pre-create topic T with P partitions (default 1; repeatable;\n"
-			"              topics not created are auto-created with 4 partitions)\n"
-			"  -f FILE     also write the bootstrap address to FILE\n"
-			"  -d          daemon-like: ignore stdin, run until SIGTERM/SIGINT\n"
-			"  -v          verbose (librdkafka and command log on stderr)\n"
-			"  -h          this help\n\n"
+			"  -b, --brokers=N     number of brokers (default 1)\n"
+			"  -t, --topic=T[:P]   pre-create topic T with P partitions (default 1;\n"
+			"                      repeatable; topics not created are auto-created\n"
+			"                      with 4 partitions)\n"
+			"  -f, --file=FILE     also write the bootstrap address to FILE\n"
+			"  -d, --daemon        daemon-like: ignore stdin, run until SIGTERM/SIGINT\n"
+			"  -v, --verbose       verbose (librdkafka and command log on stderr)\n"
+			"  -h, --help          this help\n\n"
 			"Commands on stdin, one per line (answered by \"ok ...\" or \"error: ...\"):\n"
 			"  down ID | up ID                      take broker ID (1..N) down or up\n"
 			"  error API ERR COUNT [RTT]            fail the next COUNT requests of API\n"
@@ -301,6 +302,15 @@ mock_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 int
 main(int argc, char **argv)
 {
+	static const struct option long_opts[] = {
+		{"brokers", required_argument, NULL, 'b'},
+		{"topic", required_argument, NULL, 't'},
+		{"file", required_argument, NULL, 'f'},
+		{"daemon", no_argument, NULL, 'd'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0}
+	};
 	MockState	ms = {NULL, NULL, 1};
 	const char *topics[MOCK_MAX_TOPICS];
 	int			ntopics = 0;
@@ -316,7 +326,7 @@ main(int argc, char **argv)
 
 	log_init("cdc_kafka_mock_broker");
 	log_set_level(LOG_LEVEL_WARN);
-	while ((c = getopt(argc, argv, "b:t:f:dvh")) != -1)
+	while ((c = getopt_long(argc, argv, "b:t:f:dvh", long_opts, NULL)) != -1)
 	{
 		switch (c)
 		{
