@@ -854,6 +854,8 @@ table_flush(Table *t, char *errstr, size_t errlen)
 	int			ntxns = 0;
 	int64_t		now = clock_wall_ms();
 	int64_t		rows = t->file_rows;
+	char		offsets[512] = "";	/* for the log line */
+	size_t		olen = 0;
 	DeltaResult r;
 	TableResult result = TABLE_FATAL;
 
@@ -958,13 +960,21 @@ table_flush(Table *t, char *errstr, size_t errlen)
 		log_warn("table %s: %s", t->dir, errstr);
 		errstr[0] = '\0';
 	}
+	/* what an operator looks for: one line per commit, with its offsets */
 	for (int i = 0; i < t->nparts; i++)
-		t->parts[i].committed = t->parts[i].consumed;
+	{
+		TablePart  *p = &t->parts[i];
+
+		if (p->consumed > p->committed && olen < sizeof(offsets))
+			olen += snprintf(offsets + olen, sizeof(offsets) - olen, "%s%s [%d] @%" PRId64,
+							 olen ? ", " : "", p->topic, (int) p->partition, p->consumed);
+		p->committed = p->consumed;
+	}
 	t->rows_committed += rows;
 	t->pending = false;
 	t->file_rows = 0;
-	log_debug("table %s: committed version %" PRId64 " (%" PRId64 " rows, %d offsets)",
-			  t->dir, delta_version(t->delta), rows, ntxns);
+	log_info("table %s: committed version %" PRId64 ": %" PRId64 " row(s), up to %s",
+			 t->dir, delta_version(t->delta), rows, offsets);
 	result = TABLE_OK;
 done:
 	free(stats);
