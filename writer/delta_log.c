@@ -150,6 +150,26 @@ delta_free_config(DeltaTable *t)
 	t->nconfig = 0;
 }
 
+bool
+delta_set_config(DeltaTable *t, const char *key, const char *value)
+{
+	if (t->version >= 0)
+		return false;
+	for (int i = 0; i < t->nconfig; i++)
+		if (strcmp(t->config_keys[i], key) == 0)
+		{
+			free(t->config_values[i]);
+			t->config_values[i] = bytebuf_xstrdup(value);
+			return true;
+		}
+	t->config_keys = bytebuf_xrealloc(t->config_keys, (t->nconfig + 1) * sizeof(char *));
+	t->config_values = bytebuf_xrealloc(t->config_values, (t->nconfig + 1) * sizeof(char *));
+	t->config_keys[t->nconfig] = bytebuf_xstrdup(key);
+	t->config_values[t->nconfig] = bytebuf_xstrdup(value);
+	t->nconfig++;
+	return true;
+}
+
 /* ---------- state updates ---------- */
 
 static DeltaFileEntry *

@@ -136,6 +136,12 @@ extern const char *delta_file_path(const DeltaTable *t, int i);
 extern DeltaResult delta_commit(DeltaTable *t, const DeltaCommit *c,
 								char *errstr, size_t errlen);
 
+/*
+ * Sets a metaData configuration entry of a table not yet created (version
+ * -1), written with its first commit; false if the table exists.
+ */
+extern bool delta_set_config(DeltaTable *t, const char *key, const char *value);
+
 /* Default 10; 0 disables checkpoints. */
 extern void delta_set_checkpoint_interval(DeltaTable *t, int interval);
 

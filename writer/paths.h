@@ -6,7 +6,9 @@
  *
  * Names are escaped, not rejected: every byte outside [A-Za-z0-9_] becomes
  * "-xx" (lower-case hex), so the result uses only [A-Za-z0-9_-], is never
- * "." or "..", never contains '/', and distinct names stay distinct.
+ * "." or "..", never contains '/', and distinct names stay distinct.  A name
+ * too long for one directory is shortened to a prefix, "--" and a hash of
+ * the whole name (paths.c says why that stays distinct too).
  *
  *-------------------------------------------------------------------------
  */
@@ -19,9 +21,15 @@
 /* Longest escaped component we produce (below NAME_MAX). */
 #define PATHS_MAX_COMPONENT 240
 
-/* Escapes name into out; false + errstr if empty or too long. */
+/*
+ * Escapes (and if need be shortens) name into out, which has more than
+ * PATHS_MAX_COMPONENT bytes; false + errstr if name is empty.
+ */
 extern bool paths_sanitize(const char *name, char *out, size_t outlen,
 						   char *errstr, size_t errlen);
+
+/* true if paths_sanitize shortened the name that gave component. */
+extern bool paths_is_shortened(const char *component);
 
 /*
  * <root>/<sanitized schema>/<sanitized table>; creates the directories

@@ -20,6 +20,8 @@ WRITER_STORAGE_OBJS = \
 # The checkpoint reader decompresses what other engines write: Snappy
 # (Spark's and DuckDB's default) and GZIP; zstd is in DAEMON_LIBS already.
 DAEMON_LIBS += -lsnappy -lz
+# SHA-256 of names too long for a directory (paths.c)
+DAEMON_LIBS += -lcrypto
 
 WRITER_STORAGE_TESTS = writer/test/pq_gen writer/test/delta_tool
 

@@ -293,6 +293,29 @@ ensure_meta_columns(Table *t, char *errstr, size_t errlen)
 	return true;
 }
 
+/*
+ * A schema or table name too long for a directory gets a shortened one
+ * (paths.c); a new table then records both names in its metaData
+ * configuration, so the directory can be traced back to its source.
+ */
+static void
+record_source_names(Table *t, const char *schema, const char *name)
+{
+	char		comp[PATHS_MAX_COMPONENT + 1],
+				err[512];
+	bool		shortened = false;
+
+	if (paths_sanitize(schema, comp, sizeof(comp), err, sizeof(err)))
+		shortened |= paths_is_shortened(comp);
+	if (paths_sanitize(name, comp, sizeof(comp), err, sizeof(err)))
+		shortened |= paths_is_shortened(comp);
+	if (shortened &&
+		delta_set_config(t->delta, "cdc_kafka.source.schema", schema) &&
+		delta_set_config(t->delta, "cdc_kafka.source.table", name))
+		log_info("table %s: directory name shortened for %s.%s", t->dir,
+				 schema, name);
+}
+
 Table *
 table_open(const char *root, const char *topic, const TableOptions *opts,
 		   char *errstr, size_t errlen)
@@ -323,6 +346,7 @@ table_open(const char *root, const char *topic, const TableOptions *opts,
 		return NULL;
 	}
 	delta_set_checkpoint_interval(t->delta, opts->checkpoint_interval);
+	record_source_names(t, schema, name);
 	{
 		bool		warning;
 		const char *notice = delta_open_notice(t->delta, &warning);
