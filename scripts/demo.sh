@@ -12,10 +12,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-pg_config}
 BINDIR=$($PG_CONFIG --bindir)
+# TMPDIR: where the scratch directory goes; CDC_PORT_RANGE=LOW-HIGH: the
+# ports PostgreSQL may take (default 20000-40000)
+. "$ROOT/scripts/port_range.sh"
+port_range_check
 
 # PostgreSQL refuses to run as root: re-run as "postgres" in a scratch dir.
 if [ "$(id -u)" = 0 ]; then
-	work=$(mktemp -d /tmp/cdc_kafka_demo.XXXXXX)
+	work=$(mktemp -d "${TMPDIR:-/tmp}/cdc_kafka_demo.XXXXXX")
 	chown postgres: "$work"
 	rc=0
 	runuser -u postgres -- env CDC_DEMO_WORK="$work" PG_CONFIG="$PG_CONFIG" \
@@ -24,9 +28,9 @@ if [ "$(id -u)" = 0 ]; then
 	exit $rc
 fi
 
-WORK=${CDC_DEMO_WORK:-$(mktemp -d /tmp/cdc_kafka_demo.XXXXXX)}
+WORK=${CDC_DEMO_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/cdc_kafka_demo.XXXXXX")}
 export PATH="$BINDIR:$PATH"
-PORT=$((20000 + RANDOM % 20000))
+PORT=$(port_range_pick)
 PIDS=()
 step=0
 say() { step=$((step + 1)); printf '\n[%d/9] %s\n' "$step" "$*"; }
@@ -57,7 +61,7 @@ done
 [ -f "$($PG_CONFIG --pkglibdir)/cdc_kafka.so" ] ||
 	{ echo "demo: the cdc_kafka plugin is not installed; run make install first" >&2; exit 1; }
 
-say "Starting PostgreSQL 15 in $WORK (wal_level=logical, cdc_kafka allowed)"
+say "Starting PostgreSQL 15 in $WORK, port $PORT (wal_level=logical, cdc_kafka allowed)"
 initdb -D "$WORK/data" -A trust -U postgres >"$WORK/initdb.log" 2>&1
 cat >>"$WORK/data/postgresql.conf" <<CONF
 wal_level = logical

@@ -15,12 +15,12 @@ my $demo = "$root/scripts/demo.sh";
 sub leftovers
 {
 	my ($out) = @_;
-	my ($work) = $out =~ m{Starting PostgreSQL 15 in (/\S+)};
+	my ($work) = $out =~ m{Starting PostgreSQL 15 in (/[^\s,]+)};
 	return -1 unless $work;
 	return scalar(grep { index($_, $work) >= 0 } split /\n/, `ps -eo args`);
 }
 
-sub demo_dirs { my @d = glob('/tmp/cdc_kafka_demo.*'); return scalar @d; }
+sub demo_dirs { my @d = glob(($_[0] // $ENV{TMPDIR} // '/tmp') . '/cdc_kafka_demo.*'); return scalar @d; }
 
 sub run_demo
 {
@@ -45,9 +45,16 @@ unlike($out, qr/^ 10 \|/m, 'the deleted row is not in the current state');
 is(leftovers($out), 0, 'the demo leaves no process behind');
 is(demo_dirs(), $dirs, 'and no temporary directory');
 
-($ok, $out) = run_demo(CDC_DEMO_TAMPER => 1);
+# the second run also where the user says: scratch directory and ports
+my $scratch = "$ENV{TESTDIR}/scratch";
+mkdir $scratch or die "$scratch: $!";
+($ok, $out) = run_demo(CDC_DEMO_TAMPER => 1, TMPDIR => $scratch, CDC_PORT_RANGE => '31000-31009');
 ok(!$ok, 'the demo fails when PostgreSQL and Delta differ');
 like($out, qr/MISMATCH between Delta and PostgreSQL/, 'and says so');
+like($out, qr{Starting PostgreSQL 15 in \Q$scratch\E/cdc_kafka_demo\.\w+, port 3100\d\b},
+	'TMPDIR and CDC_PORT_RANGE choose its directory and port');
 is(leftovers($out), 0, 'no process left behind after a failure either');
-is(demo_dirs(), $dirs, 'nor a temporary directory');
+is(demo_dirs($scratch), 0, 'nor a temporary directory');
+($ok, $out) = run_demo(CDC_PORT_RANGE => '31000');
+ok(!$ok && $out =~ /CDC_PORT_RANGE="31000": give LOW-HIGH/, 'a bad CDC_PORT_RANGE is refused, and named');
 done_testing();

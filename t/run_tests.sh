@@ -7,14 +7,22 @@
 # "postgres" user with a scratch directory that user owns.
 #
 # Usage: t/run_tests.sh [regress] [t/NNN_name.pl ...]   (default: everything)
+#
+# Environment: TMPDIR, where the scratch directory goes (default /tmp; as
+# root it must be reachable by "postgres"); CDC_PORT_RANGE=LOW-HIGH, the
+# ports PostgreSQL clusters may take (default 20000-40000 for pg_regress,
+# PostgreSQL::Test::Cluster's 10200-32767 for the TAP tests); CDC_KEEP_WORK=1
+# keeps the scratch directory.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-pg_config}
 BINDIR=$($PG_CONFIG --bindir)
 PGXS_DIR=$(dirname "$(dirname "$(dirname "$($PG_CONFIG --pgxs)")")")
+. "$ROOT/scripts/port_range.sh"
+port_range_check || exit 1
 
 if [ "$(id -u)" = 0 ]; then
-	work=$(mktemp -d /tmp/cdc_kafka_test.XXXXXX)
+	work=$(mktemp -d "${TMPDIR:-/tmp}/cdc_kafka_test.XXXXXX") || exit 1
 	chown postgres: "$work"
 	runuser -u postgres -- env CDC_TEST_WORK="$work" PG_CONFIG="$PG_CONFIG" \
 		bash "$0" "$@"
@@ -27,7 +35,7 @@ fi
 # the expected output holds non-ASCII text.
 export LC_ALL=C.UTF-8 LANG=C.UTF-8
 
-WORK=${CDC_TEST_WORK:-$(mktemp -d /tmp/cdc_kafka_test.XXXXXX)}
+WORK=${CDC_TEST_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/cdc_kafka_test.XXXXXX")}
 mkdir -p "$WORK/portlock"
 export PATH="$BINDIR:$ROOT/sidecar:$ROOT/writer:$ROOT/tools:$PATH"
 cd "$ROOT"
@@ -36,7 +44,8 @@ failed=0
 
 run_regress()
 {
-	local dir=$WORK/regress port=$((20000 + RANDOM % 20000))
+	local dir=$WORK/regress port
+	port=$(port_range_pick) || { failed=$((failed + 1)); return; }
 	mkdir -p "$dir"
 	initdb -D "$dir/data" -A trust -U postgres >"$dir/initdb.log" 2>&1 || {
 		echo "regress: initdb failed"; cat "$dir/initdb.log"; failed=$((failed + 1)); return; }
@@ -67,7 +76,7 @@ run_tap()
 	mkdir -p "$testdir"
 	echo "=== $t"
 	PG_TEST_PORT_DIR="$WORK/portlock" TESTDIR="$testdir" PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
-		CDC_ROOT="$ROOT" timeout 1200 perl -I"$PGXS_DIR/src/test/perl" -I"$ROOT/t" "$t" >"$out" 2>&1
+		CDC_ROOT="$ROOT" timeout 1200 perl -I"$PGXS_DIR/src/test/perl" -I"$ROOT/t" -MCdcPortRange "$t" >"$out" 2>&1
 	rc=$?
 	grep -aE '^(not )?ok |^# ' "$out" | grep -av '^# Looks like' | head -300
 	local ok bad plan
