@@ -58,6 +58,7 @@ struct Consumer
 	bool		fatal;
 	int64_t		rows;			/* appended since start */
 	int64_t		bad;			/* dead-lettered since start */
+	rd_kafka_topic_partition_list_t *paused;	/* partitions held back */
 };
 
 /* Finds or opens the table of a topic; NULL (fatal) on error. */
@@ -165,9 +166,92 @@ flush_all(Consumer *c)
 	return ok && !c->fatal;
 }
 
-/* Sets each partition's start offset from its table's log. */
 static bool
-resume_offsets(Consumer *c, rd_kafka_topic_partition_list_t *parts)
+is_paused(const Consumer *c, const char *topic, int32_t partition)
+{
+	return c->paused->cnt > 0 &&
+		rd_kafka_topic_partition_list_find(c->paused, topic, partition) != NULL;
+}
+
+/*
+ * Holds a partition back until the writer restarts: nothing more of it is
+ * read or committed.  The caller has logged the one error line saying why.
+ */
+static void
+pause_partition(Consumer *c, const char *topic, int32_t partition)
+{
+	rd_kafka_topic_partition_list_t *one;
+	rd_kafka_resp_err_t err;
+
+	if (is_paused(c, topic, partition))
+		return;
+	rd_kafka_topic_partition_list_add(c->paused, topic, partition);
+	one = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(one, topic, partition);
+	if ((err = rd_kafka_pause_partitions(c->rk, one)) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		log_warn("pausing %s [%" PRId32 "]: %s", topic, partition,
+				 rd_kafka_err2str(err));
+	rd_kafka_topic_partition_list_destroy(one);
+}
+
+/*
+ * The offset to read topic [partition] from, when the Delta log says
+ * `next` comes next: `next` itself while Kafka still holds it.  When
+ * retention has deleted it, the offsets up to Kafka's earliest are lost
+ * and only the user may accept that: offset.gap=pause (the default) says
+ * which offsets are gone and returns -1 (the caller pauses the partition);
+ * offset.gap=skip records the range in the dead-letter file and in the
+ * next commit, and returns the earliest offset Kafka holds.
+ */
+static int64_t
+check_gap(Consumer *c, Table *t, const char *topic, int32_t partition,
+		  int64_t next)
+{
+	int64_t		lo,
+				hi;
+	rd_kafka_resp_err_t err;
+	char		reason[512],
+				dlerr[512];
+
+	err = rd_kafka_query_watermark_offsets(c->rk, topic, partition, &lo, &hi, 10000);
+	if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		log_error("%s [%" PRId32 "]: cannot read the offsets Kafka holds (%s): "
+				  "partition paused", topic, partition, rd_kafka_err2str(err));
+		return -1;
+	}
+	if (lo <= next)
+		return next;
+	snprintf(reason, sizeof(reason),
+			 "offsets %" PRId64 "..%" PRId64 " are gone from Kafka (the Delta log's next "
+			 "offset is %" PRId64 ", the earliest Kafka holds is %" PRId64 ")",
+			 next, lo - 1, next, lo);
+	if (!c->opts.skip_gaps)
+	{
+		log_error("%s [%" PRId32 "]: %s: partition paused; offset.gap=skip "
+				  "accepts the loss and records it", topic, partition, reason);
+		return -1;
+	}
+	log_warn("%s [%" PRId32 "]: %s: skipped (offset.gap=skip)", topic, partition, reason);
+	strncat(reason, ", skipped (offset.gap=skip)", sizeof(reason) - strlen(reason) - 1);
+	if (c->dl && !deadletter_write(c->dl, topic, partition, next, reason,
+								   NULL, 0, NULL, 0, dlerr, sizeof(dlerr)))
+	{
+		log_error("%s", dlerr);
+		c->fatal = true;
+		return -1;
+	}
+	table_skipped(t, topic, partition, next, lo - 1);
+	return lo;
+}
+
+/*
+ * Sets each partition's start offset from its table's log; the partitions
+ * that must wait (an offset gap, an unreadable log) are named in *hold.
+ */
+static bool
+resume_offsets(Consumer *c, rd_kafka_topic_partition_list_t *parts,
+			   rd_kafka_topic_partition_list_t *hold)
 {
 	char		errstr[512];
 
@@ -187,6 +271,14 @@ resume_offsets(Consumer *c, rd_kafka_topic_partition_list_t *parts)
 			c->fatal = true;
 			return false;
 		}
+		if (off >= 0 && (off = check_gap(c, t, p->topic, p->partition, off)) < 0)
+		{
+			if (c->fatal)
+				return false;
+			rd_kafka_topic_partition_list_add(hold, p->topic, p->partition);
+			p->offset = RD_KAFKA_OFFSET_END;
+			continue;
+		}
 		p->offset = off >= 0 ? off : RD_KAFKA_OFFSET_BEGINNING;
 		if (off >= 0)
 			log_info("assigned %s [%" PRId32 "] @%" PRId64 " (from the Delta log)",
@@ -196,6 +288,15 @@ resume_offsets(Consumer *c, rd_kafka_topic_partition_list_t *parts)
 					 p->topic, p->partition);
 	}
 	return true;
+}
+
+/* Pauses what resume_offsets held back, once the partitions are assigned. */
+static void
+pause_held(Consumer *c, rd_kafka_topic_partition_list_t *hold)
+{
+	for (int i = 0; i < hold->cnt; i++)
+		pause_partition(c, hold->elems[i].topic, hold->elems[i].partition);
+	rd_kafka_topic_partition_list_destroy(hold);
 }
 
 static void
@@ -210,12 +311,18 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
 	{
-		if (!resume_offsets(c, parts))
+		rd_kafka_topic_partition_list_t *hold = rd_kafka_topic_partition_list_new(1);
+
+		if (!resume_offsets(c, parts, hold))
+		{
+			rd_kafka_topic_partition_list_destroy(hold);
 			return;				/* fatal: the loop stops */
+		}
 		if (cooperative)
 			error = rd_kafka_incremental_assign(rk, parts);
 		else
 			rerr = rd_kafka_assign(rk, parts);
+		pause_held(c, hold);
 	}
 	else
 	{
@@ -226,6 +333,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			rd_kafka_topic_partition_t *p = &parts->elems[i];
 
 			log_info("revoked %s [%" PRId32 "]", p->topic, p->partition);
+			rd_kafka_topic_partition_list_del(c->paused, p->topic, p->partition);
 			for (int k = 0; k < c->ntables; k++)
 				if (strcmp(c->tables[k].topic, p->topic) == 0)
 					table_forget(c->tables[k].table, p->topic, p->partition);
@@ -295,6 +403,7 @@ static bool
 static_assign(Consumer *c, char *errstr, size_t errlen)
 {
 	rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
+	rd_kafka_topic_partition_list_t *hold = rd_kafka_topic_partition_list_new(1);
 	char	   *copy = strdup(c->opts.topics ? c->opts.topics : "");
 	char	   *save = NULL;
 	bool		ok = true;
@@ -333,7 +442,7 @@ static_assign(Consumer *c, char *errstr, size_t errlen)
 		snprintf(errstr, errlen, "assignment=static needs topics (-t)");
 		ok = false;
 	}
-	if (ok && !resume_offsets(c, parts))
+	if (ok && !resume_offsets(c, parts, hold))
 	{
 		snprintf(errstr, errlen, "could not read the tables' positions");
 		ok = false;
@@ -344,6 +453,7 @@ static_assign(Consumer *c, char *errstr, size_t errlen)
 				 rd_kafka_err2str(err));
 		ok = false;
 	}
+	pause_held(c, hold);
 	rd_kafka_topic_partition_list_destroy(parts);
 	return ok;
 }
@@ -359,7 +469,8 @@ consumer_new(const Config *cfg, const ConsumerOptions *opts, DeadLetter *dl,
 	rd_kafka_resp_err_t err;
 	static const char *const defaults[][2] = {
 		{"group.id", "cdc_delta_writer"},
-		{"auto.offset.reset", "earliest"},
+		/* a position Kafka no longer holds is reported, never skipped */
+		{"auto.offset.reset", "error"},
 		/* bounds what librdkafka prefetches (memory); wake_fetcher keeps
 		 * a small queue from costing throughput */
 		{"queued.max.messages.kbytes", "16384"},
@@ -372,6 +483,7 @@ consumer_new(const Config *cfg, const ConsumerOptions *opts, DeadLetter *dl,
 	}
 	c->opts = *opts;
 	c->opts.table.deadletter = dl;
+	c->paused = rd_kafka_topic_partition_list_new(1);
 	c->dl = dl;
 	c->parser = event_parser_new();
 	conf = rd_kafka_conf_new();
@@ -448,6 +560,41 @@ fail_conf:
 	return NULL;
 }
 
+/*
+ * Kafka no longer holds the position being fetched (retention passed it
+ * while the writer lagged): the same check as at assignment, then go on
+ * from where it says or pause.
+ */
+static void
+offset_out_of_range(Consumer *c, const char *topic, int32_t partition)
+{
+	Table	   *t = consumer_table(c, topic);
+	int64_t		next,
+				off;
+	rd_kafka_topic_partition_list_t *one;
+	rd_kafka_error_t *error;
+
+	if (t == NULL || is_paused(c, topic, partition))
+		return;
+	next = table_position(t, topic, partition) + 1;
+	off = check_gap(c, t, topic, partition, next);
+	if (off < 0)
+	{
+		pause_partition(c, topic, partition);
+		return;
+	}
+	one = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(one, topic, partition)->offset = off;
+	if ((error = rd_kafka_seek_partitions(c->rk, one, 10000)) != NULL)
+	{
+		log_error("%s [%" PRId32 "]: seeking to %" PRId64 ": %s: partition paused",
+				  topic, partition, off, rd_kafka_error_string(error));
+		rd_kafka_error_destroy(error);
+		pause_partition(c, topic, partition);
+	}
+	rd_kafka_topic_partition_list_destroy(one);
+}
+
 static void
 handle_message(Consumer *c, rd_kafka_message_t *m)
 {
@@ -460,6 +607,11 @@ handle_message(Consumer *c, rd_kafka_message_t *m)
 	rd_kafka_timestamp_type_t tstype;
 	int64_t		ts;
 
+	if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && m->rkt)
+	{
+		offset_out_of_range(c, rd_kafka_topic_name(m->rkt), m->partition);
+		return;
+	}
 	if (m->err)
 	{
 		if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
@@ -477,6 +629,9 @@ handle_message(Consumer *c, rd_kafka_message_t *m)
 		c->last_table = t;
 	}
 	topic = rd_kafka_topic_name(m->rkt);
+	/* fetched before its pause took effect */
+	if (is_paused(c, topic, m->partition))
+		return;
 	/* already in the table (a re-fetch after a rebalance) */
 	if (m->offset <= table_position(t, topic, m->partition))
 		return;
@@ -551,7 +706,7 @@ wake_fetcher(Consumer *c)
 		int64_t		lo,
 					hi;
 
-		if (p->offset < 0 ||
+		if (p->offset < 0 || is_paused(c, p->topic, p->partition) ||
 			rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition,
 										   &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR ||
 			hi <= p->offset)
@@ -626,10 +781,11 @@ consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 		}
 		if (now - last_stats >= 30000)
 		{
-			if (c->rows != last_rows)
-				log_info("%" PRId64 " rows written (%.0f rows/s), %" PRId64 " dead-lettered",
+			if (c->rows != last_rows || c->paused->cnt > 0)
+				log_info("%" PRId64 " rows written (%.0f rows/s), %" PRId64 " dead-lettered, "
+						 "%d partition(s) paused",
 						 c->rows, (c->rows - last_rows) * 1000.0 / (now - last_stats),
-						 c->bad);
+						 c->bad, c->paused->cnt);
 			last_rows = c->rows;
 			last_stats = now;
 		}
@@ -641,9 +797,10 @@ consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 		return 2;
 	}
 	rc = flush_all(c) ? 0 : 2;
-	log_info("stopping: %" PRId64 " rows written, %" PRId64 " dead-lettered; "
+	log_info("stopping: %" PRId64 " rows written, %" PRId64 " dead-lettered, "
+			 "%d partition(s) paused; "
 			 "%" PRId64 " schema versions, %" PRId64 " messages read by json-c",
-			 c->rows, c->bad, event_schemas_parsed(c->parser),
+			 c->rows, c->bad, c->paused->cnt, event_schemas_parsed(c->parser),
 			 event_slow_parsed(c->parser));
 	return rc;
 }
@@ -672,5 +829,6 @@ consumer_free(Consumer *c)
 	}
 	free(c->tables);
 	event_parser_free(c->parser);
+	rd_kafka_topic_partition_list_destroy(c->paused);
 	free(c);
 }

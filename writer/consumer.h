@@ -23,6 +23,8 @@ typedef struct ConsumerOptions
 	const char *pattern;		/* regex (anchored with ^), or NULL */
 	bool		static_assign;	/* assign every partition of "topics"
 								 * directly, no consumer group */
+	bool		skip_gaps;		/* offset.gap=skip: go past offsets Kafka no
+								 * longer holds, recording them */
 	TableOptions table;
 } ConsumerOptions;
 

@@ -36,6 +36,8 @@ static const ConfigDef writer_config[] = {
 	"regular expression of topics to consume, anchored at the start (-p)"},
 	{"assignment", CONFIG_ENUM, "group", "group|static", 0, 0, 0,
 	"group: share partitions through the consumer group; static: take all partitions of -t topics"},
+	{"offset.gap", CONFIG_ENUM, "pause", "pause|skip", 0, 0, 0,
+	"when the Delta log's next offset is gone from Kafka: pause the partition, or skip the lost offsets and record them"},
 	{"flush.rows", CONFIG_INT, "100000", NULL, 1, 1000000000, 0,
 	"commit a table after this many rows"},
 	{"flush.bytes", CONFIG_INT, "67108864", NULL, 4096, 1LL << 40, 0,
@@ -308,6 +310,7 @@ main(int argc, char **argv)
 		log_error("assignment=static needs topics (-t), not a pattern");
 		return 1;
 	}
+	copts.skip_gaps = strcmp(config_get(cfg, "offset.gap"), "skip") == 0;
 	copts.table.flush_rows = config_get_int(cfg, "flush.rows");
 	copts.table.flush_bytes = config_get_int(cfg, "flush.bytes");
 	copts.table.flush_interval_ms = config_get_int(cfg, "flush.interval.ms");

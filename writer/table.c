@@ -38,6 +38,7 @@
 #include "clock.h"
 #include "decimal.h"
 #include "delta_log.h"
+#include "json_out.h"
 #include "log.h"
 #include "paths.h"
 #include "table.h"
@@ -136,6 +137,8 @@ struct Table
 
 	Staged	   *staged;			/* ncols entries */
 	ByteBuf		text;			/* rendered texts of the current row */
+	ByteBuf		skipped;		/* JSON array text of offset ranges skipped
+								 * since the last commit (table_skipped) */
 
 	int64_t		rows_committed;
 };
@@ -400,6 +403,7 @@ table_close(Table *t)
 	free(t->hint);
 	free(t->staged);
 	bytebuf_free(&t->text);
+	bytebuf_free(&t->skipped);
 	free(t->dir);
 	free(t);
 }
@@ -534,6 +538,20 @@ table_consumed(Table *t, const char *topic, int32_t partition, int64_t offset)
 		p->consumed = offset;
 		mark_pending(t);
 	}
+}
+
+void
+table_skipped(Table *t, const char *topic, int32_t partition, int64_t from,
+			  int64_t to)
+{
+	char		range[512];
+
+	snprintf(range, sizeof(range), "%s [%" PRId32 "] @%" PRId64 "..%" PRId64,
+			 topic, partition, from, to);
+	if (t->skipped.len > 0)
+		bytebuf_append(&t->skipped, ",", 1);
+	json_out_cstring(&t->skipped, range);
+	table_consumed(t, topic, partition, to);
 }
 
 bool
@@ -882,6 +900,7 @@ table_flush(Table *t, char *errstr, size_t errlen)
 	size_t		olen = 0;
 	DeltaResult r;
 	TableResult result = TABLE_FATAL;
+	ByteBuf		params = {0};
 
 	if (!t->pending)
 		return TABLE_OK;
@@ -951,6 +970,20 @@ table_flush(Table *t, char *errstr, size_t errlen)
 	c.ntxns = ntxns;
 	c.operation = "STREAMING UPDATE";
 	c.timestamp = now;
+	if (t->skipped.len > 0)
+	{
+		/* {"skippedOffsets":"[\"topic [p] @a..b\",...]"}: values are strings */
+		ByteBuf		arr = {0};
+
+		bytebuf_append(&arr, "[", 1);
+		bytebuf_append(&arr, t->skipped.data, t->skipped.len);
+		bytebuf_append(&arr, "]", 1);
+		bytebuf_append(&params, "{\"skippedOffsets\":", 18);
+		json_out_string(&params, (const char *) arr.data, arr.len);
+		bytebuf_append(&params, "}", 2);
+		bytebuf_free(&arr);
+		c.operation_parameters_json = (const char *) params.data;
+	}
 	for (int attempt = 0;; attempt++)
 	{
 		c.schema = schema;
@@ -997,10 +1030,12 @@ table_flush(Table *t, char *errstr, size_t errlen)
 	t->rows_committed += rows;
 	t->pending = false;
 	t->file_rows = 0;
+	t->skipped.len = 0;
 	log_info("table %s: committed version %" PRId64 ": %" PRId64 " row(s), up to %s",
 			 t->dir, delta_version(t->delta), rows, offsets);
 	result = TABLE_OK;
 done:
+	bytebuf_free(&params);
 	free(stats);
 	parquet_file_stats_free(&st);
 	free(schema);

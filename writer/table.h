@@ -78,6 +78,14 @@ extern TableResult table_append(Table *t, const char *topic, int32_t partition,
 extern void table_consumed(Table *t, const char *topic, int32_t partition,
 						   int64_t offset);
 
+/*
+ * Records that offsets from..to of topic [partition] are gone from Kafka
+ * and were skipped (offset.gap=skip): consumed up to `to`, and the range
+ * named in the next commit's commitInfo (operationParameters.skippedOffsets).
+ */
+extern void table_skipped(Table *t, const char *topic, int32_t partition,
+						  int64_t from, int64_t to);
+
 /* Last offset handled (appended or consumed) for topic [partition], or -1. */
 extern int64_t table_position(Table *t, const char *topic, int32_t partition);
 
