@@ -17,6 +17,12 @@
 #                             quorum of 3) with replication factor 3 by default
 #   KAFKA_CONFIG="k=v k=v"    broker settings added to (or overriding) the
 #                             defaults below, e.g. auto.create.topics.enable=false
+#   KAFKA_SASL_SSL=1          also a SASL_SSL listener per node, as a secured
+#                             production Kafka has: TLS with a certificate of
+#                             a CA made for DIR (DIR/tls/ca.pem), SCRAM-SHA-512
+#                             logins of user "cdc_kafka" (password in DIR/tls/cdc_kafka.password);
+#                             start then also prints sasl_ssl.bootstrap.servers=...
+#                             (before the bootstrap.servers line)
 # Read at every start:
 #   KAFKA_HEAP_OPTS           default -Xmx512m -Xms64m
 #   KAFKA_JVM_OPTS            default the serial collector (quickest start, least RSS)
@@ -65,6 +71,29 @@ free_ports()
 		print $_->sockport, "\n" for @s;' "$1"
 }
 
+# KAFKA_SASL_SSL: a CA, the brokers' certificate (for 127.0.0.1 and
+# localhost) in a PKCS12 keystore, and the passwords, in DIR/tls.
+make_tls()
+{
+	local tls=$DIR/tls
+	mkdir -p "$tls"
+	(
+		cd "$tls"
+		umask 077
+		head -c 18 /dev/urandom | base64 | tr '+/' '-_' >keystore.password
+		head -c 18 /dev/urandom | base64 | tr '+/' '-_' >cdc_kafka.password
+		openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=cdc_kafka test CA" \
+			-keyout ca.key -out ca.pem
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout broker.key -out broker.csr
+		printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >broker.ext
+		openssl x509 -req -in broker.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 \
+			-extfile broker.ext -out broker.pem
+		openssl pkcs12 -export -in broker.pem -inkey broker.key -certfile ca.pem \
+			-passout "file:keystore.password" -out broker.p12
+		chmod a+r ca.pem
+	) >"$tls/openssl.log" 2>&1 || { say "making the TLS files failed:"; cat "$tls/openssl.log" >&2; exit 1; }
+}
+
 # First start of DIR: ports, cluster id, server.properties, formatted storage.
 init_dir()
 {
@@ -72,7 +101,9 @@ init_dir()
 	case $n in 1 | 3) ;; *) say "KAFKA_BROKERS must be 1 or 3"; exit 1 ;; esac
 	rf=$n
 	isr=$((n > 1 ? 2 : 1))
-	ports=($(free_ports $((2 * n))))
+	ports=($(free_ports $((3 * n))))	# PLAINTEXT, CONTROLLER, SASL_SSL
+	local sasl_ssl=${KAFKA_SASL_SSL:-}
+	[ -z "$sasl_ssl" ] || make_tls
 	for i in $(seq 1 "$n"); do
 		voters="$voters${voters:+,}$i@127.0.0.1:${ports[$((2 * i - 1))]}"
 	done
@@ -86,9 +117,22 @@ init_dir()
 			echo "process.roles=broker,controller"
 			echo "node.id=$i"
 			echo "controller.quorum.voters=$voters"
-			echo "listeners=PLAINTEXT://127.0.0.1:${ports[$((2 * i - 2))]},CONTROLLER://127.0.0.1:${ports[$((2 * i - 1))]}"
-			echo "advertised.listeners=PLAINTEXT://127.0.0.1:${ports[$((2 * i - 2))]}"
-			echo "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+			if [ -n "$sasl_ssl" ]; then
+				local sport=${ports[$((2 * n + i - 1))]}
+				echo "listeners=PLAINTEXT://127.0.0.1:${ports[$((2 * i - 2))]},CONTROLLER://127.0.0.1:${ports[$((2 * i - 1))]},SASL_SSL://127.0.0.1:$sport"
+				echo "advertised.listeners=PLAINTEXT://127.0.0.1:${ports[$((2 * i - 2))]},SASL_SSL://127.0.0.1:$sport"
+				echo "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL"
+				echo "sasl.enabled.mechanisms=SCRAM-SHA-512"
+				echo "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+				echo "ssl.keystore.type=PKCS12"
+				echo "ssl.keystore.location=$DIR/tls/broker.p12"
+				echo "ssl.keystore.password=$(cat "$DIR/tls/keystore.password")"
+				echo "127.0.0.1:$sport" >"$node/sasl_ssl_address"
+			else
+				echo "listeners=PLAINTEXT://127.0.0.1:${ports[$((2 * i - 2))]},CONTROLLER://127.0.0.1:${ports[$((2 * i - 1))]}"
+				echo "advertised.listeners=PLAINTEXT://127.0.0.1:${ports[$((2 * i - 2))]}"
+				echo "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+			fi
 			echo "controller.listener.names=CONTROLLER"
 			echo "inter.broker.listener.name=PLAINTEXT"
 			echo "log.dirs=$node/data"
@@ -115,6 +159,7 @@ init_dir()
 		java -Xmx128m -Dlog4j.configuration="file:$ROOT/scripts/peers/kafka/log4j.properties" \
 			-Dkafka.logs.dir="$DIR/node$i/logs" -cp "$CP" kafka.tools.StorageTool \
 			format -t "$cid" -c "$DIR/node$i/server.properties" \
+			${sasl_ssl:+--add-scram "SCRAM-SHA-512=[name=cdc_kafka,password=$(cat "$DIR/tls/cdc_kafka.password")]"} \
 			>"$DIR/node$i/logs/format.log" 2>&1 &
 		pids+=($!)
 	done
@@ -173,8 +218,13 @@ start()
 		fi
 		sleep 0.2
 	done
-	local servers=
-	for i in $(seq 1 "$n"); do servers="$servers${servers:+,}$(cat "$DIR/node$i/address")"; done
+	local servers= secured=
+	for i in $(seq 1 "$n"); do
+		servers="$servers${servers:+,}$(cat "$DIR/node$i/address")"
+		[ -f "$DIR/node$i/sasl_ssl_address" ] &&
+			secured="$secured${secured:+,}$(cat "$DIR/node$i/sasl_ssl_address")"
+	done
+	[ -z "$secured" ] || echo "sasl_ssl.bootstrap.servers=$secured"
 	echo "bootstrap.servers=$servers"
 }
 
