@@ -41,6 +41,13 @@ extern void _PG_output_plugin_init(OutputPluginCallbacks *cb);
 /* Report progress this often through skipped changes (see pgoutput). */
 #define CHANGES_PER_PROGRESS 100
 
+/* The reorder buffer's tuples are plain HeapTuples since PostgreSQL 17. */
+#if PG_VERSION_NUM >= 170000
+#define CHANGE_TUPLE(t) (t)
+#else
+#define CHANGE_TUPLE(t) (&(t)->tuple)
+#endif
+
 typedef struct CdcDecodingData
 {
 	CdcOptions	opts;
@@ -474,13 +481,13 @@ cdc_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	if (change->data.tp.oldtuple)
 	{
-		event_deform(&oldrow, &change->data.tp.oldtuple->tuple, desc,
+		event_deform(&oldrow, CHANGE_TUPLE(change->data.tp.oldtuple), desc,
 					 identity_only);
 		has_old = true;
 	}
 	if (change->data.tp.newtuple)
 	{
-		event_deform(&newrow, &change->data.tp.newtuple->tuple, desc, false);
+		event_deform(&newrow, CHANGE_TUPLE(change->data.tp.newtuple), desc, false);
 		has_new = true;
 	}
 
@@ -608,10 +615,17 @@ outbox_payload_valid(const char *payload, size_t len)
 		else if (c == ']' || c == '}')
 			depth--;
 	}
+#if PG_VERSION_NUM >= 170000
+	lex = makeJsonLexContextCstringLen(NULL, payload, len,
+									   GetDatabaseEncoding(), false);
+	ok = pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
+	freeJsonLexContext(lex);
+#else
 	lex = makeJsonLexContextCstringLen((char *) payload, (int) len,
 									   GetDatabaseEncoding(), false);
 	ok = pg_parse_json(lex, &nullSemAction) == JSON_SUCCESS;
 	pfree(lex);
+#endif
 	return ok;
 }
 

@@ -230,7 +230,13 @@ jsonbuf_append_base64(StringInfo buf, const char *data, int len)
 	buf->data[buf->len++] = '"';
 	if (len > 0)
 	{
+#if PG_VERSION_NUM >= 180000
+		/* bytes are uint8 in the base64 API since PostgreSQL 18 */
+		written = pg_b64_encode((const uint8 *) data, len,
+								buf->data + buf->len, enclen);
+#else
 		written = pg_b64_encode(data, len, buf->data + buf->len, enclen);
+#endif
 		if (written < 0)
 			elog(ERROR, "could not encode %d bytes as base64", len);
 		buf->len += written;

@@ -45,6 +45,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "common/shortest_dec.h"
 #include "datatype/timestamp.h"
 #include "nodes/value.h"
@@ -1126,7 +1127,7 @@ typemap_append_timestamptz(StringInfo buf, TimestampTz ts)
 	else if (year < 0)
 		appendStringInfoChar(buf, '-');
 	{
-		int64		y = Abs((int64) year);
+		int64		y = year < 0 ? -(int64) year : year;
 		int			ndigits = 4;
 
 		while (ndigits < 10 && y >= pow10_int64(ndigits))
