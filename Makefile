@@ -35,19 +35,48 @@ deps:
 	bash scripts/deps.sh
 
 ifeq ($(PGXS),)
-# A fresh machine: no PostgreSQL server headers yet.  Install what the
-# project needs (scripts/deps.sh), then run the asked-for target again.
-all install test demo:
+# A fresh machine: no PostgreSQL server headers yet.  The README's two
+# commands install what the project needs (scripts/deps.sh), then run the
+# asked-for target again; plain make and make install never install
+# system packages.
+test demo:
 	bash scripts/deps.sh
 	$(MAKE) $@
+all install:
+	@echo "no PostgreSQL server headers ($(PG_CONFIG) --pgxs): run \"make deps\" (or scripts/deps.sh) first, or name a server's pg_config: make PG_CONFIG=..." >&2
+	@exit 1
 else
 include $(PGXS)
 
+# The daemons are built against this machine's libpq; "make
+# WITH_DAEMONS=no" builds only the plugin, as scripts/pg.sh does inside the
+# Debian root of a newer server.
+WITH_DAEMONS ?= yes
+ifeq ($(WITH_DAEMONS),yes)
 include daemons.mk
+endif
 
-# PGXS tracks no header dependencies; a stale object with an old struct
-# layout would corrupt memory.
-$(OBJS): $(wildcard $(srcdir)/plugin/*.h)
+# PGXS tracks no header dependencies, and a stale object with an old struct
+# layout corrupts memory: each object lists the headers it included when it
+# was compiled (-MMD, in plugin/NAME.d), and a removed header is no error
+# (-MP).  Only the objects: the bitcode files PGXS also makes must not
+# overwrite those lists.
+$(OBJS): override CPPFLAGS += -MMD -MP
+-include $(OBJS:.o=.d)
+clean: clean-plugin-deps
+.PHONY: clean-plugin-deps
+clean-plugin-deps:
+	rm -f $(OBJS:.o=.d)
+
+# An object compiled before its list existed (an older checkout) is
+# rebuilt once, so that it gets one.
+.PHONY: deps-missing
+$(foreach o,$(OBJS) $(DAEMON_OBJS),$(if $(wildcard $(o:.o=.d)),,$(eval $(o): deps-missing)))
+
+# "make installcheck" runs pg_regress against a running server (one with
+# sql/logical.conf's settings): psql is the server's, whatever bindir the
+# daemons install to.
+installcheck: bindir = $(shell $(PG_CONFIG) --bindir)
 
 regress-list:
 	@echo $(REGRESS)

@@ -24,8 +24,12 @@ DAEMON_OBJS =
 -include $(srcdir)/sidecar/sidecar.mk
 -include $(srcdir)/writer/writer.mk
 
+# Each object lists the headers it included when it was compiled (-MMD,
+# NAME.d next to it), so a changed header rebuilds every object that uses
+# it; a removed header is no error (-MP).
 $(DAEMON_OBJS): %.o: %.c
-	$(DAEMON_CC) $(DAEMON_CFLAGS) $(DAEMON_CPPFLAGS) -c -o $@ $<
+	$(DAEMON_CC) $(DAEMON_CFLAGS) $(DAEMON_CPPFLAGS) -MMD -MP -c -o $@ $<
+-include $(DAEMON_OBJS:.o=.d)
 
 all: $(DAEMONS)
 
@@ -43,4 +47,4 @@ uninstall-daemons:
 clean: clean-daemons
 .PHONY: clean-daemons
 clean-daemons:
-	rm -f $(DAEMONS) $(DAEMON_OBJS)
+	rm -f $(DAEMONS) $(DAEMON_OBJS) $(DAEMON_OBJS:.o=.d)

@@ -27,9 +27,6 @@ WRITER_STORAGE_TESTS = writer/test/pq_gen writer/test/delta_tool
 
 DAEMON_OBJS += $(WRITER_STORAGE_OBJS) $(WRITER_STORAGE_TESTS:=.o)
 
-$(WRITER_STORAGE_OBJS) $(WRITER_STORAGE_TESTS:=.o): \
-	$(wildcard $(srcdir)/writer/*.h)
-
 writer/test/%.o: DAEMON_CPPFLAGS += -I$(srcdir)/writer
 
 $(WRITER_STORAGE_TESTS): %: %.o $(WRITER_STORAGE_OBJS)

@@ -18,8 +18,6 @@ WRITER_OBJS = \
 DAEMONS += writer/cdc_delta_writer
 DAEMON_OBJS += $(WRITER_OBJS)
 
-$(WRITER_OBJS): $(wildcard writer/*.h) $(wildcard common/*.h)
-
 writer/cdc_delta_writer: $(WRITER_OBJS) $(WRITER_STORAGE_OBJS) $(COMMON_OBJS)
 	$(DAEMON_CC) $(DAEMON_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
 

@@ -19,8 +19,6 @@ DAEMON_OBJS += $(OBJSTORE_OBJS) $(OBJSTORE_TEST).o
 
 $(OBJSTORE_OBJS) $(OBJSTORE_TEST).o: DAEMON_CPPFLAGS += \
 	-I$(srcdir)/writer -I$(srcdir)/writer/storage/objstore
-$(OBJSTORE_OBJS) $(OBJSTORE_TEST).o: \
-	$(wildcard $(srcdir)/writer/storage/objstore/*.h) $(srcdir)/writer/bytebuf.h
 
 $(OBJSTORE_TEST): $(OBJSTORE_TEST).o $(OBJSTORE_OBJS) writer/bytebuf.o
 	$(DAEMON_CC) $(DAEMON_CFLAGS) -o $@ $^ $(OBJSTORE_LIBS)
