@@ -63,11 +63,13 @@ done
 
 say "Starting PostgreSQL 15 in $WORK, port $PORT (wal_level=logical, cdc_kafka allowed)"
 initdb -D "$WORK/data" -A trust -U postgres >"$WORK/initdb.log" 2>&1
-cat >>"$WORK/data/postgresql.conf" <<CONF
+# (a setting this server does not know would stop it: scripts/pg.sh leaves
+# such lines out)
+"$ROOT/scripts/pg.sh" logical-conf "$($PG_CONFIG --bindir)" /dev/stdin >>"$WORK/data/postgresql.conf" <<CONF
 wal_level = logical
 max_replication_slots = 4
 max_wal_senders = 4
-# PostgreSQL 15.19+ loads only the output plugins listed here
+# recent minor releases (15.19 and later) load only the output plugins listed here
 output_plugin_libraries = 'pgoutput, test_decoding, cdc_kafka'
 listen_addresses = ''
 unix_socket_directories = '$WORK'
