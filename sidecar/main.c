@@ -28,6 +28,8 @@ static const ConfigDef sidecar_config_defs[] = {
 	"logical replication slot (-S)"},
 	{"slot.create", CONFIG_BOOL, "false", NULL, 0, 0, 0,
 	"create the slot if it does not exist (--create-slot)"},
+	{"slot.failover", CONFIG_BOOL, "true", NULL, 0, 0, 0,
+	"a slot --create-slot makes is a failover slot (PostgreSQL 17+, on a primary)"},
 	{"start.lsn", CONFIG_STRING, "", NULL, 0, 0, 0,
 	"LSN to start streaming from, X/X; default: the slot's (-I)"},
 	{"end.lsn", CONFIG_STRING, "", NULL, 0, 0, 0,

@@ -243,6 +243,42 @@ repl_drop_slot(Repl *r, const char *slot, char *errstr, size_t errstr_size)
 	return ok;
 }
 
+bool
+repl_failover_supported(Repl *r, const char **why)
+{
+	const char *standby = PQparameterStatus(r->conn, "in_hot_standby");
+
+	if (PQserverVersion(r->conn) < 170000)
+	{
+		*why = "failover slots need PostgreSQL 17";
+		return false;
+	}
+	if (standby && strcmp(standby, "on") == 0)
+	{
+		*why = "a slot made on a standby cannot be a failover slot";
+		return false;
+	}
+	*why = NULL;
+	return true;
+}
+
+bool
+repl_set_slot_failover(Repl *r, const char *slot, char *errstr, size_t errstr_size)
+{
+	char		sql[128];
+	PGresult   *res;
+	bool		ok;
+
+	snprintf(sql, sizeof(sql), "ALTER_REPLICATION_SLOT \"%s\" (FAILOVER true)", slot);
+	res = PQexec(r->conn, sql);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		repl_set_error(r, res, "could not make the replication slot a failover slot",
+					   errstr, errstr_size);
+	PQclear(res);
+	return ok;
+}
+
 /* Appends s as a quoted literal (quote doubled) to buf. */
 static bool
 repl_append_quoted(char *buf, size_t size, size_t *len, const char *s, char quote)

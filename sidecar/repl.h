@@ -51,6 +51,16 @@ extern bool repl_create_slot(Repl *r, const char *slot, bool temporary,
 							 uint64_t *consistent_lsn, char *errstr, size_t errstr_size);
 extern bool repl_drop_slot(Repl *r, const char *slot, char *errstr, size_t errstr_size);
 
+/*
+ * Can the server keep a slot across a failover (PostgreSQL 17 and later,
+ * not a standby)?  If not, *why says why.
+ */
+extern bool repl_failover_supported(Repl *r, const char **why);
+
+/* ALTER_REPLICATION_SLOT slot (FAILOVER true): standbys that sync slots keep it */
+extern bool repl_set_slot_failover(Repl *r, const char *slot,
+								   char *errstr, size_t errstr_size);
+
 /* options: names[i] = values[i] (value NULL for a bare flag) */
 extern bool repl_start(Repl *r, const char *slot, uint64_t startpos,
 					   const char *const *names, const char *const *values, int noptions,

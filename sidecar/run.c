@@ -383,6 +383,33 @@ sidecar_copy_slot(Sidecar *s, const char *from, const char *to)
 }
 
 /*
+ * The slot was just made: with slot.failover, where the server supports
+ * it, it becomes a failover slot, which standbys with sync_replication_slots
+ * keep in step, so that streaming continues on a promoted standby.  (Made
+ * afterwards because the snapshot's temporary slot, which becomes the
+ * permanent one, cannot be a failover slot.)
+ */
+static bool
+sidecar_slot_created(Sidecar *s, uint64_t consistent)
+{
+	const char *why;
+	bool		failover = false;
+
+	if (config_get_bool(s->cfg, "slot.failover"))
+	{
+		if (!repl_failover_supported(&s->repl, &why))
+			log_info("replication slot \"%s\" is not a failover slot: %s", s->slot, why);
+		else if (!repl_set_slot_failover(&s->repl, s->slot, s->errstr, sizeof(s->errstr)))
+			return false;
+		else
+			failover = true;
+	}
+	log_info("created replication slot \"%s\"%s at " LSN_FMT, s->slot,
+			 failover ? " (failover)" : "", LSN_ARGS(consistent));
+	return true;
+}
+
+/*
  * Creates the slot if asked, and snapshots if it is new.  *done when
  * snapshot.mode=initial_only has finished its work.
  *
@@ -427,8 +454,7 @@ sidecar_setup_slot(Sidecar *s, bool *done)
 		if (!repl_create_slot(&s->repl, s->slot, false, false, snapname, &existed,
 							  &consistent, s->errstr, sizeof(s->errstr)))
 			return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
-		log_info("created replication slot \"%s\" at " LSN_FMT, s->slot, LSN_ARGS(consistent));
-		return STREAM_CONTINUE;
+		return sidecar_slot_created(s, consistent) ? STREAM_CONTINUE : STREAM_FATAL;
 	}
 
 	snprintf(tmpslot, sizeof(tmpslot), "%.54s_snapshot", s->slot);
@@ -475,8 +501,7 @@ sidecar_setup_slot(Sidecar *s, bool *done)
 		return STREAM_FATAL;
 	if (!repl_drop_slot(&s->repl, tmpslot, s->errstr, sizeof(s->errstr)))
 		log_warn("%s", s->errstr);	/* it goes with the connection anyway */
-	log_info("created replication slot \"%s\" at " LSN_FMT, s->slot, LSN_ARGS(consistent));
-	return STREAM_CONTINUE;
+	return sidecar_slot_created(s, consistent) ? STREAM_CONTINUE : STREAM_FATAL;
 }
 
 /* -E: stop reading; the shutdown drains Kafka and confirms what it holds. */
