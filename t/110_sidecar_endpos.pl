@@ -91,7 +91,7 @@ is_deeply(ids(), [ 1 .. 5 ], 'and produces nothing');
 # confirmation.  A proxy that drops every keepalive makes that case certain.
 my $proxy_out = '';
 my $proxy = IPC::Run::start([ $^X, "$CdcKafka::ROOT/t/keepalive_filter.pl",
-	$node->host . '/.s.PGSQL.' . $node->port ], '<', \undef, '>', \$proxy_out, '2>>', $log);
+	CdcKafka::server_address($node) ], '<', \undef, '>', \$proxy_out, '2>>', $log);
 CdcKafka::wait_until(sub { $proxy->pump_nb; $proxy_out =~ /^\d+\n/ }, 30)
   or BAIL_OUT('keepalive filter did not start');
 my ($proxy_port) = $proxy_out =~ /^(\d+)/;

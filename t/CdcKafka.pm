@@ -6,6 +6,9 @@
 #   CdcKafka::kcat_produce($mb->bootstrap, 'topic', [key, value], ...);
 #   CdcKafka::murmur2_partition($key, $partitions)                 # Java's default partitioner
 #   my $node = CdcKafka::start_pg('name');                         # wal_level=logical + CREATE EXTENSION
+#   CdcKafka::server_address($node)                                # socket path or HOST:PORT
+#   my $sb = CdcKafka::start_standby($node, 'name', conf => '...');  # streaming, hot_standby_feedback
+#   CdcKafka::server_major($node)                                  # 15, 17, 18
 #   CdcKafka::create_seed_table($node);                            # inventory.customers, ids 1-4
 #   my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $b, slot => 's', create => 1,
 #                                    log => $file, args => [...]); # IPC::Run harness
@@ -30,6 +33,19 @@ use IPC::Run;
 BEGIN { make_path($ENV{TESTDIR}) if $ENV{TESTDIR} && !-d $ENV{TESTDIR}; }
 use PostgreSQL::Test::Cluster;
 use JSON::PP;
+
+# A server from a Debian root (CDC_PG=17, see scripts/pg.sh and
+# t/run_tests.sh) is reached over TCP, as the daemons reach a server in
+# production.  After Cluster.pm's own INIT, which chose Unix sockets.
+INIT
+{
+	if ($ENV{CDC_PG})
+	{
+		$PostgreSQL::Test::Cluster::use_tcp = 1;
+		$PostgreSQL::Test::Cluster::test_pghost = $PostgreSQL::Test::Cluster::test_localhost;
+		$ENV{PGHOST} = $PostgreSQL::Test::Cluster::test_pghost;
+	}
+}
 use Time::HiRes qw(usleep time);
 
 our $ROOT = $ENV{CDC_ROOT} // File::Spec->rel2abs(File::Spec->catdir(__FILE__, '..', '..'));
@@ -239,9 +255,7 @@ sub start_pg
 	my ($name, %opts) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init(allows_streaming => 'logical');
-	open(my $fh, '<', "$ROOT/sql/logical.conf") or croak "sql/logical.conf: $!";
-	my $conf = do { local $/; <$fh> };
-	close $fh;
+	my $conf = logical_conf();
 	$conf =~ s/^output_plugin_libraries.*$/output_plugin_libraries = '$opts{plugins}'/m
 	  if defined $opts{plugins};
 	$node->append_conf('postgresql.conf', $conf);
@@ -250,6 +264,58 @@ sub start_pg
 	$node->safe_psql('postgres', 'CREATE EXTENSION cdc_kafka')
 	  unless defined $opts{extension} && !$opts{extension};
 	return $node;
+}
+
+# A streaming standby of $primary (a started start_pg node), made from a
+# fresh base backup, with its own physical slot on the primary and
+# hot_standby_feedback, as logical decoding on a standby needs: started.
+#   conf => 'more settings'
+sub start_standby
+{
+	my ($primary, $name, %opts) = @_;
+	$primary->safe_psql('postgres',
+		"SELECT pg_create_physical_replication_slot('$name', true)");
+	$primary->backup("${name}_backup");
+	(my $conninfo = $primary->connstr('postgres') . " application_name=$name") =~ s/'/''/g;
+	my $standby = PostgreSQL::Test::Cluster->new($name);
+	$standby->init_from_backup($primary, "${name}_backup", has_streaming => 1);
+	$standby->append_conf('postgresql.conf', join("\n",
+		"primary_slot_name = '$name'",
+		"primary_conninfo = '$conninfo'",
+		'hot_standby_feedback = on',
+		$opts{conf} // ''));
+	$standby->start;
+	return $standby;
+}
+
+# The server's major version: 15, 17, 18.
+sub server_major
+{
+	my ($node) = @_;
+	return int($node->safe_psql('postgres', 'SHOW server_version_num') / 10000);
+}
+
+# Where $node listens: its Unix socket's path, or HOST:PORT when the tests
+# reach servers over TCP (CDC_PG).
+sub server_address
+{
+	my ($node) = @_;
+	return $PostgreSQL::Test::Cluster::use_tcp
+	  ? $node->host . ':' . $node->port
+	  : $node->host . '/.s.PGSQL.' . $node->port;
+}
+
+# sql/logical.conf without the settings the server (the postgres on PATH)
+# does not know, which would stop it from starting.
+sub logical_conf
+{
+	my ($bindir) = grep { -x "$_/postgres" } split /:/, $ENV{PATH};
+	croak 'no postgres on PATH' unless $bindir;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ "$ROOT/scripts/pg.sh", 'logical-conf', $bindir ],
+		'<', \undef, '>', \$out, '2>', \$err)
+	  or croak "scripts/pg.sh logical-conf: $err";
+	return $out;
 }
 
 # The Debezium tutorial's inventory.customers with its four seed rows.
@@ -341,11 +407,13 @@ sub wait_until
 	return 0;
 }
 
-# Has the slot confirmed everything written so far?
+# Has the slot confirmed everything written so far (on a standby:
+# everything replayed so far)?
 sub wait_slot_caught_up
 {
 	my ($node, $slot, $timeout) = @_;
-	my $target = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
+	my $target = $node->safe_psql('postgres',
+		'SELECT CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END');
 	return wait_until(sub {
 		$node->safe_psql('postgres',
 			"SELECT coalesce(confirmed_flush_lsn >= '$target', false) FROM pg_replication_slots WHERE slot_name = '$slot'") eq 't';

@@ -1,6 +1,6 @@
 #!/usr/bin/perl
-# keepalive_filter.pl SOCKET_PATH: a TCP proxy on 127.0.0.1 in front of a
-# PostgreSQL unix socket that passes everything except the server's
+# keepalive_filter.pl SOCKET_PATH|HOST:PORT: a TCP proxy on 127.0.0.1 in
+# front of a PostgreSQL server (its unix socket or its TCP port) that passes everything except the server's
 # replication keepalives (CopyData messages starting with 'k').  It prints
 # its port on the first line, then "dropped N" each time it drops one.
 #
@@ -16,7 +16,7 @@ use IO::Select;
 use IO::Socket::INET;
 use IO::Socket::UNIX;
 
-my $path = shift or die "usage: $0 SOCKET_PATH\n";
+my $path = shift or die "usage: $0 SOCKET_PATH|HOST:PORT\n";
 my $listen = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
 	Listen => 8, ReuseAddr => 1) or die "listen: $!\n";
 $| = 1;
@@ -60,7 +60,9 @@ for (;;)
 		if ($s == $listen)
 		{
 			my $client = $listen->accept or next;
-			my $server = IO::Socket::UNIX->new(Peer => $path, Type => SOCK_STREAM);
+			my $server = $path =~ /^[^\/]+:\d+$/
+			  ? IO::Socket::INET->new(PeerAddr => $path)
+			  : IO::Socket::UNIX->new(Peer => $path, Type => SOCK_STREAM);
 			unless ($server)
 			{
 				close $client;

@@ -7,24 +7,28 @@
 # "postgres" user with a scratch directory that user owns.
 #
 # Usage: t/run_tests.sh [regress] [t/NNN_name.pl ...]   (default: everything)
+#        t/run_tests.sh matrix        only the newer releases (see run_matrix)
 #
 # Environment: TMPDIR, where the scratch directory goes (default /tmp; as
 # root it must be reachable by "postgres"); CDC_PORT_RANGE=LOW-HIGH, the
 # ports PostgreSQL clusters may take (default 20000-40000 for pg_regress,
 # PostgreSQL::Test::Cluster's 10200-32767 for the TAP tests); CDC_KEEP_WORK=1
-# keeps the scratch directory.
+# keeps the scratch directory.  CDC_PG=17 (or 18) runs the same against
+# that release's server, in its Debian root (scripts/pg.sh root/install make
+# it, as root); the daemons stay this machine's and reach it over TCP; the
+# scratch directory must then be under /tmp, all the root sees.  Default:
+# this machine's server (PG_CONFIG).
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PG_CONFIG=${PG_CONFIG:-pg_config}
-BINDIR=$($PG_CONFIG --bindir)
-PGXS_DIR=$(dirname "$(dirname "$(dirname "$($PG_CONFIG --pgxs)")")")
+CDC_PG=${CDC_PG:-}
 . "$ROOT/scripts/port_range.sh"
 port_range_check || exit 1
 
 if [ "$(id -u)" = 0 ]; then
 	work=$(mktemp -d "${TMPDIR:-/tmp}/cdc_kafka_test.XXXXXX") || exit 1
 	chown postgres: "$work"
-	runuser -u postgres -- env CDC_TEST_WORK="$work" PG_CONFIG="$PG_CONFIG" \
+	runuser -u postgres -- env CDC_TEST_WORK="$work" PG_CONFIG="$PG_CONFIG" CDC_PG="$CDC_PG" \
 		bash "$0" "$@"
 	rc=$?
 	[ "${CDC_KEEP_WORK:-}" ] || rm -rf "$work"
@@ -35,8 +39,32 @@ fi
 # the expected output holds non-ASCII text.
 export LC_ALL=C.UTF-8 LANG=C.UTF-8
 
+# this machine's pg_config, whatever PATH holds below
+PG_CONFIG=$(command -v "$PG_CONFIG") || { echo "no $PG_CONFIG" >&2; exit 1; }
+export PG_CONFIG
 WORK=${CDC_TEST_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/cdc_kafka_test.XXXXXX")}
 mkdir -p "$WORK/portlock"
+if [ -n "$CDC_PG" ]; then
+	# The server's programs run inside its root, which shares /tmp (and
+	# only /tmp) with this machine: WORK must be there.
+	case $(realpath "$WORK") in
+	/tmp/*) ;;
+	*) echo "CDC_PG=$CDC_PG: the scratch directory $WORK is not under /tmp (TMPDIR)" >&2; exit 1 ;;
+	esac
+	BINDIR=$("$ROOT/scripts/pg.sh" bindir "$CDC_PG" "$WORK/pg$CDC_PG/bin") || exit 1
+	PGXS_DIR=$("$ROOT/scripts/pg.sh" pgxsdir "$CDC_PG") || exit 1
+	PG_REGRESS=$BINDIR/pg_regress
+	REGRESS_BINDIR=$("$BINDIR/pg_config" --bindir)	# pg_regress runs inside
+	export CDC_PG
+else
+	BINDIR=$($PG_CONFIG --bindir)
+	PGXS_DIR=$(dirname "$(dirname "$(dirname "$($PG_CONFIG --pgxs)")")")
+	PG_REGRESS=$PGXS_DIR/src/test/regress/pg_regress
+	REGRESS_BINDIR=$BINDIR
+fi
+# The suite's files, from the Makefile (with this machine's PGXS: the PATH
+# below may hold another server's pg_config).
+REGRESS_LIST=$(cd "$ROOT" && make -s --no-print-directory PG_CONFIG="$PG_CONFIG" regress-list)
 export PATH="$BINDIR:$ROOT/sidecar:$ROOT/writer:$ROOT/tools:$PATH"
 cd "$ROOT"
 passed=0
@@ -49,19 +77,26 @@ run_regress()
 	mkdir -p "$dir"
 	initdb -D "$dir/data" -A trust -U postgres >"$dir/initdb.log" 2>&1 || {
 		echo "regress: initdb failed"; cat "$dir/initdb.log"; failed=$((failed + 1)); return; }
-	cat sql/logical.conf >>"$dir/data/postgresql.conf"
+	"$ROOT/scripts/pg.sh" logical-conf "$BINDIR" >>"$dir/data/postgresql.conf" || {
+		echo "regress: no configuration"; failed=$((failed + 1)); return; }
 	pg_ctl -D "$dir/data" -l "$dir/server.log" -w \
 		-o "-p $port -k $dir -c listen_addresses=''" start >/dev/null || {
 		echo "regress: server did not start"; cat "$dir/server.log"; failed=$((failed + 1)); return; }
-	"$PGXS_DIR/src/test/regress/pg_regress" --inputdir="$ROOT" --outputdir="$dir" \
-		--bindir="$BINDIR" --host="$dir" --port="$port" --user=postgres \
-		--dbname=contrib_regression $(make -s --no-print-directory regress-list) \
+	# The suite's files (and the lab's, which seed.sql reads from the
+	# current directory) are copied under WORK, where any server's
+	# pg_regress sees them.
+	mkdir -p "$dir/in"
+	cp -r "$ROOT/sql" "$ROOT/expected" "$ROOT/docker" "$dir/in/"
+	(cd "$dir/in" && "$PG_REGRESS" --inputdir="$dir/in" --outputdir="$dir" \
+		--bindir="$REGRESS_BINDIR" --host="$dir" --port="$port" --user=postgres \
+		--dbname=contrib_regression $REGRESS_LIST) \
 		>"$dir/out.txt" 2>&1
 	pg_ctl -D "$dir/data" -m fast stop >/dev/null
 	cat "$dir/out.txt"
 	local ok bad
-	ok=$(grep -cE '^(ok|test |     ).* \.\.\. ok' "$dir/out.txt")
-	bad=$(grep -cE '\.\.\. FAILED' "$dir/out.txt")
+	# pg_regress writes "name ... ok" up to 15, TAP ("ok N - name") since 16
+	ok=$(grep -cE '^(ok|test |     ).* \.\.\. ok|^ok [0-9]' "$dir/out.txt")
+	bad=$(grep -cE '\.\.\. FAILED|^not ok [0-9]' "$dir/out.txt")
 	passed=$((passed + ok))
 	failed=$((failed + bad))
 	if [ -s "$dir/regression.diffs" ]; then
@@ -75,28 +110,72 @@ run_tap()
 	local testdir=$WORK/tap/$(basename "$t" .pl)
 	mkdir -p "$testdir"
 	echo "=== $t"
-	PG_TEST_PORT_DIR="$WORK/portlock" TESTDIR="$testdir" PG_REGRESS="$PGXS_DIR/src/test/regress/pg_regress" \
-		CDC_ROOT="$ROOT" timeout 1200 perl -I"$PGXS_DIR/src/test/perl" -I"$ROOT/t" -MCdcPortRange "$t" >"$out" 2>&1
+	# TESTDIR places tmp_check/ and log/ up to 15, TESTDATADIR and
+	# TESTLOGDIR since 16: the same places either way.
+	PG_TEST_PORT_DIR="$WORK/portlock" TESTDIR="$testdir" PG_REGRESS="$PG_REGRESS" \
+		TESTDATADIR="$testdir/tmp_check" TESTLOGDIR="$testdir/log" CDC_ROOT="$ROOT" \
+		timeout 1200 prove --verbose --nocolor \
+		--exec "perl -I$PGXS_DIR/src/test/perl -I$ROOT/t -MCdcPortRange" "$t" >"$out" 2>&1
 	rc=$?
 	grep -aE '^(not )?ok |^# ' "$out" | grep -av '^# Looks like' | head -300
-	local ok bad plan
-	ok=$(grep -acE '^ok ' "$out")
-	bad=$(grep -acE '^not ok ' "$out")
-	plan=$(grep -acE '^1\.\.[0-9]+' "$out")
-	passed=$((passed + ok))
+	# prove's summary: how many assertions ran, how many of them failed
+	local total bad
+	total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$out")
+	bad=$(sed -n 's/^.*(Wstat: .* Tests: [0-9]* Failed: \([0-9]*\))$/\1/p' "$out")
+	total=${total:-0} bad=${bad:-0}
+	passed=$((passed + total - bad))
 	failed=$((failed + bad))
-	if [ "$rc" != 0 ] && [ "$bad" = 0 ] || [ "$plan" = 0 ]; then
-		echo "$t: exited $rc without a complete plan"; tail -30 "$out"
+	if [ "$rc" != 0 ] && [ "$bad" = 0 ]; then
+		echo "$t: exited without a complete, passing plan (prove: $rc)"; tail -30 "$out"
 		failed=$((failed + 1))
 	fi
 }
 
+# The newer releases, each in its Debian root once made (scripts/pg.sh):
+# the plugin's pg_regress suite and TAP tests, logical decoding on a
+# standby and failover slots on each; the daemons' end to end tests on the
+# newest too (this machine's 15 runs them all).
+MATRIX_RELEASES="17 18"
+matrix_tests()
+{
+	echo regress t/0[1-9][0-9]_*.pl t/130_sidecar_standby.pl t/131_sidecar_failover.pl
+	[ "$1" = 18 ] && echo t/101_sidecar_seed.pl t/102_sidecar_kill9.pl \
+		t/104_sidecar_snapshot.pl t/110_sidecar_endpos.pl t/207_writer_pipeline.pl
+}
+
+run_matrix()
+{
+	local v out line
+	for v in $MATRIX_RELEASES; do
+		echo "=== PostgreSQL $v, in its Debian root"
+		if ! "$ROOT/scripts/pg.sh" dir "$v" >/dev/null 2>&1; then
+			echo "PostgreSQL $v: no Debian root, not tested (as root: scripts/pg.sh root $v && scripts/pg.sh install $v)"
+			continue
+		fi
+		out=$WORK/matrix_$v.out
+		# shellcheck disable=SC2046
+		CDC_PG=$v CDC_TEST_WORK=$WORK/pg$v bash "$0" $(matrix_tests "$v") 2>&1 | tee "$out"
+		line=$(tail -n 1 "$out")
+		if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+			passed=$((passed + BASH_REMATCH[1]))
+			failed=$((failed + BASH_REMATCH[2]))
+		else
+			failed=$((failed + 1))
+		fi
+	done
+}
+
+if [ "${1:-}" = matrix ]; then
+	shift
+	run_matrix
+elif [ $# -eq 0 ]; then
+	run_regress
+	for t in t/[0-9]*.pl; do run_tap "$t"; done
+	[ -z "$CDC_PG" ] && run_matrix
+fi
 if [ "${1:-}" = regress ]; then
 	shift
 	run_regress
-elif [ $# -eq 0 ]; then
-	run_regress
-	set -- t/[0-9]*.pl
 fi
 for t in "$@"; do
 	[ -f "$t" ] && run_tap "$t"
