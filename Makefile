@@ -94,4 +94,5 @@ prepare:
 	bash scripts/deps.sh
 	$(MAKE) all
 	$(MAKE) install
+	bash scripts/pg.sh install
 endif

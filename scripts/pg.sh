@@ -7,8 +7,9 @@
 #   scripts/pg.sh root VERSION...      make (once, as root) the Debian root of each
 #                                      release: $CDC_CACHE/roots/VERSION
 #   scripts/pg.sh dir VERSION          print the root of a release (fails if not made)
-#   scripts/pg.sh install VERSION      build the plugin with that server's PGXS
-#                                      and install it into the root (as root)
+#   scripts/pg.sh install [VERSION...] build the plugin with that server's PGXS
+#                                      and install it into the root (as root);
+#                                      no VERSION: into every root that is made
 #   scripts/pg.sh run VERSION CMD...   run CMD inside the root as its "postgres"
 #                                      user; this machine's /tmp is its /tmp
 #   scripts/pg.sh bindir VERSION DIR   make DIR hold scripts named as the server's
@@ -25,6 +26,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CDC_CACHE=${CDC_CACHE:-/var/cache/cdc_kafka}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+RELEASES="17 18"
 
 # The Debian release that carries each PostgreSQL release.  forky has no
 # debootstrap script here: sid's fits it.
@@ -225,7 +228,8 @@ root)
 	[ $# -ge 1 ] || usage
 	for v in "$@"; do make_root "$v"; done ;;
 install)
-	[ $# -ge 1 ] || usage
+	# no release named: every root that is made
+	[ $# -ge 1 ] || set -- $(for v in $RELEASES; do root_made "$v" && echo "$v"; done)
 	for v in "$@"; do install_plugin "$v"; done ;;
 dir)
 	[ $# = 1 ] || usage
