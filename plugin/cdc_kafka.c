@@ -57,6 +57,8 @@ typedef struct CdcDecodingData
 	char	   *message_topic;	/* <prefix>.message */
 	int			skipped_changes;	/* since the last progress update */
 	StringInfoData batch;		/* format=kafka frames not yet written */
+	/* end of the last transaction with a change or message: source.sequence */
+	XLogRecPtr	last_commit_lsn;
 	XLogRecPtr	batch_lsn;		/* where the first of them was decoded */
 } CdcDecodingData;
 
@@ -77,6 +79,8 @@ typedef struct CdcTxnData
 {
 	uint64		next_seq;		/* the next frame seq to hand out */
 	uint64		events;			/* events written so far */
+	bool		delivered;		/* had a change or a message, filtered or not */
+	XLogRecPtr	first_change_lsn;	/* the first of them: BEGIN's id */
 	int64		data_events;	/* data events, for transaction.total_order */
 	HTAB	   *collections;	/* CdcCollectionCount by relid, or NULL */
 	List	   *collections_seen;	/* the same, in order of first event */
@@ -306,6 +310,20 @@ cdc_begin(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 }
 
 /*
+ * A change or message of the transaction, published or not: Debezium's
+ * pgoutput stream sees its BEGIN at the first one, and its COMMIT.
+ */
+static void
+txn_delivered(ReorderBufferTXN *txn, XLogRecPtr lsn)
+{
+	CdcTxnData *txndata = txn->output_plugin_private;
+
+	if (!txndata->delivered)
+		txndata->first_change_lsn = lsn;
+	txndata->delivered = true;
+}
+
+/*
  * Frame seqs that the options cannot move.  The sidecar skips what Kafka
  * already holds by (commit LSN, seq), and a restart may come with other
  * options (filters, include-transaction, include-messages, ...): so each
@@ -333,17 +351,17 @@ write_txn_status(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	bool		is_end = collections_json != NULL;
 	StringInfo	out;
 	int			lenpos;
+	XLogRecPtr	id_lsn = is_end ? txn->end_lsn : txndata->first_change_lsn;
 
 	txndata->events++;
-	out = frame_begin(ctx, 'E', is_end ? 'E' : 'B', txn->end_lsn,
-					  is_end ? txn->end_lsn : txn->first_lsn,
+	out = frame_begin(ctx, 'E', is_end ? 'E' : 'B', txn->end_lsn, id_lsn,
 					  is_end ? reserve_seq(txn, 1) : 1,
 					  data->txn_topic, strlen(data->txn_topic));
 	lenpos = frame_part_begin(ctx, out, false);
-	event_append_txn_key(out, txn->xid, txn->end_lsn);
+	event_append_txn_key(out, txn->xid, id_lsn);
 	frame_part_end(ctx, out, lenpos);
 	lenpos = frame_part_begin(ctx, out, true);
-	event_append_txn_status(out, txn->xid, txn->end_lsn,
+	event_append_txn_status(out, txn->xid, id_lsn,
 							txn->xact_time.commit_time, txndata->data_events,
 							collections_json);
 	frame_part_end(ctx, out, lenpos);
@@ -365,7 +383,7 @@ count_event(LogicalDecodingContext *ctx, ReorderBufferTXN *txn)
 /* The transaction block of a data event, counting it per table. */
 static CdcTxnBlock *
 count_data_event(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
-				 CdcRelation *rel, CdcTxnBlock *block)
+				 CdcRelation *rel, XLogRecPtr lsn, CdcTxnBlock *block)
 {
 	CdcDecodingData *data = ctx->output_plugin_private;
 	CdcTxnData *txndata = txn->output_plugin_private;
@@ -400,7 +418,7 @@ count_data_event(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	cc->count++;
 
 	block->xid = txn->xid;
-	block->commit_lsn = txn->end_lsn;
+	block->lsn = lsn;
 	block->total_order = txndata->data_events;
 	block->collection_order = cc->count;
 	return block;
@@ -419,11 +437,11 @@ write_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	int			lenpos;
 
 	count_event(ctx, txn);
-	blockp = count_data_event(ctx, txn, rel, &block);
+	blockp = count_data_event(ctx, txn, rel, lsn, &block);
 
 	src.snapshot = "false";
 	src.commit_time = txn->xact_time.commit_time;
-	src.commit_lsn = txn->end_lsn;
+	src.last_commit_lsn = ((CdcDecodingData *) ctx->output_plugin_private)->last_commit_lsn;
 	src.lsn = lsn;
 	src.xid = txn->xid;
 
@@ -471,6 +489,7 @@ cdc_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	bool		has_new = false;
 	uint64		seq = reserve_seq(txn, 2);	/* even when filtered out */
 
+	txn_delivered(txn, change->lsn);
 	oldcxt = MemoryContextSwitchTo(data->change_cxt);
 	rel = relcache_get(relation);
 	if (!rel->wanted)
@@ -543,6 +562,7 @@ cdc_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	MemoryContext oldcxt;
 	uint64		seq = reserve_seq(txn, nrelations);	/* one each, as ever */
 
+	txn_delivered(txn, change->lsn);
 	if (!data->opts.include_truncate)
 		return;
 
@@ -685,6 +705,8 @@ cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	uint64		seq = transactional ? reserve_seq(txn, 1) : 1;
 	int			lenpos;
 
+	if (transactional)
+		txn_delivered(txn, message_lsn);
 	if (transactional && strcmp(prefix, CDC_OUTBOX_PREFIX) == 0)
 	{
 		write_outbox(ctx, txn, message_lsn, seq, message, message_size);
@@ -703,6 +725,7 @@ cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		commit_lsn = txn->end_lsn;
 		src.commit_time = txn->xact_time.commit_time;
 		src.xid = txn->xid;
+		src.last_commit_lsn = data->last_commit_lsn;
 	}
 	else
 	{
@@ -714,8 +737,10 @@ cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		commit_lsn = message_lsn;
 		src.commit_time = GetCurrentTimestamp();
 		src.xid = InvalidTransactionId;
+		/* a unit of its own, as a transaction's commit: Debezium's too */
+		data->last_commit_lsn = message_lsn;
+		src.last_commit_lsn = message_lsn;
 	}
-	src.commit_lsn = commit_lsn;
 
 	out = frame_begin(ctx, 'E', 'm', commit_lsn, message_lsn, seq,
 					  data->message_topic, strlen(data->message_topic));
@@ -734,20 +759,55 @@ cdc_message(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	MemoryContextReset(data->change_cxt);
 }
 
-/* The END event's data_collections array, in order of first event. */
+typedef struct CdcCollectionOrder
+{
+	CdcCollectionCount *cc;
+	uint32		bucket;
+	int			seen;			/* order of first event */
+} CdcCollectionOrder;
+
+static int
+collection_order_cmp(const void *a, const void *b)
+{
+	const CdcCollectionOrder *x = a;
+	const CdcCollectionOrder *y = b;
+
+	if (x->bucket != y->bucket)
+		return x->bucket < y->bucket ? -1 : 1;
+	return x->seen - y->seen;
+}
+
+/*
+ * The END event's data_collections array, in Debezium's order: that of a
+ * java.util.HashMap keyed by "schema.table".
+ */
 static char *
 collections_json(CdcTxnData *txndata)
 {
 	StringInfoData buf;
 	ListCell   *lc;
+	int			n = list_length(txndata->collections_seen);
+	CdcCollectionOrder *order = palloc(sizeof(CdcCollectionOrder) * Max(n, 1));
 
-	initStringInfo(&buf);
-	appendStringInfoChar(&buf, '[');
 	foreach(lc, txndata->collections_seen)
 	{
 		CdcCollectionCount *cc = lfirst(lc);
+		int			i = foreach_current_index(lc);
 
-		if (foreach_current_index(lc) > 0)
+		order[i].cc = cc;
+		order[i].bucket = typemap_java_bucket(typemap_java_hash(cc->qualified,
+																strlen(cc->qualified)), n);
+		order[i].seen = i;
+	}
+	qsort(order, n, sizeof(CdcCollectionOrder), collection_order_cmp);
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	for (int i = 0; i < n; i++)
+	{
+		CdcCollectionCount *cc = order[i].cc;
+
+		if (i > 0)
 			appendStringInfoChar(&buf, ',');
 		appendStringInfoString(&buf, "{\"data_collection\":");
 		jsonbuf_append_cstring(&buf, cc->qualified);
@@ -778,6 +838,9 @@ cdc_commit(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		MemoryContextSwitchTo(oldcxt);
 	}
 
+	/* what Debezium's stream takes as its last commit (pgoutput skips the rest) */
+	if (txndata->delivered)
+		data->last_commit_lsn = txn->end_lsn;
 	txn->output_plugin_private = NULL;
 	MemoryContextReset(data->txn_cxt);
 }

@@ -28,7 +28,7 @@
  * What source.version says: the Debezium format this follows, tagged with
  * the producer, so that a consumer can tell us from Debezium if it cares.
  */
-#define CDC_SOURCE_VERSION "2.3.4.Final-cdc_kafka-1.0"
+#define CDC_SOURCE_VERSION "2.7.4.Final-cdc_kafka-1.0"
 
 /* Debezium's io.debezium.connector.postgresql.Source, verbatim */
 #define SOURCE_SCHEMA \
@@ -41,6 +41,8 @@
 	"\"parameters\":{\"allowed\":\"true,last,false,incremental\"},\"default\":\"false\",\"field\":\"snapshot\"}," \
 	"{\"type\":\"string\",\"optional\":false,\"field\":\"db\"}," \
 	"{\"type\":\"string\",\"optional\":true,\"field\":\"sequence\"}," \
+	"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"}," \
+	"{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"}," \
 	"{\"type\":\"string\",\"optional\":false,\"field\":\"schema\"}," \
 	"{\"type\":\"string\",\"optional\":false,\"field\":\"table\"}," \
 	"{\"type\":\"int64\",\"optional\":true,\"field\":\"txId\"}," \
@@ -58,7 +60,7 @@
 #define MESSAGE_KEY_SCHEMA \
 	"{\"type\":\"struct\",\"fields\":[" \
 	"{\"type\":\"string\",\"optional\":true,\"field\":\"prefix\"}]," \
-	"\"optional\":false,\"name\":\"io.debezium.connector.postgresql.MessageKey\"}"
+	"\"optional\":false,\"name\":\"io.debezium.connector.postgresql.MessageKey\",\"version\":1}"
 
 #define MESSAGE_VALUE_SCHEMA \
 	"{\"type\":\"struct\",\"fields\":[" \
@@ -68,13 +70,13 @@
 	"{\"type\":\"struct\",\"fields\":[" \
 	"{\"type\":\"string\",\"optional\":true,\"field\":\"prefix\"}," \
 	"{\"type\":\"bytes\",\"optional\":true,\"field\":\"content\"}]," \
-	"\"optional\":true,\"name\":\"io.debezium.connector.postgresql.Message\",\"field\":\"message\"}]," \
-	"\"optional\":false,\"name\":\"io.debezium.connector.postgresql.MessageValue\"}"
+	"\"optional\":false,\"name\":\"io.debezium.connector.postgresql.Message\",\"version\":1,\"field\":\"message\"}]," \
+	"\"optional\":false,\"name\":\"io.debezium.connector.postgresql.MessageValue\",\"version\":1}"
 
 #define TXN_KEY_SCHEMA \
 	"{\"type\":\"struct\",\"fields\":[" \
 	"{\"type\":\"string\",\"optional\":false,\"field\":\"id\"}]," \
-	"\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataKey\"}"
+	"\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataKey\",\"version\":1}"
 
 #define TXN_VALUE_SCHEMA \
 	"{\"type\":\"struct\",\"fields\":[" \
@@ -84,10 +86,10 @@
 	"{\"type\":\"array\",\"items\":{\"type\":\"struct\",\"fields\":[" \
 	"{\"type\":\"string\",\"optional\":false,\"field\":\"data_collection\"}," \
 	"{\"type\":\"int64\",\"optional\":false,\"field\":\"event_count\"}]," \
-	"\"optional\":false,\"name\":\"event.collection\",\"version\":1}," \
+	"\"optional\":true,\"name\":\"event.collection\",\"version\":1}," \
 	"\"optional\":true,\"field\":\"data_collections\"}," \
 	"{\"type\":\"int64\",\"optional\":false,\"field\":\"ts_ms\"}]," \
-	"\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataValue\"}"
+	"\"optional\":false,\"name\":\"io.debezium.connector.common.TransactionMetadataValue\",\"version\":1}"
 
 /* Session state, set by event_init; strings live as long as the options. */
 static const CdcOptions *event_opts;
@@ -153,13 +155,15 @@ event_value_schema(const char *topic, const char *fields)
 					 "{\"type\":\"struct\",\"fields\":[%s],\"optional\":true,"
 					 "\"name\":%s,\"field\":\"after\"},"
 					 SOURCE_SCHEMA ","
+					 TRANSACTION_BLOCK_SCHEMA ","
 					 "{\"type\":\"string\",\"optional\":false,\"field\":\"op\"},"
 					 "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ms\"},"
-					 TRANSACTION_BLOCK_SCHEMA "],"
+					 "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_us\"},"
+					 "{\"type\":\"int64\",\"optional\":true,\"field\":\"ts_ns\"}],"
 					 "\"optional\":false,\"name\":",
 					 fields, row_name, fields, row_name);
 	jsonbuf_append_cstring(&buf, psprintf("%s.Envelope", topic));
-	appendStringInfoString(&buf, ",\"version\":1}");
+	appendStringInfoString(&buf, ",\"version\":2}");
 	return buf.data;
 }
 
@@ -178,12 +182,32 @@ append_uint64(StringInfo buf, uint64 v)
 	buf->data[buf->len] = '\0';
 }
 
+/* Epoch microseconds of a PostgreSQL timestamp. */
+static inline int64
+epoch_us(TimestampTz t)
+{
+	return t + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+}
+
 /* Kafka Connect int64 epoch milliseconds of a PostgreSQL timestamp. */
 static inline int64
 epoch_ms(TimestampTz t)
 {
-	return t / 1000 +
-		(int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * 1000;
+	int64		us = epoch_us(t);
+
+	return us / 1000 - ((us % 1000) < 0 ? 1 : 0);
+}
+
+/* ,"ts_ms":..,"ts_us":..,"ts_ns":.. of a time, as Debezium 2.6+ writes them */
+static void
+append_times(StringInfo buf, TimestampTz t)
+{
+	appendStringInfoString(buf, ",\"ts_ms\":");
+	append_int64(buf, epoch_ms(t));
+	appendStringInfoString(buf, ",\"ts_us\":");
+	append_int64(buf, epoch_us(t));
+	appendStringInfoString(buf, ",\"ts_ns\":");
+	append_int64(buf, epoch_us(t) * 1000);
 }
 
 /* With schemas on, open {"schema":<schema>,"payload": ; see wrap_end. */
@@ -358,9 +382,9 @@ append_lsn_or_null(StringInfo buf, XLogRecPtr lsn)
 }
 
 /*
- * The source block.  source.sequence is Debezium's ["<commit lsn>","<lsn>"]
- * as a JSON string in a JSON string: with the transaction's commit LSN
- * first it orders every event of the slot.
+ * The source block.  source.sequence is Debezium's ["<last commit>","<lsn>"]
+ * as a JSON string in a JSON string, the first element null when unknown.
+ * source.ts_us and ts_ns come after it, as in Debezium 2.6 and later.
  */
 static void
 append_source(StringInfo buf, const CdcSource *src, const char *names)
@@ -375,12 +399,23 @@ append_source(StringInfo buf, const CdcSource *src, const char *names)
 		appendStringInfoString(buf, ",\"sequence\":null");
 	else
 	{
-		appendStringInfoString(buf, ",\"sequence\":\"[\\\"");
-		append_uint64(buf, src->commit_lsn);
-		appendStringInfoString(buf, "\\\",\\\"");
+		appendStringInfoString(buf, ",\"sequence\":\"[");
+		if (XLogRecPtrIsInvalid(src->last_commit_lsn))
+			appendStringInfoString(buf, "null");
+		else
+		{
+			appendStringInfoString(buf, "\\\"");
+			append_uint64(buf, src->last_commit_lsn);
+			appendStringInfoString(buf, "\\\"");
+		}
+		appendStringInfoString(buf, ",\\\"");
 		append_uint64(buf, src->lsn);
 		appendStringInfoString(buf, "\\\"]\"");
 	}
+	appendStringInfoString(buf, ",\"ts_us\":");
+	append_int64(buf, epoch_us(src->commit_time));
+	appendStringInfoString(buf, ",\"ts_ns\":");
+	append_int64(buf, epoch_us(src->commit_time) * 1000);
 	appendStringInfoString(buf, names);
 	appendStringInfoString(buf, ",\"txId\":");
 	if (TransactionIdIsValid(src->xid))
@@ -393,22 +428,13 @@ append_source(StringInfo buf, const CdcSource *src, const char *names)
 }
 
 static void
-append_txn_id(StringInfo buf, TransactionId xid, XLogRecPtr commit_lsn)
+append_txn_id(StringInfo buf, TransactionId xid, XLogRecPtr lsn)
 {
 	appendStringInfoChar(buf, '"');
 	append_int64(buf, xid);
 	appendStringInfoChar(buf, ':');
-	append_uint64(buf, commit_lsn);
+	append_uint64(buf, lsn);
 	appendStringInfoChar(buf, '"');
-}
-
-static void
-append_op_and_times(StringInfo buf, char op)
-{
-	appendStringInfoString(buf, ",\"op\":\"");
-	appendStringInfoChar(buf, op);
-	appendStringInfoString(buf, "\",\"ts_ms\":");
-	append_int64(buf, epoch_ms(GetCurrentTimestamp()));
 }
 
 void
@@ -429,12 +455,11 @@ event_append_change(StringInfo buf, const CdcRelation *rel, char op,
 		appendStringInfoString(buf, "null");
 	appendStringInfoString(buf, ",\"source\":");
 	append_source(buf, src, rel->source_names);
-	append_op_and_times(buf, op);
 	appendStringInfoString(buf, ",\"transaction\":");
 	if (txn)
 	{
 		appendStringInfoString(buf, "{\"id\":");
-		append_txn_id(buf, txn->xid, txn->commit_lsn);
+		append_txn_id(buf, txn->xid, txn->lsn);
 		appendStringInfoString(buf, ",\"total_order\":");
 		append_int64(buf, txn->total_order);
 		appendStringInfoString(buf, ",\"data_collection_order\":");
@@ -443,6 +468,11 @@ event_append_change(StringInfo buf, const CdcRelation *rel, char op,
 	}
 	else
 		appendStringInfoString(buf, "null");
+	appendStringInfoString(buf, ",\"op\":\"");
+	appendStringInfoChar(buf, op);
+	appendStringInfoChar(buf, '"');
+	/* ts_ms, ts_us, ts_ns: when the event was formatted */
+	append_times(buf, GetCurrentTimestamp());
 	appendStringInfoChar(buf, '}');
 	wrap_end(buf);
 }
@@ -475,25 +505,25 @@ event_append_message(StringInfo buf, const char *prefix, const char *content,
 }
 
 void
-event_append_txn_key(StringInfo buf, TransactionId xid, XLogRecPtr commit_lsn)
+event_append_txn_key(StringInfo buf, TransactionId xid, XLogRecPtr id_lsn)
 {
 	wrap_begin(buf, TXN_KEY_SCHEMA);
 	appendStringInfoString(buf, "{\"id\":");
-	append_txn_id(buf, xid, commit_lsn);
+	append_txn_id(buf, xid, id_lsn);
 	appendStringInfoChar(buf, '}');
 	wrap_end(buf);
 }
 
 void
 event_append_txn_status(StringInfo buf, TransactionId xid,
-						XLogRecPtr commit_lsn, TimestampTz commit_time,
+						XLogRecPtr id_lsn, TimestampTz commit_time,
 						int64 event_count, const char *collections_json)
 {
 	wrap_begin(buf, TXN_VALUE_SCHEMA);
 	appendStringInfoString(buf, collections_json ?
 						   "{\"status\":\"END\",\"id\":" :
 						   "{\"status\":\"BEGIN\",\"id\":");
-	append_txn_id(buf, xid, commit_lsn);
+	append_txn_id(buf, xid, id_lsn);
 	appendStringInfoString(buf, ",\"event_count\":");
 	if (collections_json)
 		append_int64(buf, event_count);

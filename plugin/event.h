@@ -38,7 +38,12 @@ typedef struct CdcSource
 {
 	const char *snapshot;		/* "false", "true" or "last" */
 	TimestampTz commit_time;	/* becomes source.ts_ms */
-	XLogRecPtr	commit_lsn;		/* first element of source.sequence */
+	/*
+	 * First element of source.sequence: as Debezium's lsn_commit, the end of
+	 * the last transaction the stream delivered before this event's
+	 * (Invalid = null: none yet in this session, or a snapshot read).
+	 */
+	XLogRecPtr	last_commit_lsn;
 	XLogRecPtr	lsn;			/* the change's own LSN; Invalid = null */
 	TransactionId xid;			/* Invalid = null */
 } CdcSource;
@@ -47,7 +52,7 @@ typedef struct CdcSource
 typedef struct CdcTxnBlock
 {
 	TransactionId xid;
-	XLogRecPtr	commit_lsn;		/* id is "xid:commit_lsn", as Debezium's */
+	XLogRecPtr	lsn;			/* id is "xid:lsn" of the event, as Debezium's */
 	int64		total_order;
 	int64		collection_order;
 } CdcTxnBlock;
@@ -75,11 +80,16 @@ extern void event_append_message_key(StringInfo buf, const char *prefix);
 extern void event_append_message(StringInfo buf, const char *prefix,
 								 const char *content, Size content_size,
 								 const CdcSource *src);
+/*
+ * Transaction metadata.  The id is "xid:id_lsn", id_lsn being the
+ * transaction's first LSN for BEGIN and its commit's end for END, as
+ * Debezium's ids are.
+ */
 extern void event_append_txn_key(StringInfo buf, TransactionId xid,
-								 XLogRecPtr commit_lsn);
+								 XLogRecPtr id_lsn);
 /* BEGIN when collections is NULL; END lists "schema.table":count pairs */
 extern void event_append_txn_status(StringInfo buf, TransactionId xid,
-									XLogRecPtr commit_lsn,
+									XLogRecPtr id_lsn,
 									TimestampTz commit_time,
 									int64 event_count,
 									const char *collections_json);

@@ -15,6 +15,7 @@
 #include "commands/defrem.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/pg_lsn.h"
 
 #include "options.h"
 #include "relcache.h"
@@ -26,7 +27,7 @@
 #define OPTION_NAMES "topic-prefix, schemas, decimal-handling, format, " \
 	"include-transaction, include-schemas, exclude-schemas, include-tables, " \
 	"exclude-tables, message-prefixes, include-messages, include-truncate, " \
-	"publish-via-partition-root, batch-bytes"
+	"publish-via-partition-root, batch-bytes, snapshot-lsn"
 
 void
 options_init(CdcOptions *opts)
@@ -45,7 +46,7 @@ options_init(CdcOptions *opts)
 	opts->format = CDC_FORMAT_JSON;
 	opts->batch_bytes = 65536;
 	opts->publish_via_root = true;
-	opts->include_truncate = true;
+	opts->include_truncate = false;	/* Debezium 2.x: skipped.operations=t */
 	opts->include_messages = true;
 }
 
@@ -246,6 +247,9 @@ options_set(CdcOptions *opts, const char *name, const char *value)
 		opts->exclude_tables = compile_filter(name, value);
 	else if (strcmp(name, "message-prefixes") == 0)
 		opts->message_prefixes = split_list(required_value(name, value));
+	else if (strcmp(name, "snapshot-lsn") == 0)
+		opts->snapshot_lsn = DatumGetLSN(DirectFunctionCall1(pg_lsn_in,
+															 CStringGetDatum(required_value(name, value))));
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -7,6 +7,7 @@
 #ifndef CDC_KAFKA_OPTIONS_H
 #define CDC_KAFKA_OPTIONS_H
 
+#include "access/xlogdefs.h"
 #include "nodes/pg_list.h"
 #include "regex/regex.h"
 
@@ -35,6 +36,13 @@ typedef struct CdcOptions
 	bool		include_truncate;
 	bool		include_messages;
 	List	   *message_prefixes;	/* char *; NIL means every prefix */
+	/*
+	 * snapshot_events() only: the LSN its snapshot was taken at (the slot's
+	 * consistent point).  When set, snapshot events carry it and the
+	 * reading transaction's id, and mark each table's first and last row,
+	 * as Debezium 2.7's snapshot events do.  Invalid: null, all "true".
+	 */
+	XLogRecPtr	snapshot_lsn;
 	/* compiled filters on "schema" and "schema.table"; NULL = not set */
 	regex_t    *include_schemas;
 	regex_t    *exclude_schemas;

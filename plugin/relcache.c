@@ -31,6 +31,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/ruleutils.h"
 #include "utils/relcache.h"
 #include "utils/syscache.h"
 
@@ -209,10 +210,75 @@ calls_user_function(Node *node, void *context)
 	return expression_tree_walker(node, calls_user_function, context);
 }
 
+/* The expression under its casts (numeric(6,2) DEFAULT 1.5 is a cast). */
+static Node *
+strip_casts(Node *node)
+{
+	for (;;)
+	{
+		if (IsA(node, RelabelType))
+			node = (Node *) ((RelabelType *) node)->arg;
+		else if (IsA(node, CoerceViaIO))
+			node = (Node *) ((CoerceViaIO *) node)->arg;
+		else if (IsA(node, CoerceToDomain))
+			node = (Node *) ((CoerceToDomain *) node)->arg;
+		else if (IsA(node, FuncExpr) &&
+				 ((FuncExpr *) node)->funcformat != COERCE_EXPLICIT_CALL &&
+				 list_length(((FuncExpr *) node)->args) >= 1)
+			node = linitial(((FuncExpr *) node)->args);
+		else
+			return node;
+	}
+}
+
 /*
- * A column's default as Debezium puts it in the schema: only a constant
- * (after folding immutable casts, as in DEFAULT 7 on a numeric column);
- * sequences and functions such as now() have none.  NULL if there is none.
+ * The default Debezium derives from a default that is no constant: it
+ * reads the expression's text (pg_get_expr), never runs it.  A function
+ * call (nextval(...), now(), md5(...)) or an SQL value function
+ * (CURRENT_DATE, LOCALTIMESTAMP) gets its type's zero value as a
+ * placeholder; for a string column, any other expression gets its first
+ * quoted literal (('a' || 'b') gives "a"); anything else has none.
+ */
+static char *
+expression_default_json(Relation rel, Node *expr, const CdcType *type)
+{
+	List	   *dpcontext = deparse_context_for(RelationGetRelationName(rel),
+												RelationGetRelid(rel));
+	char	   *text = deparse_expression(expr, dpcontext, false, false);
+	const char *name = text + (text[0] == '(' ? 1 : 0);
+	const char *p = name;
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	while (isalnum((unsigned char) *p) || *p == '_' || *p == '.')
+		p++;
+	if (p > name && (*p == '(' || *p == '\0'))
+	{
+		typemap_append_fallback(&buf, type);
+		return buf.data;
+	}
+	if (typemap_is_string(type) && (p = strchr(text, '\'')) != NULL)
+	{
+		StringInfoData lit;
+
+		initStringInfo(&lit);
+		for (p++; *p && !(p[0] == '\'' && p[1] != '\''); p++)
+		{
+			if (p[0] == '\'' && p[1] == '\'')
+				p++;
+			appendStringInfoChar(&lit, *p);
+		}
+		jsonbuf_append_cstring(&buf, lit.data);
+		return buf.data;
+	}
+	return NULL;
+}
+
+/*
+ * A column's default as Debezium puts it in the schema: a constant's value
+ * (after folding immutable casts, as in DEFAULT 7 on a numeric column), or
+ * for other expressions what expression_default_json derives from their
+ * text.  NULL if there is none.
  *
  * Folding runs the expression's immutable functions.  Only built-in ones:
  * a user's function could fail (or do anything) here, and decoding sees the
@@ -231,7 +297,11 @@ column_default_json(Relation rel, AttrNumber attnum, const CdcType *type)
 	Node	   *expr = build_column_default(rel, attnum);
 	char	   *json = NULL;
 
-	if (expr == NULL || calls_user_function(expr, NULL))
+	if (expr == NULL)
+		return NULL;
+	if (!IsA(strip_casts(expr), Const))
+		return expression_default_json(rel, expr, type);
+	if (calls_user_function(expr, NULL))
 		return NULL;
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(cxt);

@@ -105,9 +105,26 @@ snapshot_excluded(const char *relname)
 			 errmsg("table \"%s\" is excluded by the given options", relname)));
 }
 
+/*
+ * source.snapshot of a table's row: with a snapshot LSN, Debezium 2.7's
+ * marks of a table's first and last rows ("last" for the very last row of
+ * the snapshot is the sidecar's, which alone knows it, unless mark_last).
+ */
+static const char *
+snapshot_mark(const CdcOptions *opts, bool first, bool final, bool mark_last)
+{
+	if (final && mark_last)
+		return "last";
+	if (XLogRecPtrIsInvalid(opts->snapshot_lsn))
+		return "true";
+	if (final)
+		return "last_in_data_collection";
+	return first ? "first_in_data_collection" : "true";
+}
+
 static void
 snapshot_put_row(SnapshotOutput *out, Relation relation, HeapTuple tuple,
-				 bool last)
+				 const char *mark)
 {
 	MemoryContext oldcxt = MemoryContextSwitchTo(out->row_cxt);
 	CdcRelation *rel = relcache_get(relation);
@@ -120,7 +137,7 @@ snapshot_put_row(SnapshotOutput *out, Relation relation, HeapTuple tuple,
 
 	event_deform(&row, tuple, RelationGetDescr(relation), false);
 	snapshot_fetch_toasted(&row, RelationGetDescr(relation));
-	out->src.snapshot = last ? "last" : "true";
+	out->src.snapshot = mark;
 
 	resetStringInfo(&out->key);
 	resetStringInfo(&out->value);
@@ -154,6 +171,7 @@ snapshot_events(PG_FUNCTION_ARGS)
 	Relation	pending_rel = NULL;
 	HeapTuple	pending = NULL;
 	MemoryContext pending_cxt;
+	uint64		nrows = 0;		/* rows read so far, the pending one included */
 
 	InitMaterializedSRF(fcinfo, 0);
 
@@ -188,9 +206,11 @@ snapshot_events(PG_FUNCTION_ARGS)
 	memset(&out, 0, sizeof(out));
 	out.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	out.src.commit_time = GetCurrentTransactionStartTimestamp();
-	out.src.commit_lsn = InvalidXLogRecPtr;
-	out.src.lsn = InvalidXLogRecPtr;
-	out.src.xid = InvalidTransactionId;
+	out.src.last_commit_lsn = InvalidXLogRecPtr;
+	out.src.lsn = opts->snapshot_lsn;
+	/* Debezium's snapshot reads carry the id of the transaction reading */
+	out.src.xid = XLogRecPtrIsInvalid(opts->snapshot_lsn) ?
+		InvalidTransactionId : GetTopTransactionId();
 	out.row_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										"cdc_kafka snapshot row",
 										ALLOCSET_DEFAULT_SIZES);
@@ -231,7 +251,9 @@ snapshot_events(PG_FUNCTION_ARGS)
 
 			CHECK_FOR_INTERRUPTS();
 			if (pending)
-				snapshot_put_row(&out, pending_rel, pending, false);
+				snapshot_put_row(&out, pending_rel, pending,
+								 snapshot_mark(opts, nrows == 1, false, false));
+			nrows++;
 			MemoryContextReset(pending_cxt);
 			oldcxt = MemoryContextSwitchTo(pending_cxt);
 			pending = heap_copytuple(tuple);
@@ -244,7 +266,8 @@ snapshot_events(PG_FUNCTION_ARGS)
 		table_endscan(scan);
 	}
 	if (pending)
-		snapshot_put_row(&out, pending_rel, pending, mark_last);
+		snapshot_put_row(&out, pending_rel, pending,
+						 snapshot_mark(opts, nrows == 1, true, mark_last));
 	foreach(lc, opened)
 		table_close((Relation) lfirst(lc), NoLock);
 

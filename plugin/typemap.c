@@ -27,13 +27,13 @@
  *	 emitted as strings holding their text output.
  * - float/double digits are the shortest that round-trip (Java 19+'s
  *	 Double.toString); Java 17 sometimes prints one digit more.  Same value.
- * - timestamptz/timetz fractions drop trailing zeros (ISO_OFFSET_DATE_TIME,
- *	 as Debezium 2.3 formats a streamed value).
+ * - timetz fractions drop trailing zeros (ISO_OFFSET_TIME); timestamptz
+ *	 fractions have as many digits as the column's precision (Debezium 2.2+).
  * - date +-infinity: PostgreSQL's own int32 sentinels (Debezium's are off).
  * - money: the stored integer at scale 2 (Debezium's money.fraction.digits
  *	 default), whatever lc_monetary says.
- * - hstore: the extension's hstore_to_json text ({"a": "1"}, with spaces;
- *	 Debezium's Jackson writes {"a":"1"}, in hash order).
+ * - hstore: compact JSON in the order of Java's HashMap, as Debezium's
+ *	 Jackson writes it (typemap_hstore_java_order).
  * - An enum label added while a relation is cached renders correctly, but
  *	 the cached schema's "allowed" list lacks it until the entry is rebuilt.
  *-------------------------------------------------------------------------
@@ -659,6 +659,22 @@ typemap_append_java_double(StringInfo buf, double v, bool single)
 	/* v = 0.d1d2... * 10^(pointpos + exp10) = d1.d2... * 10^e */
 	e = pointpos - 1 + exp10;
 
+	/*
+	 * Java writes at least two significant digits, the two closest to the
+	 * value: where one digit is the shortest, the closest two differ from
+	 * "d.0" only for the smallest subnormals (Float.MIN_VALUE is 1.4E-45).
+	 */
+	if (nd == 1)
+	{
+		char		two[32];
+
+		snprintf(two, sizeof(two), "%.1e", fabs(v));
+		digits[0] = two[0];
+		digits[1] = two[2];
+		nd = two[2] == '0' ? 1 : 2;
+		e = atoi(two + 4);
+	}
+
 	if (e >= 0 && e < 7)
 	{
 		int			intlen = e + 1;
@@ -1089,13 +1105,21 @@ typemap_append_time_of_day(StringInfo buf, int64 us)
 	}
 }
 
+/* Fraction digits of a timestamptz column: its precision, 6 by default. */
+static int
+typemap_tstz_digits(const CdcType *t)
+{
+	return t->typmod >= 0 && t->typmod <= MAX_TIMESTAMP_PRECISION ?
+		t->typmod : MAX_TIMESTAMP_PRECISION;
+}
+
 /*
- * io.debezium.time.ZonedTimestamp: DateTimeFormatter.ISO_OFFSET_DATE_TIME
- * of the instant in UTC, e.g. "2024-01-02T03:04:05.12Z" (Debezium 2.x
- * trims the fraction's trailing zeros and drops an all-zero fraction).
+ * io.debezium.time.ZonedTimestamp: the instant in UTC, e.g.
+ * "2024-01-02T03:04:05.120000Z", the fraction with as many digits as the
+ * column's precision (none for timestamptz(0)), as Debezium 2.2+ formats it.
  */
 static void
-typemap_append_timestamptz(StringInfo buf, TimestampTz ts)
+typemap_append_timestamptz(StringInfo buf, TimestampTz ts, int digits)
 {
 	int64		date = ts / USECS_PER_DAY;
 	int64		time = ts % USECS_PER_DAY;
@@ -1139,7 +1163,17 @@ typemap_append_timestamptz(StringInfo buf, TimestampTz ts)
 	appendStringInfoChar(buf, '-');
 	typemap_append_digits(buf, day, 2);
 	appendStringInfoChar(buf, 'T');
-	typemap_append_time_of_day(buf, time);
+	typemap_append_digits(buf, time / USECS_PER_HOUR, 2);
+	appendStringInfoChar(buf, ':');
+	typemap_append_digits(buf, (time / USECS_PER_MINUTE) % 60, 2);
+	appendStringInfoChar(buf, ':');
+	typemap_append_digits(buf, (time / USECS_PER_SEC) % 60, 2);
+	if (digits > 0)
+	{
+		appendStringInfoChar(buf, '.');
+		typemap_append_digits(buf, (time % USECS_PER_SEC) /
+							  pow10_int64(MAX_TIMESTAMP_PRECISION - digits), digits);
+	}
 	appendStringInfoString(buf, "Z\"");
 }
 
@@ -1234,6 +1268,148 @@ typemap_append_point(StringInfo buf, double x, double y)
 	appendStringInfoString(buf, ",\"wkb\":");
 	jsonbuf_append_base64(buf, (const char *) wkb, sizeof(wkb));
 	appendStringInfoString(buf, ",\"srid\":null}");
+}
+
+int32
+typemap_java_hash(const char *s, int len)
+{
+	uint32		h = 0;
+	int			i = 0;
+
+	while (i < len)
+	{
+		unsigned char c = (unsigned char) s[i];
+		uint32		cp;
+		int			n;
+
+		if (c < 0x80)
+			cp = c, n = 1;
+		else if ((c & 0xe0) == 0xc0 && i + 1 < len)
+			cp = ((c & 0x1f) << 6) | (s[i + 1] & 0x3f), n = 2;
+		else if ((c & 0xf0) == 0xe0 && i + 2 < len)
+			cp = ((c & 0x0f) << 12) | ((s[i + 1] & 0x3f) << 6) | (s[i + 2] & 0x3f), n = 3;
+		else if (i + 3 < len)
+			cp = ((c & 0x07) << 18) | ((s[i + 1] & 0x3f) << 12) |
+				((s[i + 2] & 0x3f) << 6) | (s[i + 3] & 0x3f), n = 4;
+		else
+			cp = c, n = 1;
+		if (cp >= 0x10000)
+		{
+			h = h * 31 + (0xd800 + ((cp - 0x10000) >> 10));
+			h = h * 31 + (0xdc00 + ((cp - 0x10000) & 0x3ff));
+		}
+		else
+			h = h * 31 + cp;
+		i += n;
+	}
+	return (int32) h;
+}
+
+uint32
+typemap_java_bucket(int32 hash, int size)
+{
+	uint32		h = (uint32) hash;
+	uint32		slots = 16;
+
+	while (size > slots * 3 / 4)
+		slots *= 2;
+	return (h ^ (h >> 16)) & (slots - 1);
+}
+
+/* The length of the JSON string token at s (quotes included). */
+static int
+typemap_json_token(const char *s, int len)
+{
+	int			i = 1;
+
+	while (i < len && s[i] != '"')
+		i += (s[i] == '\\') ? 2 : 1;
+	return Min(i + 1, len);
+}
+
+typedef struct TypemapHstorePair
+{
+	const char *key;			/* the JSON string token, quotes included */
+	int			keylen;
+	const char *value;			/* a JSON string token or null */
+	int			valuelen;
+	uint32		bucket;
+	int			order;			/* position in hstore's own order */
+} TypemapHstorePair;
+
+static int
+typemap_cmp_bucket(const void *a, const void *b)
+{
+	const TypemapHstorePair *x = a;
+	const TypemapHstorePair *y = b;
+
+	if (x->bucket != y->bucket)
+		return x->bucket < y->bucket ? -1 : 1;
+	return x->order - y->order;
+}
+
+/*
+ * hstore_to_json's text ({"k": "v", "n": null}, keys in hstore's order)
+ * rewritten as Debezium writes an hstore: pgjdbc parses the text into a
+ * java.util.HashMap, in that order, and Jackson writes the map compactly
+ * in the HashMap's iteration order: by bucket, then in insertion order.  The tokens are kept as hstore_to_json escaped
+ * them, which is Jackson's escaping for all but control characters.
+ */
+static void
+typemap_hstore_java_order(StringInfo out, const char *s, int len)
+{
+	TypemapHstorePair *pairs = palloc(sizeof(TypemapHstorePair) * (len / 4 + 1));
+	int			n = 0;
+	int			i = 0;
+
+	while (i < len)
+	{
+		TypemapHstorePair *p = &pairs[n];
+
+		while (i < len && s[i] != '"')
+			i++;
+		if (i >= len)
+			break;
+		p->key = s + i;
+		p->keylen = typemap_json_token(s + i, len - i);
+		i += p->keylen;
+		while (i < len && (s[i] == ':' || s[i] == ' '))
+			i++;
+		p->value = s + i;
+		p->valuelen = s[i] == '"' ? typemap_json_token(s + i, len - i) : 4;
+		i += p->valuelen;
+
+		/* the key's hash is over its unescaped text */
+		if (memchr(p->key, '\\', p->keylen) == NULL)
+			p->bucket = (uint32) typemap_java_hash(p->key + 1, p->keylen - 2);
+		else
+		{
+			text	   *key;
+
+			key = DatumGetTextPP(DirectFunctionCall2(json_array_element_text,
+													 CStringGetTextDatum(psprintf("[%.*s]", p->keylen, p->key)),
+													 Int32GetDatum(0)));
+			p->bucket = (uint32) typemap_java_hash(VARDATA_ANY(key),
+												   VARSIZE_ANY_EXHDR(key));
+		}
+		p->order = n;
+		n++;
+	}
+	for (int j = 0; j < n; j++)
+		pairs[j].bucket = typemap_java_bucket((int32) pairs[j].bucket, n);
+	qsort(pairs, n, sizeof(TypemapHstorePair), typemap_cmp_bucket);
+
+	appendStringInfoChar(out, '{');
+	for (int j = 0; j < n; j++)
+	{
+		if (j > 0)
+			appendStringInfoChar(out, ',');
+		appendBinaryStringInfo(out, pairs[j].key, pairs[j].keylen);
+		appendStringInfoChar(out, ':');
+		appendBinaryStringInfo(out, pairs[j].value, pairs[j].valuelen);
+	}
+	appendStringInfoChar(out, '}');
+	pfree(pairs);
 }
 
 /* Text output of any type, as a JSON string. */
@@ -1420,6 +1596,13 @@ typemap_append_value(StringInfo buf, const CdcType *t, Datum value)
 					us = TYPEMAP_TS_POS_INFINITY;
 				else if (TIMESTAMP_IS_NOBEGIN(ts))
 					us = TYPEMAP_TS_NEG_INFINITY;
+				else if (millis)
+				{
+					/* in milliseconds the whole range fits: no overflow */
+					typemap_append_int64(buf, ts / 1000 - ((ts % 1000) < 0 ? 1 : 0) +
+										 TYPEMAP_EPOCH_SHIFT_US / 1000);
+					break;
+				}
 				else if (pg_add_s64_overflow(ts, TYPEMAP_EPOCH_SHIFT_US, &us))
 					us = PG_INT64_MAX;	/* beyond year 294247 */
 				if (millis)
@@ -1428,7 +1611,8 @@ typemap_append_value(StringInfo buf, const CdcType *t, Datum value)
 			}
 			break;
 		case CDC_TYPE_TIMESTAMPTZ:
-			typemap_append_timestamptz(buf, DatumGetTimestampTz(value));
+			typemap_append_timestamptz(buf, DatumGetTimestampTz(value),
+									   typemap_tstz_digits(t));
 			break;
 		case CDC_TYPE_INTERVAL:
 			typemap_append_int64(buf,
@@ -1456,9 +1640,13 @@ typemap_append_value(StringInfo buf, const CdcType *t, Datum value)
 				/* hstore: outfunc is hstore_to_json */
 				text	   *json = DatumGetTextPP(FunctionCall1((FmgrInfo *) &t->outfunc,
 																value));
+				StringInfoData map;
 
-				jsonbuf_append_string(buf, VARDATA_ANY(json),
-									  VARSIZE_ANY_EXHDR(json));
+				initStringInfo(&map);
+				typemap_hstore_java_order(&map, VARDATA_ANY(json),
+										  VARSIZE_ANY_EXHDR(json));
+				jsonbuf_append_string(buf, map.data, map.len);
+				pfree(map.data);
 				break;
 			}
 			typemap_append_text_output(buf, t, value);
@@ -1471,8 +1659,7 @@ typemap_append_value(StringInfo buf, const CdcType *t, Datum value)
 	}
 }
 
-/* Whether the Connect schema of t is a plain or named string. */
-static bool
+bool
 typemap_is_string(const CdcType *t)
 {
 	switch (t->kind)
@@ -1603,7 +1790,8 @@ typemap_append_fallback(StringInfo buf, const CdcType *t)
 			appendStringInfoString(buf, "\"00:00:00Z\"");
 			break;
 		case CDC_TYPE_TIMESTAMPTZ:
-			appendStringInfoString(buf, "\"1970-01-01T00:00:00Z\"");
+			typemap_append_timestamptz(buf, -TYPEMAP_EPOCH_SHIFT_US,
+									   typemap_tstz_digits(t));
 			break;
 		case CDC_TYPE_ARRAY:
 			appendStringInfoString(buf, "[]");

@@ -98,6 +98,21 @@ extern void typemap_append_unavailable(StringInfo buf, const CdcType *t);
  */
 extern void typemap_append_fallback(StringInfo buf, const CdcType *t);
 
+/*
+ * Java's String.hashCode of UTF-8 text (over its UTF-16 code units): where
+ * Debezium writes a java.util.HashMap, its order follows from it.
+ */
+extern int32 typemap_java_hash(const char *s, int len);
+/*
+ * The bucket of a key of that hash in a java.util.HashMap of size entries
+ * (16 slots, doubled while over three quarters full): its iteration order
+ * is by bucket, then by insertion.
+ */
+extern uint32 typemap_java_bucket(int32 hash, int size);
+
+/* Is the Connect schema of t a (plain or named) string? */
+extern bool typemap_is_string(const CdcType *t);
+
 #define CDC_UNAVAILABLE_VALUE "__debezium_unavailable_value"
 
 #endif							/* CDC_KAFKA_TYPEMAP_H */

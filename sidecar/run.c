@@ -473,6 +473,7 @@ sidecar_setup_slot(Sidecar *s, bool *done)
 	memset(&req, 0, sizeof(req));
 	req.conninfo = s->conninfo;
 	req.snapshot_name = snapname;
+	req.snapshot_lsn = consistent;
 	req.opt_names = s->opt_names;
 	req.opt_values = s->opt_values;
 	req.noptions = s->noptions;

@@ -8,8 +8,9 @@
  *
  *	  Tables the plugin options exclude make snapshot_events() fail with
  *	  22023; each table runs under a savepoint and such tables are skipped.
- *	  The final event of the whole snapshot is held back one row, so that it
- *	  can be marked "snapshot":"last" as Debezium marks it.
+ *	  The plugin marks each table's first and last rows; the events of the
+ *	  whole snapshot are held back one row, so that the first can be marked
+ *	  "snapshot":"first" and the final one "last", as Debezium marks them.
  *-------------------------------------------------------------------------
  */
 #include <stdio.h>
@@ -52,31 +53,54 @@ snapshot_held_clear(SnapshotHeld *h)
 	memset(h, 0, sizeof(*h));
 }
 
-/* Emits the held row (marking it last if asked). */
+/*
+ * Replaces the value of the held event's source.snapshot with mark.  Its
+ * last occurrence: "before" and "after" come first and may have a column
+ * named snapshot, what follows "source" (transaction, op, ts_*) has none,
+ * and the schema block names the field without a value.
+ */
 static bool
-snapshot_flush_held(const SnapshotRequest *req, SnapshotHeld *h, bool last,
-					char *errstr, size_t errstr_size)
+snapshot_remark(SnapshotHeld *h, const char *mark)
+{
+	static const char key[] = "\"snapshot\":\"";
+	char	   *at = NULL;
+	char	   *end;
+	char	   *v;
+	size_t		head;
+	size_t		tail;
+
+	for (char *p = strstr(h->value, key); p; p = strstr(p + 1, key))
+		at = p;
+	if (at == NULL || (end = strchr(at + sizeof(key) - 1, '"')) == NULL)
+		return true;
+	head = (size_t) (at - h->value) + sizeof(key) - 1;
+	tail = (size_t) h->value_len - (size_t) (end - h->value);
+	v = malloc(head + strlen(mark) + tail + 1);
+	if (v == NULL)
+		return false;
+	memcpy(v, h->value, head);
+	memcpy(v + head, mark, strlen(mark));
+	memcpy(v + head + strlen(mark), end, tail);
+	v[head + strlen(mark) + tail] = '\0';
+	free(h->value);
+	h->value = v;
+	h->value_len = (int32_t) (head + strlen(mark) + tail);
+	return true;
+}
+
+/* Emits the held row, marked first or last of the snapshot when it is. */
+static bool
+snapshot_flush_held(const SnapshotRequest *req, SnapshotHeld *h, bool first,
+					bool last, char *errstr, size_t errstr_size)
 {
 	bool		ok;
 
 	if (h->topic == NULL)
 		return true;
-	if (last)
+	if ((last || first) && !snapshot_remark(h, last ? "last" : "first"))
 	{
-		/*
-		 * The plugin renders source.snapshot as "true"; same length as
-		 * "last", so patch in place.  Its last occurrence: "before" and
-		 * "after" come first and may have a column named snapshot, what
-		 * follows "source" (op, ts_ms, transaction) has none, and the
-		 * schema block names the field without a value.
-		 */
-		static const char mark[] = "\"snapshot\":\"true\"";
-		char	   *at = NULL;
-
-		for (char *p = strstr(h->value, mark); p; p = strstr(p + 1, mark))
-			at = p;
-		if (at)
-			memcpy(at + 12, "last", 4);
+		snprintf(errstr, errstr_size, "out of memory");
+		return false;
 	}
 	ok = req->emit(req->emit_arg, h->topic, h->key, h->key_len,
 				   h->value, h->value_len, errstr, errstr_size);
@@ -105,6 +129,11 @@ snapshot_options_literal(const SnapshotRequest *req)
 	char	   *lit;
 	char	   *o;
 
+	char		lsn[32];
+
+	snprintf(lsn, sizeof(lsn), "%X/%X", (unsigned) (req->snapshot_lsn >> 32),
+			 (unsigned) req->snapshot_lsn);
+	size += strlen("\"snapshot-lsn\",\"\",") + strlen(lsn);
 	for (int i = 0; i < req->noptions; i++)
 		size += 2 * (strlen(req->opt_names[i]) +
 					 (req->opt_values[i] ? strlen(req->opt_values[i]) : 4)) + 8;
@@ -134,8 +163,8 @@ snapshot_options_literal(const SnapshotRequest *req)
 			*o++ = '"';
 		}
 	}
-	*o++ = '}';
-	*o = '\0';
+	/* where the snapshot stands: the events' source.lsn, as Debezium's */
+	o += sprintf(o, "%s\"snapshot-lsn\",\"%s\"}", o > lit + 1 ? "," : "", lsn);
 	return lit;
 }
 
@@ -177,7 +206,7 @@ snapshot_table(const SnapshotRequest *req, PGconn *conn, const char *table,
 
 		if (st == PGRES_SINGLE_TUPLE && ok)
 		{
-			if (!snapshot_flush_held(req, held, false, errstr, errstr_size))
+			if (!snapshot_flush_held(req, held, *rows == 1, false, errstr, errstr_size))
 				ok = false;
 			else
 			{
@@ -282,7 +311,7 @@ snapshot_run(const SnapshotRequest *req, uint64_t *rows, char *errstr, size_t er
 		}
 		log_info("snapshot: %s: %llu row(s)", table, (unsigned long long) (*rows - before));
 	}
-	if (!snapshot_flush_held(req, &held, true, errstr, errstr_size))
+	if (!snapshot_flush_held(req, &held, false, true, errstr, errstr_size))
 		goto done;
 	snapshot_exec(db.conn, "COMMIT", errstr, errstr_size);
 	ok = true;

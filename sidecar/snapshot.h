@@ -23,6 +23,7 @@ typedef struct SnapshotRequest
 {
 	const char *conninfo;		/* not owned */
 	const char *snapshot_name;	/* from CREATE_REPLICATION_SLOT */
+	uint64_t	snapshot_lsn;	/* its consistent point: the events' source.lsn */
 	const char *const *opt_names;	/* plugin options, as streamed */
 	const char *const *opt_values;
 	int			noptions;
@@ -31,7 +32,12 @@ typedef struct SnapshotRequest
 	volatile int *stop;			/* set by a signal: abandon */
 } SnapshotRequest;
 
-/* *rows counts the events emitted; the last one is marked snapshot "last". */
+/*
+ * *rows counts the events emitted.  source.snapshot is Debezium 2.7's:
+ * "first" on the first event, "last" on the last, each table's first and
+ * last rows "first_in_data_collection" and "last_in_data_collection"
+ * (the plugin's marks), "true" on the others.
+ */
 extern bool snapshot_run(const SnapshotRequest *req, uint64_t *rows,
 						 char *errstr, size_t errstr_size);
 

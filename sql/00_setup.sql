@@ -11,6 +11,7 @@ CREATE FUNCTION norm(data text) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
 	j jsonb := data::jsonb;
 	paths text[] := ARRAY['{value,ts_ms}', '{value,source,ts_ms}',
+		'{value,ts_us}', '{value,source,ts_us}', '{value,ts_ns}', '{value,source,ts_ns}',
 		'{value,source,txId}', '{value,source,lsn}', '{value,source,sequence}',
 		'{value,transaction,id}'];
 	p text;
@@ -36,8 +37,8 @@ $$;
 -- The same for the raw text, keeping the plugin's own field order.
 CREATE FUNCTION norm_text(data text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
 	SELECT regexp_replace(regexp_replace(regexp_replace(data,
-		'"(ts_ms|txId|lsn)":[0-9]+', '"\1":<number>', 'g'),
-		'"sequence":"\[\\"[0-9]+\\",\\"[0-9]+\\"\]"', '"sequence":<string>', 'g'),
+		'"(ts_ms|ts_us|ts_ns|txId|lsn)":[0-9]+', '"\1":<number>', 'g'),
+		'"sequence":"\[(null|\\"[0-9]+\\"),\\"[0-9]+\\"\]"', '"sequence":<string>', 'g'),
 		'"id":"[0-9]+:[0-9]+"', '"id":<string>', 'g')
 $$;
 

@@ -54,16 +54,17 @@ CREATE TABLE fk_empty_txn (id int);
 -- the same events as format=json, keyed by topic and LSN
 CREATE TEMP TABLE as_json AS
 SELECT lsn, data::jsonb AS j
-  FROM pg_logical_slot_peek_changes('fk_slot', NULL, NULL, 'schemas', 'false');
+  FROM pg_logical_slot_peek_changes('fk_slot', NULL, NULL, 'schemas', 'false', 'include-truncate', 'true');
 -- batched as the sidecar reads them (default batch-bytes): kept for below
 CREATE TEMP TABLE as_batches AS
 SELECT row_number() OVER () AS n, lsn, data
-  FROM pg_logical_slot_peek_binary_changes('fk_slot', NULL, NULL, 'schemas', 'false', 'format', 'kafka');
+  FROM pg_logical_slot_peek_binary_changes('fk_slot', NULL, NULL, 'schemas', 'false', 'format', 'kafka',
+										   'include-truncate', 'true');
 -- one frame per write
 CREATE TEMP TABLE as_frames AS
 SELECT row_number() OVER () AS n, lsn, (frame(data)).*
   FROM pg_logical_slot_get_binary_changes('fk_slot', NULL, NULL, 'schemas', 'false', 'format', 'kafka',
-										  'batch-bytes', '0');
+										  'batch-bytes', '0', 'include-truncate', 'true');
 
 -- shape of the stream: an E frame per event, a C frame per transaction
 SELECT n, kind, op, seq, topic, key, rest,
@@ -83,8 +84,8 @@ SELECT bool_and(change_lsn <= commit_lsn) AS change_before_commit,
   FROM as_frames;
 
 -- key and value bytes are the JSON events, processing times aside
-SELECT f.n, (f.value::jsonb #- '{ts_ms}' #- '{source,ts_ms}')
-			= (j.j->'value' #- '{ts_ms}' #- '{source,ts_ms}') AS value_equal,
+SELECT f.n, (f.value::jsonb #- '{ts_ms}' #- '{ts_us}' #- '{ts_ns}' #- '{source,ts_ms}' #- '{source,ts_us}' #- '{source,ts_ns}')
+			= (j.j->'value' #- '{ts_ms}' #- '{ts_us}' #- '{ts_ns}' #- '{source,ts_ms}' #- '{source,ts_us}' #- '{source,ts_ns}') AS value_equal,
 	   f.key::jsonb IS NOT DISTINCT FROM nullif(j.j->'key', 'null') AS key_equal
   FROM as_frames f JOIN as_json j
 	ON j.j->>'topic' = f.topic
@@ -116,8 +117,8 @@ SELECT (SELECT count(*) FROM as_batches) AS writes,
 SELECT bool_and(b.kind = f.kind AND b.op = f.op AND b.commit_lsn = f.commit_lsn
 				AND b.change_lsn = f.change_lsn AND b.seq = f.seq AND b.topic = f.topic
 				AND b.key IS NOT DISTINCT FROM f.key
-				AND (b.value::jsonb #- '{ts_ms}' #- '{source,ts_ms}')
-					IS NOT DISTINCT FROM (f.value::jsonb #- '{ts_ms}' #- '{source,ts_ms}'))
+				AND (b.value::jsonb #- '{ts_ms}' #- '{ts_us}' #- '{ts_ns}' #- '{source,ts_ms}' #- '{source,ts_us}' #- '{source,ts_ns}')
+					IS NOT DISTINCT FROM (f.value::jsonb #- '{ts_ms}' #- '{ts_us}' #- '{ts_ns}' #- '{source,ts_ms}' #- '{source,ts_us}' #- '{source,ts_ns}'))
 		AS same_frames_in_order
   FROM batched_frames b JOIN as_frames f USING (n);
 -- each write ends with its unit's C frame and starts at its first frame's LSN
@@ -174,7 +175,8 @@ COMMIT;
 CREATE TEMP TABLE seq_all AS
 SELECT (frame(data)).*
   FROM pg_logical_slot_peek_binary_changes('fk_seq', NULL, NULL, 'format', 'kafka', 'batch-bytes', '0',
-										   'schemas', 'false', 'include-transaction', 'true');
+										   'schemas', 'false', 'include-transaction', 'true',
+										   'include-truncate', 'true');
 CREATE TEMP TABLE seq_some AS
 SELECT (frame(data)).*
   FROM pg_logical_slot_peek_binary_changes('fk_seq', NULL, NULL, 'format', 'kafka', 'batch-bytes', '0',

@@ -26,7 +26,8 @@ SELECT c->>'topic' AS topic, c->'value'->'after' AS after
 TRUNCATE measures;
 TRUNCATE measures_eu;
 SELECT data::jsonb->>'topic' AS topic, data::jsonb->'value'->>'op' AS op
-  FROM pg_logical_slot_peek_changes('part_slot', NULL, NULL, 'schemas', 'false');
+  FROM pg_logical_slot_peek_changes('part_slot', NULL, NULL, 'schemas', 'false', 'include-truncate', 'true');
 SELECT c->>'topic' AS topic, c->'value'->>'op' AS op
-  FROM changes('part_slot', 'schemas', 'false', 'publish-via-partition-root', 'false') AS c;
+  FROM changes('part_slot', 'schemas', 'false', 'publish-via-partition-root', 'false',
+			   'include-truncate', 'true') AS c;
 SELECT 'drop' FROM pg_drop_replication_slot('part_slot');

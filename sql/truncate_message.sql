@@ -17,7 +17,11 @@ SELECT c->>'topic' AS topic, c->'key' AS key, c->'value'->>'op' AS op,
 	   c->'value'->'message' AS message,
 	   c->'value'->'source'->>'table' AS source_table,
 	   c->'value'->'source'->>'txId' AS txid
-  FROM changes('tm_slot', 'schemas', 'false') AS c;
+  FROM changes('tm_slot', 'schemas', 'false', 'include-truncate', 'true') AS c;
+
+-- truncates are skipped by default, as Debezium 2.x skips them
+TRUNCATE trunc_b;
+SELECT count(*) FROM changes('tm_slot', 'schemas', 'false');
 
 -- filters: only the "audit" prefix; truncates and messages can be off
 TRUNCATE trunc_a;

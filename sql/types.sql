@@ -217,7 +217,7 @@ SELECT data::jsonb #>> '{value,op}' AS op,
 SELECT data::jsonb #>> '{value,payload,op}' AS op,
 	   data::jsonb #> '{value,payload,before}' =
 	   '{"id": 1, "c_bit": "", "c_int": 0, "c_arr": [], "c_bool": false,
-		 "c_date": 0, "c_enum": "", "c_text": "", "c_tstz": "1970-01-01T00:00:00Z",
+		 "c_date": 0, "c_enum": "", "c_text": "", "c_tstz": "1970-01-01T00:00:00.000000Z",
 		 "c_uuid": "", "c_bytea": "", "c_money": "AA==", "c_float8": 0.0,
 		 "c_timetz": "00:00:00Z", "c_numeric": "AA==", "c_interval": 0,
 		 "c_optional": null, "c_numeric_var": {"scale": 0, "value": "AA=="}}'::jsonb

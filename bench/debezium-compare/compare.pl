@@ -223,6 +223,17 @@ sub normalise
 	{
 		set_raw($v, '"<read time>"', 'payload', 'source', $_) for qw(ts_ms ts_us ts_ns);
 	}
+	# A snapshot read carries its slot's consistent point (lsn, sequence)
+	# and the id of the transaction that read it: two slots, two readers.
+	if ($op eq 'r')
+	{
+		for my $f (qw(lsn sequence txId))
+		{
+			my $n = member($p, 'source', $f);
+			set_raw($v, '"<snapshot position>"', 'payload', 'source', $f)
+			  if defined $n && $n->{raw} ne 'null';
+		}
+	}
 }
 
 # ---------------------------------------------------------------- comparison
@@ -344,12 +355,12 @@ my ($dbz, $dbz_order) = read_records($ARGV[0]);
 my ($ours, $ours_order) = read_records($ARGV[1]);
 if ($tamper)
 {
-	# one of our events says it is another operation
+	# one of our events names another database
 	for my $t (@$ours_order)
 	{
-		my ($r) = grep { defined $_->{value} && member($_->{value}, 'payload', 'op') } @{ $ours->{$t} };
+		my ($r) = grep { defined $_->{value} && member($_->{value}, 'payload', 'source', 'db') } @{ $ours->{$t} };
 		next unless $r;
-		set_raw($r->{value}, '"x"', 'payload', 'op');
+		set_raw($r->{value}, '"tampered"', 'payload', 'source', 'db');
 		last;
 	}
 }
