@@ -2,6 +2,7 @@
 COMMON_OBJS = \
 	common/config.o \
 	common/kafka_conf.o \
+	common/kafka_topics.o \
 	common/log.o
 
 DAEMON_OBJS += $(COMMON_OBJS)

@@ -35,7 +35,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 usage() { echo "usage: $0 start|stop|pid DIR [NODE]" >&2; exit 1; }
 [ $# -ge 2 ] || usage
 cmd=$1
-DIR=$(mkdir -p "$2" && cd "$2" && pwd)
+[ "$cmd" = start ] && mkdir -p "$2"
+DIR=$(cd "$2" 2>/dev/null && pwd) || { echo "kafka: no directory $2" >&2; exit 1; }
 only=${3:-}
 
 say() { echo "kafka: $*" >&2; }

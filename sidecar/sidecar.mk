@@ -20,7 +20,8 @@ sidecar/cdc_kafka_sidecar: $(SIDECAR_OBJS) $(COMMON_OBJS)
 # Unit tests of the pure parts (t/106_sidecar_units.pl runs them); built
 # with everything, never installed.
 SIDECAR_UNIT_OBJS = sidecar/unit_test.o sidecar/frame.o sidecar/lsn_track.o \
-	sidecar/position.o sidecar/partitioner.o common/config.o common/log.o
+	sidecar/position.o sidecar/partitioner.o common/config.o common/log.o \
+	common/kafka_topics.o
 DAEMON_OBJS += sidecar/unit_test.o
 
 all: sidecar/sidecar_unit_test
@@ -31,3 +32,6 @@ clean: clean-sidecar-units
 .PHONY: clean-sidecar-units
 clean-sidecar-units:
 	rm -f sidecar/sidecar_unit_test
+
+# Objects depend on the structs they share: rebuild them when a header changes.
+$(SIDECAR_OBJS) sidecar/unit_test.o: $(wildcard sidecar/*.h) $(wildcard common/*.h)

@@ -1,5 +1,9 @@
 # CdcKafka.pm: shared helpers for the cdc_kafka TAP tests.
 #
+#   my $kb = CdcKafka::start_kafka(topics => ['t:3']);              # Apache Kafka (scripts/kafka.sh)
+#   my $kb = CdcKafka::start_kafka(brokers => 3, config => 'min.insync.replicas=2');
+#   $kb->bootstrap; $kb->create_topic('t:3'); $kb->down(2); $kb->up(2); $kb->kill9(1);
+#   $kb->restart; $kb->leader($topic, $p); $kb->pids; $kb->log_dir; $kb->stop;
 #   my $mb = CdcKafka::start_mock_broker(brokers => 3, topics => ['t:3']);
 #   $mb->bootstrap; $mb->down(2); $mb->up(2); $mb->error('Produce', 'NOT_LEADER_FOR_PARTITION', 3[, $rtt_ms]); $mb->stop;
 #   my @msgs = CdcKafka::kcat_consume($mb->bootstrap, 'topic');   # {key, value, partition, offset, headers}
@@ -16,8 +20,9 @@
 #   CdcKafka::wait_until(sub { ... }, $secs); CdcKafka::wait_slot_caught_up($node, $slot, $secs)
 #   CdcKafka::kcat_partitions($b, $topic); CdcKafka::json_or_undef($text); CdcKafka::slurp($file)
 #
-# Everything runs against real processes: the project's mock broker tool
-# (tools/cdc_kafka_mock_broker), kcat as the independent Kafka client, and
+# Everything runs against real processes: Apache Kafka (scripts/kafka.sh),
+# the project's mock broker tool (tools/cdc_kafka_mock_broker) where a test
+# needs injected errors, kcat as the independent Kafka client, and
 # PostgreSQL::Test::Cluster.
 package CdcKafka;
 
@@ -58,6 +63,132 @@ sub program
 	croak "$p is not built (run make)" unless -x $p;
 	return $p;
 }
+
+# ---------------------------------------------------------------- Apache Kafka
+
+# Starts Apache Kafka (KRaft) in a fresh directory under TESTDIR, one per
+# call; stopped by ->stop or when the object goes away.
+#   brokers => 1|3, config => 'key=value ...' (broker settings),
+#   topics => ['name:partitions', ...] created before it returns
+sub start_kafka
+{
+	my (%opts) = @_;
+	my $n = 1;
+	$n++ while -e "$ENV{TESTDIR}/kafka$n";
+	my $self = bless { dir => "$ENV{TESTDIR}/kafka$n" }, 'CdcKafka::Kafka';
+	local $ENV{KAFKA_BROKERS} = $opts{brokers} // 1;
+	local $ENV{KAFKA_CONFIG} = $opts{config} // '';
+	$self->{bootstrap} = $self->_script('start');
+	$self->{bootstrap} =~ s/^bootstrap\.servers=//;
+	$self->create_topic($_) for @{ $opts{topics} // [] };
+	return $self;
+}
+
+package CdcKafka::Kafka;
+
+use Carp;
+use Time::HiRes qw(usleep);
+
+sub bootstrap { return $_[0]->{bootstrap}; }
+
+# The data directory of node $id (default 1), for sizes on disk.
+sub log_dir { my ($self, $id) = @_; return "$self->{dir}/node" . ($id // 1) . '/data'; }
+
+# Runs scripts/kafka.sh CMD DIR [ARGS]; returns its standard output's last line.
+sub _script
+{
+	my ($self, $cmd, @args) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'bash', "$CdcKafka::ROOT/scripts/kafka.sh", $cmd, $self->{dir}, @args ],
+		'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(300))
+	  or croak "scripts/kafka.sh $cmd $self->{dir} @args failed: $err";
+	my @lines = split /\n/, $out;
+	return $lines[-1] // '';
+}
+
+# "name" or "name:partitions", created through the admin API
+# (tools/cdc_kafka_topics) with the broker's replication factor; @config
+# are topic settings ("cleanup.policy=compact").
+sub create_topic
+{
+	my ($self, $spec, @config) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ CdcKafka::program('tools/cdc_kafka_topics'), '-b', $self->{bootstrap},
+			(map { ('-c', $_) } @config), $spec ],
+		'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(120))
+	  or croak "cdc_kafka_topics $spec: $err";
+	return "ok $out";
+}
+
+# The process ids of node $id, or of every running node.
+sub pids
+{
+	my ($self, $id) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'bash', "$CdcKafka::ROOT/scripts/kafka.sh", 'pid', $self->{dir}, $id // () ],
+		'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(60))
+	  or croak "scripts/kafka.sh pid $self->{dir} failed: $err";
+	return split /\n/, $out;
+}
+
+# Clean stop (SIGTERM, controlled shutdown) of node $id and its start
+# again, as the mock's down/up.
+sub down { my ($self, $id) = @_; $self->_script('stop', $id); return "ok down $id"; }
+sub up { my ($self, $id) = @_; $self->_script('start'); return "ok up $id"; }
+
+# kill -9 of node $id (default: every node); returns once it is gone.
+sub kill9
+{
+	my ($self, $id) = @_;
+	my @pids = $self->pids($id);
+	croak "no broker process to kill in $self->{dir}" unless @pids;
+	kill 'KILL', @pids;
+	for my $pid (@pids)
+	{
+		usleep(50_000) while kill 0, $pid;
+	}
+	return;
+}
+
+# Starts every node that is not running, on the same ports and data.
+sub restart { my ($self) = @_; $self->_script('start'); return; }
+
+# The node id leading a partition, from kcat's metadata.
+sub leader
+{
+	my ($self, $topic, $partition) = @_;
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'kcat', '-L', '-J', '-b', $self->{bootstrap}, '-t', $topic ],
+		'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(60))
+	  or croak "kcat -L failed: $err";
+	for my $t (@{ JSON::PP->new->decode($out)->{topics} })
+	{
+		next unless $t->{topic} eq $topic;
+		for my $p (@{ $t->{partitions} })
+		{
+			return $p->{leader} if $p->{partition} == $partition;
+		}
+	}
+	croak "no partition $partition of $topic in the metadata";
+}
+
+sub error
+{
+	croak 'a real broker cannot inject protocol errors: use CdcKafka::start_mock_broker';
+}
+
+sub stop
+{
+	my ($self) = @_;
+	return unless $self->{bootstrap};
+	$self->_script('stop');
+	delete $self->{bootstrap};
+	return;
+}
+
+sub DESTROY { my ($self) = @_; local ($@, $?); eval { $self->stop; }; }
+
+package CdcKafka;
 
 # ---------------------------------------------------------------- mock broker
 
@@ -148,6 +279,8 @@ sub kcat_consume
 	my ($out, $err) = ('', '');
 	my $ok = IPC::Run::run(\@cmd, '<', \undef, '>', \$out, '2>', \$err,
 		IPC::Run::timeout($opts{timeout} // 60));
+	# A topic nothing was produced to yet holds no message.
+	return wantarray ? () : 0 if !$ok && $err =~ /Unknown topic or partition/;
 	croak "kcat -C $topic failed: $err" unless $ok;
 	my @msgs;
 	my $json = JSON::PP->new;
