@@ -44,6 +44,12 @@ static const ConfigDef sidecar_config_defs[] = {
 	"heartbeat message interval, 0 = off"},
 	{"topic.heartbeat.prefix", CONFIG_STRING, "__debezium-heartbeat", NULL, 0, 0, 0,
 	"heartbeat topic is <this>.<topic prefix>"},
+	{"topic.creation.enable", CONFIG_BOOL, "true", NULL, 0, 0, 0,
+	"create a topic the broker neither has nor creates itself, through the admin API"},
+	{"topic.creation.default.partitions", CONFIG_INT, "-1", NULL, -1, 1000000, 0,
+	"partitions of a topic the sidecar creates; -1: the broker's num.partitions"},
+	{"topic.creation.default.replication.factor", CONFIG_INT, "-1", NULL, -1, 32767, 0,
+	"replication factor of a topic the sidecar creates; -1: the broker's default.replication.factor"},
 	{"heartbeat.action.query", CONFIG_STRING, "", NULL, 0, 0, 0,
 	"SQL run in the database at each heartbeat, so an idle database makes WAL"},
 	{"max.inflight.transactions", CONFIG_INT, "10000", NULL, 1, 10000000, 0,
@@ -68,6 +74,8 @@ static const ConfigDef sidecar_config_defs[] = {
 static const ConfigPrefix sidecar_config_prefixes[] = {
 	{"kafka.", kafka_conf_validate, true,
 	"librdkafka property, e.g. kafka.bootstrap.servers (prefix optional)"},
+	{"topic.creation.default.", NULL, false,
+	"setting of a topic the sidecar creates, e.g. topic.creation.default.cleanup.policy=compact"},
 	{"plugin.", NULL, false,
 	"output plugin option, e.g. plugin.include-transaction=true (-o)"},
 	{NULL}

@@ -98,7 +98,7 @@ position_parse(const char *text, size_t len, Position *p)
 
 bool
 position_table_init(PositionTable *pt, rd_kafka_conf_t *consumer_conf,
-					int lookback, int timeout_ms)
+					int lookback, int timeout_ms, const KafkaTopicSpec *create)
 {
 	memset(pt, 0, sizeof(*pt));
 	pt->nbuckets = 256;
@@ -106,6 +106,7 @@ position_table_init(PositionTable *pt, rd_kafka_conf_t *consumer_conf,
 	pt->lookback = lookback;
 	pt->timeout_ms = timeout_ms;
 	pt->consumer_conf = consumer_conf;
+	pt->create = create;
 	return pt->buckets != NULL;
 }
 
@@ -145,13 +146,15 @@ position_hash(const char *s, size_t len)
 }
 
 static int32_t
-position_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
+position_partition_count(PositionTable *pt, rd_kafka_t *rk, const char *topic,
 						 char *errstr, size_t errstr_size)
 {
 	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_resp_err_t err;
 	int32_t		n = -1;
+	bool		asked = false;
+	bool		created = false;
 
 	/*
 	 * A topic the broker is auto-creating answers LEADER_NOT_AVAILABLE or
@@ -159,11 +162,27 @@ position_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
 	 */
 	for (int attempt = 0; attempt < 200; attempt++)
 	{
-		err = rd_kafka_metadata(rk, 0, rkt, &md, timeout_ms);
+		err = rd_kafka_metadata(rk, 0, rkt, &md, pt->timeout_ms);
 		if (err || md->topic_cnt != 1 ||
 			(md->topics[0].err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE &&
 			 md->topics[0].err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART))
 			break;
+		/*
+		 * Unknown, and the broker did not start creating it (no
+		 * auto.create.topics.enable): create it once, as configured.
+		 */
+		if (md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
+			pt->create && !asked)
+		{
+			asked = true;
+			if (!kafka_topic_create(rk, topic, pt->create, pt->timeout_ms, &created,
+									errstr, errstr_size))
+			{
+				rd_kafka_metadata_destroy(md);
+				rd_kafka_topic_destroy(rkt);
+				return -1;
+			}
+		}
 		rd_kafka_metadata_destroy(md);
 		md = NULL;
 		usleep(5000);
@@ -177,7 +196,14 @@ position_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms,
 				 md->topic_cnt == 1 && md->topics[0].err ?
 				 rd_kafka_err2str(md->topics[0].err) : "no partitions");
 	else
+	{
 		n = md->topics[0].partition_cnt;
+		if (created)
+			log_info("topic %s did not exist and the broker does not create topics: "
+					 "created it with %d partition(s), replication factor %d "
+					 "(topic.creation.default.*)",
+					 topic, n, md->topics[0].partitions[0].replica_cnt);
+	}
 	if (md)
 		rd_kafka_metadata_destroy(md);
 	rd_kafka_topic_destroy(rkt);
@@ -345,8 +371,7 @@ position_topic(PositionTable *pt, rd_kafka_t *rk, const char *topic,
 		return NULL;
 	}
 	t->name_len = topic_len;
-	t->partitions = position_partition_count(rk, t->name, pt->timeout_ms,
-											 errstr, errstr_size);
+	t->partitions = position_partition_count(pt, rk, t->name, errstr, errstr_size);
 	if (t->partitions < 1 ||
 		(t->max = calloc(t->partitions, sizeof(Position))) == NULL ||
 		(learn && !position_learn(pt, rk, t, errstr, errstr_size)) ||

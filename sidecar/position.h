@@ -20,6 +20,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "kafka_topics.h"
+
 #define POSITION_HEADER "cdc_kafka.pos"
 #define POSITION_TEXT_LEN 64
 
@@ -50,6 +52,7 @@ typedef struct PositionTable
 	int			lookback;		/* messages read back per partition */
 	int			timeout_ms;		/* per metadata/read operation */
 	rd_kafka_conf_t *consumer_conf; /* owned template, for the tail reader */
+	const KafkaTopicSpec *create;	/* not owned; NULL: never create topics */
 } PositionTable;
 
 extern int	position_cmp(const Position *a, const Position *b);
@@ -57,12 +60,14 @@ extern int	position_format(const Position *p, char *buf, size_t size);
 extern bool position_parse(const char *text, size_t len, Position *p);
 
 extern bool position_table_init(PositionTable *pt, rd_kafka_conf_t *consumer_conf,
-								int lookback, int timeout_ms);
+								int lookback, int timeout_ms,
+								const KafkaTopicSpec *create);
 extern void position_table_free(PositionTable *pt);
 
 /*
  * The topic's entry, learning it on first sight: partition count from
- * metadata, highest positions from each partition's last "lookback"
+ * metadata (creating the topic with pt->create if the broker answers that
+ * it does not exist, i.e. it does not create topics itself), highest positions from each partition's last "lookback"
  * messages.  With learn = false (a new snapshot) Kafka's content is not
  * read: everything counts as new.  NULL with errstr on failure (retry).
  */

@@ -56,6 +56,75 @@ static const char *const producer_defaults[][2] = {
 	{NULL, NULL}
 };
 
+/*
+ * Copies the JSON string value that follows "name" in text into out:
+ * enough to name a table from an event's source block.
+ */
+static void
+producer_json_field(const char *text, size_t len, const char *name,
+					char *out, size_t outlen)
+{
+	size_t		nlen = strlen(name);
+	const char *p = memmem(text, len, name, nlen);
+	size_t		o = 0;
+
+	out[0] = '\0';
+	if (p == NULL)
+		return;
+	for (p += nlen; p < text + len && *p != '"' && o + 1 < outlen; p++)
+		out[o++] = *p == '\\' && p + 1 < text + len ? *++p : *p;
+	out[o] = '\0';
+}
+
+/*
+ * "event of N bytes for table S.T (topic X), key K": what a user needs to
+ * find the row that Kafka refused as too large.
+ */
+void
+producer_describe_event(const char *topic, const void *key, size_t key_len,
+						const void *value, size_t value_len,
+						char *buf, size_t size)
+{
+	const char *v = value;
+	const char *source = NULL;
+	const char *k = key;
+	size_t		klen = key ? key_len : 0;
+	const char *payload;
+	char		schema[128] = "";
+	char		table[128] = "";
+
+	/* the source block is the payload's last object: find its last mention */
+	for (const char *p = v; v && p < v + value_len;)
+	{
+		const char *hit = memmem(p, v + value_len - p, "\"source\":{", 10);
+
+		if (hit == NULL)
+			break;
+		source = hit;
+		p = hit + 10;
+	}
+	if (source)
+	{
+		producer_json_field(source, v + value_len - source, "\"schema\":\"",
+							schema, sizeof(schema));
+		producer_json_field(source, v + value_len - source, "\"table\":\"",
+							table, sizeof(table));
+	}
+	/* with schemas on, the key's payload says more than its schema */
+	if (k && (payload = memmem(k, klen, "\"payload\":", 10)) != NULL)
+	{
+		klen -= payload + 10 - k;
+		k = payload + 10;
+		if (klen > 0 && k[klen - 1] == '}')
+			klen--;
+	}
+	snprintf(buf, size, "event of %zu bytes for table %s%s%s (topic %s), key %.*s%s",
+			 key_len + value_len, schema, schema[0] ? "." : "",
+			 table[0] ? table : "?", topic,
+			 (int) (klen > 200 ? 200 : klen), k ? k : "null",
+			 klen > 200 ? "..." : "");
+}
+
 static void
 producer_dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -71,7 +140,23 @@ producer_dr_msg_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 					 rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
 			return;
 		}
-		if (!p->failed)
+		if (m->err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE &&
+			m->len + m->key_len > p->too_large)
+		{
+			/*
+			 * The broker refuses a whole batch: name its largest message,
+			 * the one that cannot fit.
+			 */
+			char		what[400];
+
+			producer_describe_event(rd_kafka_topic_name(m->rkt), m->key, m->key_len,
+									m->payload, m->len, what, sizeof(what));
+			snprintf(p->failure, sizeof(p->failure),
+					 "Kafka refused an %s as too large (the broker's message.max.bytes "
+					 "or the topic's max.message.bytes)", what);
+			p->too_large = m->len + m->key_len;
+		}
+		else if (!p->failed)
 			snprintf(p->failure, sizeof(p->failure),
 					 "delivery to %s [%d] failed: %s",
 					 rd_kafka_topic_name(m->rkt), m->partition,
@@ -94,9 +179,11 @@ producer_error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 	if (err == RD_KAFKA_RESP_ERR__FATAL)
 	{
+		if (p->too_large)
+			return;				/* the cause is already named */
 		rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
 		snprintf(p->failure, sizeof(p->failure), "fatal Kafka error: %s", fatal);
-		p->failed = true;
+		p->failed = p->fatal = true;
 		return;
 	}
 	/*
@@ -279,6 +366,16 @@ producer_send(Producer *p, rd_kafka_topic_t *rkt, int32_t partition,
 			return false;
 		}
 	}
+	if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE)
+	{
+		char		what[400];
+
+		producer_describe_event(rd_kafka_topic_name(rkt), key,
+								key_len < 0 ? 0 : (size_t) key_len, value,
+								value_len < 0 ? 0 : (size_t) value_len, what, sizeof(what));
+		snprintf(errstr, errstr_size, "an %s is larger than kafka.message.max.bytes", what);
+		return false;
+	}
 	if (err)
 	{
 		snprintf(errstr, errstr_size, "could not produce to %s [%d]: %s",
@@ -288,6 +385,22 @@ producer_send(Producer *p, rd_kafka_topic_t *rkt, int32_t partition,
 	p->produced++;
 	p->in_flight++;
 	return true;
+}
+
+const char *
+producer_failure(Producer *p)
+{
+	int64_t		until = clock_monotonic_ms() + 1000;
+
+	/*
+	 * A fatal error comes before the delivery reports of the batch that
+	 * caused it; those name the message (a too large one, say).
+	 */
+	while (p->fatal && !p->too_large && p->in_flight > 0 &&
+		   clock_monotonic_ms() < until)
+		rd_kafka_poll(p->rk, 10);
+	p->fatal = false;
+	return p->failure;
 }
 
 bool

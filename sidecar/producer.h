@@ -30,7 +30,9 @@ typedef struct Producer
 	LsnTrack   *track;			/* not owned */
 	int			wake_fd[2];		/* pipe librdkafka writes to when it has events */
 	bool		failed;			/* a delivery failed: stop, confirm nothing more */
+	bool		fatal;			/* failed by a fatal error, reports maybe still due */
 	char		failure[512];
+	size_t		too_large;		/* size of the largest event refused as too large */
 	uint64_t	produced;		/* messages handed to librdkafka */
 	uint64_t	in_flight;		/* handed over, no delivery report yet */
 	char		last_error[512];	/* to log a repeated Kafka error once */
@@ -59,6 +61,14 @@ extern bool producer_send(Producer *p, rd_kafka_topic_t *rkt, int32_t partition,
 						  const Position *pos, uint64_t opaque,
 						  ProducerWaitCb wait_cb, void *wait_arg,
 						  volatile int *stop, char *errstr, size_t errstr_size);
+
+/* Why the producer failed (once failed is set). */
+extern const char *producer_failure(Producer *p);
+
+/* "event of N bytes for table S.T (topic X), key K", for error messages. */
+extern void producer_describe_event(const char *topic, const void *key, size_t key_len,
+									const void *value, size_t value_len,
+									char *buf, size_t size);
 
 /* Serve delivery reports; drains the wake-up pipe. */
 extern void producer_poll(Producer *p, int timeout_ms);

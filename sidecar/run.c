@@ -60,6 +60,8 @@ typedef struct Sidecar
 	Producer	producer;
 	LsnTrack	track;
 	PositionTable positions;
+	KafkaTopicSpec topic_spec;	/* topic.creation.default.* */
+	KafkaTopicConfig *topic_configs;	/* owned; ends with a NULL name */
 
 	uint64_t	endpos;			/* -E: stop here; 0 = never */
 	bool		endpos_reached;
@@ -253,7 +255,7 @@ sidecar_frame(Sidecar *s, const Frame *f, bool *fatal)
 		{
 			*fatal = s->producer.failed;
 			snprintf(s->errstr, sizeof(s->errstr), "%s",
-					 s->producer.failed ? s->producer.failure : "interrupted");
+					 s->producer.failed ? producer_failure(&s->producer) : "interrupted");
 			return false;
 		}
 	}
@@ -277,7 +279,7 @@ sidecar_frame(Sidecar *s, const Frame *f, bool *fatal)
 			 */
 			*fatal = !s->sig->stop;
 			if (s->producer.failed)
-				snprintf(s->errstr, sizeof(s->errstr), "%s", s->producer.failure);
+				snprintf(s->errstr, sizeof(s->errstr), "%s", producer_failure(&s->producer));
 			return false;
 		}
 	}
@@ -485,7 +487,7 @@ sidecar_setup_slot(Sidecar *s, bool *done)
 	{
 		/* the temporary slot goes with the connection: nothing to undo */
 		if (s->producer.failed)
-			snprintf(s->errstr, sizeof(s->errstr), "%s", s->producer.failure);
+			snprintf(s->errstr, sizeof(s->errstr), "%s", producer_failure(&s->producer));
 		else if (s->sig->stop && s->errstr[0] == '\0')
 			snprintf(s->errstr, sizeof(s->errstr), "interrupted");
 		log_error("snapshot failed: %s; no slot created", s->errstr);
@@ -588,7 +590,7 @@ sidecar_stream(Sidecar *s, uint64_t startpos, bool *connected)
 		}
 		if (s->producer.failed)
 		{
-			snprintf(s->errstr, sizeof(s->errstr), "%s", s->producer.failure);
+			snprintf(s->errstr, sizeof(s->errstr), "%s", producer_failure(&s->producer));
 			return STREAM_FATAL;
 		}
 		if (!sidecar_feedback(s, false))
@@ -717,6 +719,40 @@ sidecar_drop_slot(Sidecar *s)
 	return 0;
 }
 
+/*
+ * How to create a missing topic (topic.creation.*), as Debezium's default
+ * topic creation group; NULL when topic.creation.enable is off.
+ */
+static const KafkaTopicSpec *
+sidecar_topic_spec(Sidecar *s)
+{
+	const char *prefix = "topic.creation.default.";
+	int			iter = 0;
+	int			n = 0;
+	const char *name;
+	const char *value;
+
+	if (!config_get_bool(s->cfg, "topic.creation.enable"))
+		return NULL;
+	while (config_prefix_next(s->cfg, prefix, &iter, &name, &value))
+		n++;
+	s->topic_configs = calloc(n + 1, sizeof(KafkaTopicConfig));
+	if (s->topic_configs == NULL)
+		return NULL;
+	iter = n = 0;
+	while (config_prefix_next(s->cfg, prefix, &iter, &name, &value))
+	{
+		s->topic_configs[n].name = name;
+		s->topic_configs[n++].value = value;
+	}
+	s->topic_spec.partitions =
+		(int) config_get_int(s->cfg, "topic.creation.default.partitions");
+	s->topic_spec.replication_factor =
+		(int) config_get_int(s->cfg, "topic.creation.default.replication.factor");
+	s->topic_spec.configs = s->topic_configs;
+	return &s->topic_spec;
+}
+
 /* false when Kafka did not acknowledge everything in time */
 static bool
 sidecar_shutdown(Sidecar *s)
@@ -801,7 +837,7 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 		!producer_init(&s->producer, cfg, &s->track, &cconf, s->errstr, sizeof(s->errstr)) ||
 		!position_table_init(&s->positions, cconf,
 							 (int) config_get_int(cfg, "position.lookback"),
-							 SIDECAR_KAFKA_TIMEOUT_MS))
+							 SIDECAR_KAFKA_TIMEOUT_MS, sidecar_topic_spec(s)))
 	{
 		log_error("%s", s->errstr);
 		lsn_track_free(&s->track);
@@ -852,12 +888,13 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 	{
 		/* -E promises everything up to it is in Kafka */
 		log_error("end position reached, but Kafka did not acknowledge every event: %s",
-				  s->producer.failed ? s->producer.failure : "shutdown.timeout.ms passed");
+				  s->producer.failed ? producer_failure(&s->producer) : "shutdown.timeout.ms passed");
 		code = 2;
 	}
 	repl_close(&s->repl);
 	heartbeat_free(&s->heartbeat);
 	position_table_free(&s->positions);
+	free(s->topic_configs);
 	producer_destroy(&s->producer);
 	lsn_track_free(&s->track);
 	free(s);
