@@ -2,7 +2,8 @@
 #
 #   make && make install     build and install the plugin, the extension and the daemons
 #   make test                run every test (pg_regress, TAP, independent readers)
-#   make demo                run the end-to-end lab on this machine
+#   make demo                run the end-to-end lab on this machine (mock Kafka)
+#   make demo KAFKA=real     the same on Apache Kafka (scripts/kafka.sh)
 #
 # The plugin is built by PGXS with the server's flags; the daemons are plain
 # libpq/librdkafka programs with their own flags (daemons.mk).
@@ -87,7 +88,7 @@ test demo: prepare
 test:
 	bash t/run_tests.sh
 demo:
-	bash scripts/demo.sh
+	KAFKA=$(KAFKA) bash scripts/demo.sh
 
 .PHONY: prepare
 prepare:

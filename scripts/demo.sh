@@ -4,6 +4,9 @@
 # Kafka (the project's mock broker) -> Delta writer -> a Delta table that
 # DuckDB reads.  Stops everything it started and removes its directory.
 #
+# KAFKA=real (make demo KAFKA=real) runs the same demo on Apache Kafka
+# (scripts/kafka.sh: a KRaft broker from Maven Central) instead of the mock.
+#
 # Exit status 0 only if the Delta table's current state equals the
 # PostgreSQL table.  CDC_DEMO_TAMPER=1 changes PostgreSQL behind the
 # pipeline's back before the comparison (the test suite uses it to prove
@@ -23,7 +26,7 @@ if [ "$(id -u)" = 0 ]; then
 	chown postgres: "$work"
 	rc=0
 	runuser -u postgres -- env CDC_DEMO_WORK="$work" PG_CONFIG="$PG_CONFIG" \
-		CDC_DEMO_TAMPER="${CDC_DEMO_TAMPER:-}" bash "$0" "$@" || rc=$?
+		CDC_DEMO_TAMPER="${CDC_DEMO_TAMPER:-}" KAFKA="${KAFKA:-}" bash "$0" "$@" || rc=$?
 	rm -rf "$work"
 	exit $rc
 fi
@@ -31,6 +34,8 @@ fi
 WORK=${CDC_DEMO_WORK:-$(mktemp -d "${TMPDIR:-/tmp}/cdc_kafka_demo.XXXXXX")}
 export PATH="$BINDIR:$PATH"
 PORT=$(port_range_pick)
+KAFKA=${KAFKA:-mock}
+case $KAFKA in mock | real) ;; *) echo "demo: KAFKA must be mock or real" >&2; exit 1 ;; esac
 PIDS=()
 step=0
 say() { step=$((step + 1)); printf '\n[%d/9] %s\n' "$step" "$*"; }
@@ -41,6 +46,7 @@ cleanup()
 	local rc=$?
 	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
 	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	[ -d "$WORK/kafka" ] && bash "$ROOT/scripts/kafka.sh" stop "$WORK/kafka" 2>/dev/null || true
 	[ -d "$WORK/data" ] && pg_ctl -D "$WORK/data" -m fast stop >/dev/null 2>&1 || true
 	if [ $rc != 0 ] && [ -d "$WORK" ]; then
 		for log in "$WORK"/*.log; do
@@ -55,7 +61,7 @@ trap 'exit 130' INT TERM
 
 psql_lab() { psql -X -q -h "$WORK" -p "$PORT" -d lab -v ON_ERROR_STOP=1 "$@"; }
 
-for prog in sidecar/cdc_kafka_sidecar writer/cdc_delta_writer tools/cdc_kafka_mock_broker; do
+for prog in sidecar/cdc_kafka_sidecar writer/cdc_delta_writer tools/cdc_kafka_mock_broker tools/cdc_kafka_topics; do
 	[ -x "$ROOT/$prog" ] || { echo "demo: $prog is not built; run make first" >&2; exit 1; }
 done
 [ -f "$($PG_CONFIG --pkglibdir)/cdc_kafka.so" ] ||
@@ -83,15 +89,23 @@ say "Creating the seed table inventory.customers with its four rows"
 psql_lab -f "$ROOT/docker/initdb/01-inventory.sql"
 psql_lab -c 'TABLE inventory.customers ORDER BY id'
 
-say "Starting Kafka (the project's mock broker, librdkafka's mock cluster)"
-mkfifo "$WORK/broker.in"
-"$ROOT/tools/cdc_kafka_mock_broker" -f "$WORK/bootstrap" -t lab_cdc.inventory.customers:3 \
-	<"$WORK/broker.in" >"$WORK/broker.out" 2>"$WORK/broker.log" &
-PIDS+=($!)
-exec 7>"$WORK/broker.in"		# keeps the broker's stdin open
-for _ in $(seq 100); do [ -s "$WORK/bootstrap" ] && break; sleep 0.1; done
-BOOTSTRAP=$(cat "$WORK/bootstrap")
-info "bootstrap servers: $BOOTSTRAP (topic lab_cdc.inventory.customers, 3 partitions)"
+TOPIC=lab_cdc.inventory.customers
+if [ "$KAFKA" = real ]; then
+	say "Starting Kafka (Apache Kafka, KRaft, one node: scripts/kafka.sh)"
+	BOOTSTRAP=$(bash "$ROOT/scripts/kafka.sh" start "$WORK/kafka" 2>"$WORK/kafka.log" | tail -n 1)
+	BOOTSTRAP=${BOOTSTRAP#bootstrap.servers=}
+	"$ROOT/tools/cdc_kafka_topics" -b "$BOOTSTRAP" $TOPIC:3 >/dev/null
+else
+	say "Starting Kafka (the project's mock broker, librdkafka's mock cluster)"
+	mkfifo "$WORK/broker.in"
+	"$ROOT/tools/cdc_kafka_mock_broker" -f "$WORK/bootstrap" -t $TOPIC:3 \
+		<"$WORK/broker.in" >"$WORK/broker.out" 2>"$WORK/broker.log" &
+	PIDS+=($!)
+	exec 7>"$WORK/broker.in"		# keeps the broker's stdin open
+	for _ in $(seq 100); do [ -s "$WORK/bootstrap" ] && break; sleep 0.1; done
+	BOOTSTRAP=$(cat "$WORK/bootstrap")
+fi
+info "bootstrap servers: $BOOTSTRAP (topic $TOPIC, 3 partitions)"
 
 say "Starting the sidecar (slot lab_cdc, topic prefix lab_cdc, schema inventory, initial snapshot)"
 "$ROOT/sidecar/cdc_kafka_sidecar" -d "host=$WORK port=$PORT dbname=lab user=postgres" \

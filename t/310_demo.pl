@@ -1,5 +1,6 @@
 # The README's first command: the seed lab end to end on this machine.
-# Runs scripts/demo.sh as a user would (it starts and stops everything),
+# Runs scripts/demo.sh as a user would (it starts and stops everything), on
+# the mock broker (make demo) and on Apache Kafka (make demo KAFKA=real),
 # then again with PostgreSQL changed behind the pipeline's back, to prove
 # that its final comparison fails when Delta and PostgreSQL differ.
 use strict;
@@ -33,8 +34,17 @@ sub run_demo
 }
 
 my $dirs = demo_dirs();
-my ($ok, $out) = run_demo();
+my ($ok, $out) = run_demo(KAFKA => 'real');
+ok($ok, 'KAFKA=real: the demo succeeds on Apache Kafka') or diag($out);
+like($out, qr/Starting Kafka \(Apache Kafka, KRaft/, 'KAFKA=real: it says which Kafka');
+like($out, qr/OK: the Delta table's current state equals inventory.customers in PostgreSQL/,
+	'KAFKA=real: Delta and PostgreSQL agree');
+is(leftovers($out), 0, 'KAFKA=real: the demo leaves no process behind (the broker neither)');
+is(demo_dirs(), $dirs, 'KAFKA=real: and no temporary directory');
+
+($ok, $out) = run_demo();
 ok($ok, 'the demo succeeds') or diag($out);
+like($out, qr/the project's mock broker/, 'by default on the mock broker');
 like($out, qr/\[9\/9\] Comparing/, 'the demo shows its progress through every step');
 like($out, qr/OK: the Delta table's current state equals inventory.customers in PostgreSQL/,
 	'Delta and PostgreSQL agree');
