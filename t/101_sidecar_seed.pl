@@ -1,5 +1,5 @@
-# The seed scenario end to end: Postgres -> cdc_kafka_sidecar -> the mock
-# broker, read back with kcat.  Every event equals the plugin's own output
+# The seed scenario end to end: Postgres -> cdc_kafka_sidecar -> Apache
+# Kafka, read back with kcat.  Every event equals the plugin's own output
 # (a second slot decoded through SQL), partitions are the Java client's,
 # deletes are followed by tombstones, the snapshot ends with "last".
 use strict;
@@ -11,13 +11,13 @@ use CdcKafka;
 my $topic = 'dbserver1.inventory.customers';
 my $node = CdcKafka::start_pg('seed');
 CdcKafka::create_seed_table($node);
-my $mb = CdcKafka::start_mock_broker(topics => ["$topic:3"]);
+my $kb = CdcKafka::start_kafka(topics => ["$topic:3"]);
 my $log = "$ENV{TESTDIR}/sidecar.log";
 
-my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
+my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $kb->bootstrap,
 	slot => 'seed', create => 1, log => $log,
 	args => [ '-o', 'topic-prefix=dbserver1' ]);
-ok(CdcKafka::wait_until(sub { CdcKafka::kcat_consume($mb->bootstrap, $topic) >= 4 }, 60),
+ok(CdcKafka::wait_until(sub { CdcKafka::kcat_consume($kb->bootstrap, $topic) >= 4 }, 60),
 	'the snapshot reaches Kafka') or diag(CdcKafka::slurp($log));
 
 # The plugin's output for the same changes, through SQL, for comparison.
@@ -32,7 +32,7 @@ $node->safe_psql('postgres', $_) for (
 ok(CdcKafka::wait_slot_caught_up($node, 'seed', 60), 'the slot confirms everything')
   or diag(CdcKafka::slurp($log));
 
-my @msgs = CdcKafka::kcat_consume($mb->bootstrap, $topic);
+my @msgs = CdcKafka::kcat_consume($kb->bootstrap, $topic);
 is(scalar @msgs, 14, '4 snapshot reads, 9 changes, 1 tombstone')
   or diag(explain([ map { "$_->{partition}/$_->{offset} $_->{headers}{'cdc_kafka.pos'}" } @msgs ]));
 
@@ -105,13 +105,13 @@ is(CdcKafka::stop_sidecar($sc), 0, 'SIGTERM: exit 0');
 like(CdcKafka::slurp($log), qr/stopped; confirmed [0-9A-F]+\/[0-9A-F]+/, 'logs the final confirmed LSN');
 
 # Restarted, it produces nothing twice (nothing new: everything confirmed).
-$sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
+$sc = CdcKafka::start_sidecar(node => $node, bootstrap => $kb->bootstrap,
 	slot => 'seed', log => $log, args => [ '-o', 'topic-prefix=dbserver1' ]);
 $node->safe_psql('postgres', "UPDATE inventory.customers SET first_name = 'Anne' WHERE id = 4");
 ok(CdcKafka::wait_slot_caught_up($node, 'seed', 60), 'restarted sidecar catches up');
-is(scalar(CdcKafka::kcat_consume($mb->bootstrap, $topic)), 15, 'one more event, no repeats');
+is(scalar(CdcKafka::kcat_consume($kb->bootstrap, $topic)), 15, 'one more event, no repeats');
 is(CdcKafka::stop_sidecar($sc), 0, 'exit 0 again');
 
-$mb->stop;
+$kb->stop;
 $node->stop;
 done_testing();

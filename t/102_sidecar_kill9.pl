@@ -16,7 +16,7 @@ $node->safe_psql('postgres', q{
 	CREATE TABLE hot (k int PRIMARY KEY, n int NOT NULL);
 	INSERT INTO hot SELECT k, 0 FROM generate_series(0, 4) k;
 });
-my $mb = CdcKafka::start_mock_broker(topics => [ 'kt.public.numbers:3', 'kt.public.hot:2' ]);
+my $kb = CdcKafka::start_kafka(topics => [ 'kt.public.numbers:3', 'kt.public.hot:2' ]);
 my $log = "$ENV{TESTDIR}/sidecar.log";
 my @args = ('-o', 'topic-prefix=kt', '-o', 'schemas=false');
 
@@ -40,9 +40,9 @@ for my $i (1 .. $ntx)
 }
 close $fh;
 
-my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
+my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $kb->bootstrap,
 	slot => 'k9', create => 1, log => $log, args => \@args);
-ok(CdcKafka::wait_until(sub { scalar(CdcKafka::kcat_consume($mb->bootstrap, 'kt.public.hot')) >= 5 }, 60),
+ok(CdcKafka::wait_until(sub { scalar(CdcKafka::kcat_consume($kb->bootstrap, 'kt.public.hot')) >= 5 }, 60),
 	'snapshot of the hot rows delivered') or diag(CdcKafka::slurp($log));
 
 my ($wout, $werr) = ('', '');
@@ -55,7 +55,7 @@ for my $k (1 .. $kills)
 {
 	usleep(200_000 + int(rand(1_300_000)));
 	CdcKafka::kill9($sc);
-	$sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
+	$sc = CdcKafka::start_sidecar(node => $node, bootstrap => $kb->bootstrap,
 		slot => 'k9', log => $log, args => \@args);
 }
 pass("$kills kill -9 and restarts");
@@ -67,7 +67,7 @@ ok(CdcKafka::wait_slot_caught_up($node, 'k9', 120), 'the last sidecar catches up
 is(CdcKafka::stop_sidecar($sc), 0, 'SIGTERM: exit 0');
 
 # numbers: every row exactly once.
-my @numbers = CdcKafka::kcat_consume($mb->bootstrap, 'kt.public.numbers', timeout => 120);
+my @numbers = CdcKafka::kcat_consume($kb->bootstrap, 'kt.public.numbers', timeout => 120);
 my %seen;
 $seen{ CdcKafka::json_or_undef($_->{key})->{id} }++ for @numbers;
 my @dups = grep { $seen{$_} > 1 } keys %seen;
@@ -78,7 +78,7 @@ my $db_rows = $node->safe_psql('postgres', 'SELECT count(*) FROM numbers');
 is($db_rows, $expected_rows, 'the database agrees');
 
 # hot: per key, 0 (snapshot) then every update to it, in commit order.
-my @hot = CdcKafka::kcat_consume($mb->bootstrap, 'kt.public.hot', timeout => 120);
+my @hot = CdcKafka::kcat_consume($kb->bootstrap, 'kt.public.hot', timeout => 120);
 my %seq;
 for my $m (@hot)	# partition then offset order
 {
@@ -99,6 +99,6 @@ note("topics found holding events: $learned; restarts that skipped replayed even
 ok($skips > 0, 'some restarts skipped events Kafka already held (the exactly-once path ran)');
 unlike($text, qr/ error: /, 'no errors logged');
 
-$mb->stop;
+$kb->stop;
 $node->stop;
 done_testing();

@@ -18,7 +18,7 @@ $node->safe_psql('postgres', qq{
 	CREATE TABLE other (id int PRIMARY KEY);
 	INSERT INTO other SELECT generate_series(1, 10);
 });
-my $mb = CdcKafka::start_mock_broker(topics => [ 'sn.public.snap:3' ]);
+my $kb = CdcKafka::start_kafka(topics => [ 'sn.public.snap:3' ]);
 my $log = "$ENV{TESTDIR}/sidecar.log";
 
 # Writes: updates (+1) on existing rows, inserts of new rows, a few deletes.
@@ -40,7 +40,7 @@ my $writer = IPC::Run::start([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
 	'<', \undef, '>', \$wout, '2>', \$werr);
 usleep(300_000);
 
-my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
+my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $kb->bootstrap,
 	slot => 'snap', create => 1, log => $log,
 	args => [ '-o', 'topic-prefix=sn', '-o', 'schemas=false',
 		'-o', 'exclude-tables=public\.other' ]);
@@ -50,7 +50,7 @@ ok(CdcKafka::wait_slot_caught_up($node, 'snap', 180), 'the sidecar catches up')
   or diag(CdcKafka::slurp($log));
 is(CdcKafka::stop_sidecar($sc), 0, 'SIGTERM: exit 0');
 
-my @msgs = CdcKafka::kcat_consume($mb->bootstrap, 'sn.public.snap', timeout => 120);
+my @msgs = CdcKafka::kcat_consume($kb->bootstrap, 'sn.public.snap', timeout => 120);
 my (%state, %reads, %bad, $last_marks);
 my $ops = '';
 for my $m (@msgs)	# per partition, offset order: per-key order
@@ -94,7 +94,7 @@ is($last_marks, 1, 'exactly one event is marked snapshot "last"');
 my %db = map { split /\|/ } split /\n/, $node->safe_psql('postgres', 'SELECT id, v FROM snap');
 my %live = map { $_ => $state{$_} } grep { defined $state{$_} } keys %state;
 is_deeply(\%live, \%db, 'the replayed events give the table as it is');
-is(scalar(CdcKafka::kcat_consume($mb->bootstrap, 'sn.public.other')), 0,
+is(scalar(CdcKafka::kcat_consume($kb->bootstrap, 'sn.public.other')), 0,
 	'a table excluded by the plugin options is not snapshotted');
 like(CdcKafka::slurp($log), qr/snapshot: public\.snap: \d+ row\(s\)/, 'the snapshot is logged per table');
 
@@ -106,7 +106,7 @@ sub snapshot_only
 	my ($out, $err) = ('', '');
 	IPC::Run::run([ CdcKafka::program('sidecar/cdc_kafka_sidecar'), '-d', $node->connstr('postgres'),
 			'-S', $slot, '-X', 'snapshot.mode=initial_only',
-			'-X', 'kafka.bootstrap.servers=' . $mb->bootstrap, '-o', "topic-prefix=$slot",
+			'-X', 'kafka.bootstrap.servers=' . $kb->bootstrap, '-o', "topic-prefix=$slot",
 			'-o', 'schemas=false', '-o', "include-tables=public\\.$table", @more ],
 		'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(120));
 	return ($? >> 8, $err);
@@ -115,7 +115,7 @@ sub snapshot_only
 # snapshot.mode=initial_only: the rows, then exit 0, and no slot left behind.
 my ($rc, $err) = snapshot_only('once', 'snap', '--create-slot');
 is($rc, 0, 'initial_only: exit 0 after the snapshot') or diag($err);
-is(scalar(CdcKafka::kcat_consume($mb->bootstrap, 'once.public.snap', timeout => 120)),
+is(scalar(CdcKafka::kcat_consume($kb->bootstrap, 'once.public.snap', timeout => 120)),
 	$node->safe_psql('postgres', 'SELECT count(*) FROM snap'), 'initial_only: every row once');
 is($node->safe_psql('postgres', "SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'once'"),
 	0, 'initial_only: the slot is dropped (no WAL retained)');
@@ -127,7 +127,7 @@ my $busy_lsn = $node->safe_psql('postgres',
 	"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'busy'");
 ($rc, $err) = snapshot_only('busy', 'snap', '--create-slot');
 is($rc, 0, 'initial_only beside an existing slot: exit 0 after the snapshot') or diag($err);
-my @busy = CdcKafka::kcat_consume($mb->bootstrap, 'busy.public.snap', timeout => 120);
+my @busy = CdcKafka::kcat_consume($kb->bootstrap, 'busy.public.snap', timeout => 120);
 is(scalar(grep { (CdcKafka::json_or_undef($_->{value}) // {})->{op} eq 'r' } @busy),
 	$node->safe_psql('postgres', 'SELECT count(*) FROM snap'),
 	'initial_only beside an existing slot: every row once, as snapshot reads');
@@ -147,11 +147,11 @@ $node->safe_psql('postgres', q{
 ($rc, $err) = snapshot_only('marks', 'marks', '--create-slot');
 is($rc, 0, 'snapshot of a table with a column named snapshot: exit 0') or diag($err);
 my @marks = map { CdcKafka::json_or_undef($_->{value}) }
-  CdcKafka::kcat_consume($mb->bootstrap, 'marks.public.marks', timeout => 120);
+  CdcKafka::kcat_consume($kb->bootstrap, 'marks.public.marks', timeout => 120);
 is(scalar @marks, 1, 'its one row is read');
 is($marks[0]{source}{snapshot}, 'last', 'the row is marked last in source.snapshot');
 is($marks[0]{after}{snapshot}, 'true', 'and its column keeps its value');
 
-$mb->stop;
+$kb->stop;
 $node->stop;
 done_testing();

@@ -19,8 +19,8 @@ sub run_sidecar
 
 my $node = CdcKafka::start_pg('bad');
 my $conn = $node->connstr('postgres');
-my $mb = CdcKafka::start_mock_broker();
-my @kafka = ('-X', 'kafka.bootstrap.servers=' . $mb->bootstrap);
+my $kb = CdcKafka::start_kafka();
+my @kafka = ('-X', 'kafka.bootstrap.servers=' . $kb->bootstrap);
 my ($rc, $out);
 
 # Configuration errors: exit 1.
@@ -190,6 +190,6 @@ like($out, qr/cdc_kafka/, 'plugin not allowed: the error names the plugin');
 note($out);
 
 $locked->stop;
-$mb->stop;
+$kb->stop;
 $node->stop;
 done_testing();

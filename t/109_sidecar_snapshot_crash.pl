@@ -16,11 +16,11 @@ $node->safe_psql('postgres', qq{
 	CREATE TABLE big (id int PRIMARY KEY, v int NOT NULL);
 	INSERT INTO big SELECT g, 0 FROM generate_series(1, $rows) g;
 });
-my $mb = CdcKafka::start_mock_broker(topics => [ 'cr.public.big:16' ]);
+my $kb = CdcKafka::start_kafka(topics => [ 'cr.public.big:16' ]);
 my $log = "$ENV{TESTDIR}/sidecar.log";
 my @args = ('-o', 'topic-prefix=cr', '-o', 'schemas=false');
 
-my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
+my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $kb->bootstrap,
 	slot => 'cr', create => 1, log => $log, args => \@args);
 ok(CdcKafka::wait_until(sub { CdcKafka::slurp($log) =~ /snapshot \S+: starting/ }, 60),
 	'the snapshot starts') or diag(CdcKafka::slurp($log));
@@ -33,7 +33,7 @@ ok(CdcKafka::wait_until(sub {
 	'no slot is left behind by the killed snapshot');
 
 # The next start takes the snapshot again; writes follow.
-$sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
+$sc = CdcKafka::start_sidecar(node => $node, bootstrap => $kb->bootstrap,
 	slot => 'cr', create => 1, log => $log, args => \@args);
 ok(CdcKafka::wait_until(sub { CdcKafka::slurp($log) =~ /row\(s\) delivered/ }, 120),
 	'the second snapshot completes') or diag(CdcKafka::slurp($log));
@@ -43,7 +43,7 @@ $node->safe_psql('postgres', "DELETE FROM big WHERE id = 7");
 ok(CdcKafka::wait_slot_caught_up($node, 'cr', 120), 'the stream follows') or diag(CdcKafka::slurp($log));
 is(CdcKafka::stop_sidecar($sc), 0, 'SIGTERM: exit 0');
 
-my @msgs = CdcKafka::kcat_consume($mb->bootstrap, 'cr.public.big', timeout => 120);
+my @msgs = CdcKafka::kcat_consume($kb->bootstrap, 'cr.public.big', timeout => 120);
 my (%state, %reads, $last_marks);
 for my $m (@msgs)	# per partition, offset order
 {
@@ -60,6 +60,6 @@ my %db = map { split /\|/ } split /\n/, $node->safe_psql('postgres', 'SELECT id,
 my %live = map { $_ => $state{$_} } grep { defined $state{$_} } keys %state;
 is_deeply(\%live, \%db, 'replaying the topic gives the table as it is');
 
-$mb->stop;
+$kb->stop;
 $node->stop;
 done_testing();

@@ -11,7 +11,7 @@ my $topic = 'ep.public.t';
 my $node = CdcKafka::start_pg('endpos');
 $node->safe_psql('postgres', 'CREATE TABLE t (id int PRIMARY KEY, v text)');
 $node->safe_psql('postgres', "SELECT pg_create_logical_replication_slot('ep', 'cdc_kafka')");
-my $mb = CdcKafka::start_mock_broker(topics => ["$topic:2"]);
+my $kb = CdcKafka::start_kafka(topics => ["$topic:2"]);
 my $log = "$ENV{TESTDIR}/sidecar.log";
 my $bin = CdcKafka::program('sidecar/cdc_kafka_sidecar');
 
@@ -22,7 +22,7 @@ sub run_to
 	my ($endpos, $conninfo) = @_;
 	my $ok = eval {
 		IPC::Run::run([ $bin, '-d', $conninfo // $node->connstr('postgres'), '-S', 'ep',
-			'-o', 'topic-prefix=ep', '-X', 'kafka.bootstrap.servers=' . $mb->bootstrap,
+			'-o', 'topic-prefix=ep', '-X', 'kafka.bootstrap.servers=' . $kb->bootstrap,
 			'-E', $endpos ], '<', \undef, '>>', $log, '2>>', $log, IPC::Run::timeout(60));
 		1;
 	};
@@ -32,7 +32,7 @@ sub run_to
 sub ids
 {
 	return [ sort { $a <=> $b } map { CdcKafka::json_or_undef($_->{key})->{payload}{id} }
-		  CdcKafka::kcat_consume($mb->bootstrap, $topic) ];
+		  CdcKafka::kcat_consume($kb->bootstrap, $topic) ];
 }
 
 sub confirmed
@@ -107,6 +107,6 @@ $proxy->pump_nb;
 note("keepalives dropped: " . (($proxy_out =~ /dropped (\d+)\n(?!.*dropped)/s)[0] // 0));
 $proxy->kill_kill;
 
-$mb->stop;
+$kb->stop;
 $node->stop;
 done_testing();

@@ -12,9 +12,9 @@ use CdcKafka;
 
 my $node = CdcKafka::start_pg('syncstandby');
 $node->safe_psql('postgres', 'CREATE TABLE t (id int PRIMARY KEY, v text)');
-my $mb = CdcKafka::start_mock_broker();
+my $kb = CdcKafka::start_kafka();
 my $log = "$ENV{TESTDIR}/sidecar.log";
-my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
+my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $kb->bootstrap,
 	slot => 'sync', create => 1, log => $log, args => [ '-o', 'topic-prefix=sy' ]);
 ok(CdcKafka::wait_until(sub { CdcKafka::slurp($log) =~ /streaming slot "sync"/ }, 60),
 	'the sidecar streams') or diag(CdcKafka::slurp($log));
@@ -42,10 +42,10 @@ ok($done && $rc == 0, 'a transaction that reindexes the table and writes to it c
 $node->append_conf('postgresql.conf', "synchronous_standby_names = ''");
 $node->reload;
 my @ids = sort map { CdcKafka::json_or_undef($_->{key})->{payload}{id} }
-  grep { defined $_->{value} } CdcKafka::kcat_consume($mb->bootstrap, 'sy.public.t');
+  grep { defined $_->{value} } CdcKafka::kcat_consume($kb->bootstrap, 'sy.public.t');
 is_deeply(\@ids, [ 0, 1 ], 'both rows are in Kafka');
 is(CdcKafka::stop_sidecar($sc), 0, 'SIGTERM: exit 0');
 
-$mb->stop;
+$kb->stop;
 $node->stop;
 done_testing();

@@ -9,10 +9,10 @@ use CdcKafka;
 
 my $node = CdcKafka::start_pg('sighup');
 $node->safe_psql('postgres', 'CREATE TABLE t (id int PRIMARY KEY)');
-my $mb = CdcKafka::start_mock_broker();
+my $kb = CdcKafka::start_kafka();
 my $log = "$ENV{TESTDIR}/sidecar.log";
 my $lfile = "$ENV{TESTDIR}/L.log";
-my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap,
+my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $kb->bootstrap,
 	slot => 'hup', create => 1, log => $log,
 	args => [ '-o', 'topic-prefix=hup', '-o', 'schemas=false', '-L', $lfile, '-v', '-v', '-X', 'kafka.debug=all' ]);
 ok(CdcKafka::wait_until(sub { CdcKafka::slurp($lfile) =~ /streaming slot/ }, 60), 'the sidecar streams')
@@ -34,6 +34,6 @@ while (time < $deadline && CdcKafka::running($sc))
 $writer->finish;
 ok(CdcKafka::running($sc), "still running after $n SIGHUPs") or diag(CdcKafka::slurp($log));
 ok(CdcKafka::wait_slot_caught_up($node, 'hup', 60), 'and everything confirmed');
-is(scalar(CdcKafka::kcat_consume($mb->bootstrap, 'hup.public.t')), 20000, 'every row in Kafka once');
+is(scalar(CdcKafka::kcat_consume($kb->bootstrap, 'hup.public.t')), 20000, 'every row in Kafka once');
 is(CdcKafka::stop_sidecar($sc), 0, 'SIGTERM: exit 0');
 done_testing();

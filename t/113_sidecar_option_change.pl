@@ -11,7 +11,7 @@ my $topic = 'oc.public.t';
 my $node = CdcKafka::start_pg('option_change');
 $node->safe_psql('postgres', 'CREATE TABLE t (id int PRIMARY KEY); CREATE TABLE other (id int PRIMARY KEY)');
 $node->safe_psql('postgres', "SELECT pg_create_logical_replication_slot('oc', 'cdc_kafka')");
-my $mb = CdcKafka::start_mock_broker(topics => [ "$topic:1" ]);
+my $kb = CdcKafka::start_kafka(topics => [ "$topic:1" ]);
 my $log = "$ENV{TESTDIR}/sidecar.log";
 
 sub run_to
@@ -19,7 +19,7 @@ sub run_to
 	my ($endpos, @options) = @_;
 	IPC::Run::run([ CdcKafka::program('sidecar/cdc_kafka_sidecar'), '-d', $node->connstr('postgres'),
 			'-S', 'oc', '-o', 'topic-prefix=oc', '-o', 'schemas=false',
-			'-X', 'kafka.bootstrap.servers=' . $mb->bootstrap, '-E', $endpos, map { ('-o', $_) } @options ],
+			'-X', 'kafka.bootstrap.servers=' . $kb->bootstrap, '-E', $endpos, map { ('-o', $_) } @options ],
 		'<', \undef, '>>', $log, '2>>', $log, IPC::Run::timeout(120));
 	return $? >> 8;
 }
@@ -44,11 +44,11 @@ is(run_to($two_thirds, 'include-transaction=false', 'exclude-tables=public\.othe
 	'run 2 (metadata off, other excluded) stops two thirds of the way');
 is(run_to($end, 'include-transaction=true'), 0, 'run 3 (metadata on again) runs to the end');
 
-my @ids = map { CdcKafka::json_or_undef($_->{key})->{id} } CdcKafka::kcat_consume($mb->bootstrap, $topic);
+my @ids = map { CdcKafka::json_or_undef($_->{key})->{id} } CdcKafka::kcat_consume($kb->bootstrap, $topic);
 is_deeply([ sort { $a <=> $b } @ids ], [ 1 .. 30 ], 'every row once, in one partition')
   or diag(join ' ', @ids);
 is_deeply(\@ids, [ 1 .. 30 ], 'in commit order');
 
-$mb->stop;
+$kb->stop;
 $node->stop;
 done_testing();

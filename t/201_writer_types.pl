@@ -1,5 +1,5 @@
 # Delta writer: every Debezium type from the plugin's mapping, written by
-# cdc_delta_writer from the mock broker and read back by DuckDB from the
+# cdc_delta_writer from Apache Kafka and read back by DuckDB from the
 # files the Delta log lists: right value, right Delta type, right Parquet
 # type; nulls, empty strings, non-ASCII, large values, decimals at scale;
 # ops c/r/u/d, deletes from the key, tombstones skipped; several commits.
@@ -82,7 +82,7 @@ my @rows = (
 	{ id => 4, i16 => 32767, txt => $long_text, mood => "q\"b\\s/n\nt\tc\x{1}e\x{e9}\x{1f389}" },
 );
 
-my $mb = CdcKafka::start_mock_broker(topics => [ "$topic:1", 'lab.public.nos:1' ]);
+my $kb = CdcKafka::start_kafka(topics => [ "$topic:1", 'lab.public.nos:1' ]);
 my @events;
 for my $r (@rows)
 {
@@ -109,9 +109,9 @@ for my $r (@rows[0, 1])
 	push @events, CdcWriter::event(topic => $topic, fields => \@fields, op => 'd',
 		before => \%before, key => { id => $r->{id} }, payload_first => 1);
 }
-CdcWriter::produce($mb->bootstrap, $topic, @events);
+CdcWriter::produce($kb->bootstrap, $topic, @events);
 
-my $w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', $topic, '-t', 'lab.public.nos',
+my $w = CdcWriter::start_writer($kb->bootstrap, $root, $log, '-t', $topic, '-t', 'lab.public.nos',
 	'-X', 'flush.rows=3', '-X', 'flush.interval.ms=500');
 my $dir = "$root/public/alltypes";
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($dir) == 9 }),
@@ -205,13 +205,13 @@ is_deeply([ map { [ $_->{id}, $_->{__op}, $_->{txt} ] } @got[ 4 .. 6 ] ],
 
 # ---- schemas off: types from JSON, schema evolution by a new key
 my $nos = 'lab.public.nos';
-CdcWriter::produce($mb->bootstrap, $nos,
+CdcWriter::produce($kb->bootstrap, $nos,
 	CdcWriter::event(topic => $nos, schemas => 0, op => 'c', key => { id => 1 },
 		after => { id => 1, name => "n\x{f6}", score => 1.5, ok => JSON::PP::true, tags => [ 1, 2 ],
 			meta => { x => 1 }, nothing => undef }));
 my $ndir = "$root/public/nos";
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($ndir) == 1 }), 'schemaless row committed');
-CdcWriter::produce($mb->bootstrap, $nos,
+CdcWriter::produce($kb->bootstrap, $nos,
 	CdcWriter::event(topic => $nos, schemas => 0, op => 'c', key => { id => 2 },
 		after => { id => 2, name => 'b', score => 2, ok => JSON::PP::false, extra => 5 }));
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($ndir) == 2 }), 'row with a new key committed');
@@ -244,5 +244,5 @@ for my $f (glob("$ndir/_delta_log/*.json"))
 }
 is($metas, 2, 'schema evolution wrote a second metaData action');
 
-$mb->stop;
+$kb->stop;
 done_testing();

@@ -1,7 +1,7 @@
 # Delta writer, the seed scenario end to end from real parts: PostgreSQL
 # with the cdc_kafka plugin renders the seed table's snapshot
 # (cdc_kafka.snapshot_events) and the seed DML (the slot, format=kafka
-# frames, exact bytes), kcat produces them to the mock broker (with the
+# frames, exact bytes), kcat produces them to Apache Kafka (with the
 # tombstone after the delete, as the sidecar does), cdc_delta_writer
 # subscribed by pattern writes the Delta table, and DuckDB's current-state
 # query (latest row per id by offset, deletes dropped) over the files the
@@ -93,16 +93,16 @@ is(scalar @{ $later{on} }, 1, 'one more event from the slot');
 my $expected_later = $node->safe_psql('postgres',
 	"SELECT id || '|' || first_name || '|' || last_name || '|' || email FROM inventory.customers ORDER BY id");
 
-my $mb = CdcKafka::start_mock_broker();
+my $kb = CdcKafka::start_kafka();
 for my $mode ('on', 'off')
 {
 	my $prefix = $mode eq 'on' ? 'lab_cdc' : 'lab_nos';
 	my $topic = "$prefix.inventory.customers";
 	my $root = "$work/delta_$mode";
 	my $dir = "$root/inventory/customers";
-	CdcWriter::produce($mb->bootstrap, $topic, @{ $snap{$mode} }, @{ $stream{$mode} });
+	CdcWriter::produce($kb->bootstrap, $topic, @{ $snap{$mode} }, @{ $stream{$mode} });
 
-	my $w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-p', "^$prefix\\..*",
+	my $w = CdcWriter::start_writer($kb->bootstrap, $root, $log, '-p', "^$prefix\\..*",
 		'-X', 'flush.interval.ms=300', '-X', "kafka.group.id=seed_$mode");
 	ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($dir) == 13 }),
 		"schemas $mode: 13 change rows committed");
@@ -117,8 +117,8 @@ for my $mode ('on', 'off')
 			{ __op => 'r', n => 4 }, { __op => 'u', n => 2 } ], "schemas $mode: ops");
 
 	# a restart resumes from the log: only the new event is added
-	CdcWriter::produce($mb->bootstrap, $topic, @{ $later{$mode} });
-	$w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', $topic,
+	CdcWriter::produce($kb->bootstrap, $topic, @{ $later{$mode} });
+	$w = CdcWriter::start_writer($kb->bootstrap, $root, $log, '-t', $topic,
 		'-X', 'flush.interval.ms=300', '-X', "kafka.group.id=seed2_$mode");
 	ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($dir) >= 14 }),
 		"schemas $mode: restarted writer committed the new event");
@@ -132,6 +132,6 @@ for my $mode ('on', 'off')
 		$expected_later, "schemas $mode: current state still equals PostgreSQL");
 }
 
-$mb->stop;
+$kb->stop;
 $node->stop;
 done_testing();

@@ -53,16 +53,16 @@ my @bad = (
 	[ '{"before":null,"after":{"id":12},"op":"c","source":{"lsn":"abc"}}', qr/source\.lsn/ ],
 );
 
-my $mb = CdcKafka::start_mock_broker(topics => ["$topic:1"]);
+my $kb = CdcKafka::start_kafka(topics => ["$topic:1"]);
 my @msgs = (good(1), good(2));
 push @msgs, [ '{"id":0}', $_->[0] ] for @bad;
 # transaction metadata is skipped, not dead-lettered
 push @msgs, [ '{"id":"571:53195829"}', '{"status":"BEGIN","id":"571:53195829","ts_ms":1486500577125,"event_count":null,"data_collections":null}' ];
 push @msgs, good(3), good(4);
-CdcWriter::produce($mb->bootstrap, $topic, @msgs);
+CdcWriter::produce($kb->bootstrap, $topic, @msgs);
 my $last = scalar(@msgs) - 1;
 
-my $w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', $topic,
+my $w = CdcWriter::start_writer($kb->bootstrap, $root, $log, '-t', $topic,
 	'-X', "deadletter.path=$dlfile", '-X', 'flush.interval.ms=300');
 my $dir = "$root/public/items";
 ok(CdcWriter::wait_for(sub { (CdcWriter::txn_versions($dir)->{"$topic-0"} // -1) == $last }),
@@ -89,8 +89,8 @@ for my $i (0 .. $#bad)
 }
 
 # restart: nothing is read again, nothing dead-lettered twice
-CdcWriter::produce($mb->bootstrap, $topic, good(5));
-$w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', $topic,
+CdcWriter::produce($kb->bootstrap, $topic, good(5));
+$w = CdcWriter::start_writer($kb->bootstrap, $root, $log, '-t', $topic,
 	'-X', "deadletter.path=$dlfile", '-X', 'flush.interval.ms=300');
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($dir) == 5 }), 'restart: the new row is committed');
 is(CdcWriter::stop_writer($w), 0, 'writer exits 0 again');
@@ -103,17 +103,17 @@ like(slurp($log), qr/dl\.public\.items \[0\] \@2: not valid JSON/, 'the log name
 # transaction event): their offsets are still committed, which creates the
 # table with the change-log columns only, and its first row adds the rest.
 my $fresh = 'dl.public.fresh';
-$mb->create_topic("$fresh:1");
-CdcWriter::produce($mb->bootstrap, $fresh, [ '{"id":1}', 'not JSON' ], [ '{"id":1}', undef ],
+$kb->create_topic("$fresh:1");
+CdcWriter::produce($kb->bootstrap, $fresh, [ '{"id":1}', 'not JSON' ], [ '{"id":1}', undef ],
 	[ '{"id":"1:2"}', '{"status":"BEGIN","id":"1:2","ts_ms":1,"event_count":null,"data_collections":null}' ]);
-$w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', $fresh,
+$w = CdcWriter::start_writer($kb->bootstrap, $root, $log, '-t', $fresh,
 	'-X', "deadletter.path=$dlfile", '-X', 'flush.interval.ms=300');
 my $fresh_dir = "$root/public/fresh";
 ok(CdcWriter::wait_for(sub { (CdcWriter::txn_versions($fresh_dir)->{"$fresh-0"} // -1) == 2 }),
 	'a new table whose first messages make no row: their offsets are committed');
 my @ev = @{ CdcWriter::event(topic => $fresh, fields => \@fields, op => 'c',
 	after => { id => 1, name => 'first', price => encode_base64(pack('N', 100), '') }, key => { id => 1 }) };
-CdcWriter::produce($mb->bootstrap, $fresh, \@ev);
+CdcWriter::produce($kb->bootstrap, $fresh, \@ev);
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($fresh_dir) == 1 }), 'and its first row follows');
 is(CdcWriter::stop_writer($w), 0, 'the writer kept running: exit 0');
 $r = CdcWriter::delta_read($fresh_dir, 'SELECT id, name, price::VARCHAR AS price, __op FROM t');
@@ -123,5 +123,5 @@ is_deeply($r->{results}[0], [ { id => 1, name => 'first', price => '1.00', __op 
 
 sub slurp { open(my $f, '<', $_[0]) or die; local $/; return <$f>; }
 
-$mb->stop;
+$kb->stop;
 done_testing();

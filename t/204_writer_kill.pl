@@ -30,12 +30,12 @@ my $kills = $ENV{CDC_WRITER_KILLS} // 24;
 my $group_kills = 4;	# of those, how many run through the consumer group
 
 srand($ENV{CDC_SEED} // time);
-my $mb = CdcKafka::start_mock_broker(topics => ["$topic:4"]);
+my $kb = CdcKafka::start_kafka(topics => ["$topic:4"]);
 
 # a long-running kcat producer fed line by line
 my $pin = '';
 my ($pout, $perr) = ('', '');
-my $producer = IPC::Run::start([ 'kcat', '-P', '-b', $mb->bootstrap, '-t', $topic, '-K', "\x1e",
+my $producer = IPC::Run::start([ 'kcat', '-P', '-b', $kb->bootstrap, '-t', $topic, '-K', "\x1e",
 		'-X', 'partitioner=murmur2_random', '-X', 'linger.ms=5' ],
 	'<', \$pin, '>', \$pout, '2>', \$perr);
 my $seq = 0;
@@ -60,7 +60,7 @@ my @args = ('-t', $topic, '-X', 'flush.rows=40', '-X', 'flush.interval.ms=150',
 for my $k (1 .. $kills)
 {
 	my $group = $k > $kills - $group_kills;
-	my $w = CdcWriter::start_writer($mb->bootstrap, $root, $log, @args,
+	my $w = CdcWriter::start_writer($kb->bootstrap, $root, $log, @args,
 		'-X', 'assignment=' . ($group ? 'group' : 'static'));
 	# stream while the writer runs; kill it somewhere in there
 	my $life = 0.2 + rand($group ? 8 : 2.5);
@@ -80,7 +80,7 @@ $producer->finish;
 is($producer->result(0), 0, "producer finished: $seq events");
 cmp_ok($seq, '>', 1000, 'enough events to matter');
 
-my $w = CdcWriter::start_writer($mb->bootstrap, $root, $log, @args, '-X', 'assignment=static');
+my $w = CdcWriter::start_writer($kb->bootstrap, $root, $log, @args, '-X', 'assignment=static');
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($dir) >= $seq }, 120),
 	'after the last restart the writer catches up');
 sleep 1;
@@ -120,10 +120,10 @@ for my $f ($stale, $young)
 	close $fh;
 }
 utime(time - 7200, time - 7200, $stale) or die "utime: $!";
-$w = CdcWriter::start_writer($mb->bootstrap, $root, $log, @args, '-X', 'assignment=static');
+$w = CdcWriter::start_writer($kb->bootstrap, $root, $log, @args, '-X', 'assignment=static');
 ok(CdcWriter::wait_for(sub { !-e $stale }, 60), 'a restarted writer removes an hour-old temp file from _delta_log');
 ok(-e $young, 'and leaves a young one alone');
 is(CdcWriter::stop_writer($w), 0, 'SIGTERM exits 0');
 
-$mb->stop;
+$kb->stop;
 done_testing();

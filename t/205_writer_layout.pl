@@ -19,7 +19,7 @@ my $log = "$work/writer.log";
 my $n = 12000;
 my @cats = qw(alpha beta gamma delta epsilon);
 
-my $mb = CdcKafka::start_mock_broker(topics => [ 'lay.public.dict:4', 'lay.public.plain:4' ]);
+my $kb = CdcKafka::start_kafka(topics => [ 'lay.public.dict:4', 'lay.public.plain:4' ]);
 for my $name ('dict', 'plain')
 {
 	my $topic = "lay.public.$name";
@@ -31,7 +31,7 @@ for my $name ('dict', 'plain')
 			after => { id => $i, category => $cats[ $i % 5 ], uid => $uid,
 				maybe => ($i % 3 == 0 ? undef : $i * 2), ratio => $i / 7 });
 	}
-	CdcWriter::produce($mb->bootstrap, $topic, @msgs);
+	CdcWriter::produce($kb->bootstrap, $topic, @msgs);
 }
 
 my %dirs;
@@ -40,7 +40,7 @@ for my $name ('dict', 'plain')
 	my $root = "$work/delta_$name";
 	my $dir = "$root/public/$name";
 	$dirs{$name} = $dir;
-	my $w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', "lay.public.$name",
+	my $w = CdcWriter::start_writer($kb->bootstrap, $root, $log, '-t', "lay.public.$name",
 		'-X', 'assignment=static', '-X', 'flush.interval.ms=60000',
 		'-X', 'parquet.row_group.bytes=65536', '-X', 'parquet.page.bytes=4096',
 		'-X', 'parquet.dictionary=' . ($name eq 'dict' ? 'true' : 'false'));
@@ -111,7 +111,7 @@ for my $name ('dict', 'plain')
 {
 	my $root = "$work/delta_bytes";
 	my $dir = "$root/public/dict";
-	my $w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', 'lay.public.dict',
+	my $w = CdcWriter::start_writer($kb->bootstrap, $root, $log, '-t', 'lay.public.dict',
 		'-X', 'assignment=static', '-X', 'flush.interval.ms=600000', '-X', 'flush.rows=1000000',
 		'-X', 'flush.bytes=131072', '-X', 'parquet.row_group.bytes=65536');
 	ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($dir) >= $n / 2 }, 60),
@@ -138,13 +138,13 @@ sub slurp { open(my $f, '<', $_[0]) or return ''; local $/; return <$f>; }
 	my $dir = "$root/public/static";
 	my $slog = "$work/static.log";
 	my $w;
-	$mb->create_topic("$topic:2");
+	$kb->create_topic("$topic:2");
 	for my $batch (1 .. 3)
 	{
-		$w = CdcWriter::start_writer($mb->bootstrap, $root, $slog, '-t', $topic,
+		$w = CdcWriter::start_writer($kb->bootstrap, $root, $slog, '-t', $topic,
 			'-X', 'assignment=' . ($batch == 1 ? 'group' : 'static'), '-X', 'flush.interval.ms=100')
 		  if $batch < 3;
-		CdcWriter::produce($mb->bootstrap, $topic, map {
+		CdcWriter::produce($kb->bootstrap, $topic, map {
 				CdcWriter::event(topic => $topic, schemas => 0, op => 'c', key => { id => $_ }, after => { id => $_ })
 		} (10 * $batch .. 10 * $batch + 9));
 		ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($dir) == 10 * $batch }),
@@ -159,5 +159,5 @@ sub slurp { open(my $f, '<', $_[0]) or return ''; local $/; return <$f>; }
 	unlike(slurp($slog), qr/COMMITFAIL|Unknown member/, 'assignment=static: no failed group offset commits in the log');
 }
 
-$mb->stop;
+$kb->stop;
 done_testing();

@@ -82,13 +82,13 @@ is($rc, 1, 'unknown key in the file: exit 1');
 like($err, qr/bad\.conf:2.*flush\.rowz/, 'the error names FILE:LINE and the key');
 
 # odd topic names make paths inside the root
-my $mb = CdcKafka::start_mock_broker(topics => [ 'odd....:1', 'x.y.-2e-2e:1' ]);
+my $kb = CdcKafka::start_kafka(topics => [ 'odd....:1', 'x.y.-2e-2e:1' ]);
 my @fields = ([ id => 'int32' ]);
-CdcWriter::produce($mb->bootstrap, 'odd....',
+CdcWriter::produce($kb->bootstrap, 'odd....',
 	CdcWriter::event(topic => 'odd.a.b', fields => \@fields, after => { id => 1 }, key => { id => 1 }));
-CdcWriter::produce($mb->bootstrap, 'x.y.-2e-2e',
+CdcWriter::produce($kb->bootstrap, 'x.y.-2e-2e',
 	CdcWriter::event(topic => 'x.y.z', fields => \@fields, after => { id => 2 }, key => { id => 2 }));
-my $w = CdcWriter::start_writer($mb->bootstrap, $root, "$work/writer.log", '-t', 'odd....', '-t', 'x.y.-2e-2e',
+my $w = CdcWriter::start_writer($kb->bootstrap, $root, "$work/writer.log", '-t', 'odd....', '-t', 'x.y.-2e-2e',
 	'-X', 'assignment=static', '-X', 'flush.interval.ms=200');
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows("$root/_/_") == 1 && CdcWriter::committed_rows("$root/y/-2d2e-2d2e") == 1 }),
 	'tables of odd topic names are directories under the root');
@@ -96,5 +96,5 @@ is(CdcWriter::stop_writer($w), 0, 'SIGTERM exits 0');
 my @outside = grep { !m{^\Q$root\E(/|$)} } map { my $p = $_; chomp $p; $p } `find $work -newer $work/w.conf -name '*.parquet'`;
 is_deeply(\@outside, [], 'no Parquet file outside the root');
 
-$mb->stop;
+$kb->stop;
 done_testing();

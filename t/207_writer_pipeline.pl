@@ -1,5 +1,5 @@
 # The whole pipeline with every real part: PostgreSQL with the cdc_kafka
-# plugin -> cdc_kafka_sidecar -> the mock broker -> cdc_delta_writer
+# plugin -> cdc_kafka_sidecar -> Apache Kafka -> cdc_delta_writer
 # (pattern subscription, consumer group) -> DuckDB.  After the seed DML
 # and changes to a table of mixed types, the current state DuckDB computes
 # from the Delta tables equals the tables in PostgreSQL, value by value.
@@ -31,10 +31,10 @@ $node->safe_psql('postgres', q{
 		(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
 });
 
-my $mb = CdcKafka::start_mock_broker();
-my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap, slot => 'pipe',
+my $kb = CdcKafka::start_kafka();
+my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $kb->bootstrap, slot => 'pipe',
 	create => 1, log => "$work/sidecar.log", args => [ '-o', 'topic-prefix=lab_cdc' ]);
-my $w = CdcWriter::start_writer($mb->bootstrap, $root, $wlog, '-p', '^lab_cdc\..*',
+my $w = CdcWriter::start_writer($kb->bootstrap, $root, $wlog, '-p', '^lab_cdc\..*',
 	'-X', 'flush.interval.ms=300');
 
 # the changes must come after the slot's snapshot, or the snapshot holds them
@@ -116,9 +116,9 @@ for my $i (0 .. $#pgr)
 # Schema changes through the whole pipeline: a new column evolves the table
 # (a second metaData); a column widened in PostgreSQL keeps its Delta type,
 # a value that no longer fits is dead-lettered and the table goes on.
-$sc = CdcKafka::start_sidecar(node => $node, bootstrap => $mb->bootstrap, slot => 'pipe',
+$sc = CdcKafka::start_sidecar(node => $node, bootstrap => $kb->bootstrap, slot => 'pipe',
 	log => "$work/sidecar.log", args => [ '-o', 'topic-prefix=lab_cdc' ]);
-$w = CdcWriter::start_writer($mb->bootstrap, $root, $wlog, '-p', '^lab_cdc\..*',
+$w = CdcWriter::start_writer($kb->bootstrap, $root, $wlog, '-p', '^lab_cdc\..*',
 	'-X', 'flush.interval.ms=300');
 $node->safe_psql('postgres', q{
 	ALTER TABLE public.typed ADD COLUMN extra text;
@@ -147,6 +147,6 @@ my $dead = CdcKafka::slurp("$root/_deadletter.jsonl");
 like($dead, qr/"topic":"lab_cdc\.public\.typed".*"reason":"column \\"s\\" \(short\) cannot hold this value"/,
 	'the value that does not fit is in the dead-letter file');
 
-$mb->stop;
+$kb->stop;
 $node->stop;
 done_testing();

@@ -22,12 +22,12 @@ my $topic = 'grp.public.events';
 my $dir = "$root/public/events";
 my @fields = ([ seq => 'int64', optional => JSON::PP::false ], [ note => 'string' ]);
 
-my $mb = CdcKafka::start_mock_broker(topics => ["$topic:4"]);
+my $kb = CdcKafka::start_kafka(topics => ["$topic:4"]);
 my $seq = 0;
 sub produce_some
 {
 	my ($n) = @_;
-	CdcWriter::produce($mb->bootstrap, $topic, map {
+	CdcWriter::produce($kb->bootstrap, $topic, map {
 		$seq++;
 		CdcWriter::event(topic => $topic, fields => \@fields, op => 'c', key => { seq => $seq },
 			key_fields => [ [ seq => 'int64' ] ], after => { seq => $seq, note => "n$seq" })
@@ -37,8 +37,8 @@ sub produce_some
 
 my @args = ('-t', $topic, '-X', 'flush.rows=25', '-X', 'flush.interval.ms=100', '-X', 'kafka.group.id=shared',
 	'-X', 'log.level=debug');
-my $a = CdcWriter::start_writer($mb->bootstrap, $root, "$work/a.log", @args);
-my $b = CdcWriter::start_writer($mb->bootstrap, $root, "$work/b.log", @args);
+my $a = CdcWriter::start_writer($kb->bootstrap, $root, "$work/a.log", @args);
+my $b = CdcWriter::start_writer($kb->bootstrap, $root, "$work/b.log", @args);
 my $deadline = time + 60;
 # both members hold partitions once the group has settled
 while (time < $deadline && !(CdcKafka::slurp("$work/a.log") =~ /assigned/ && CdcKafka::slurp("$work/b.log") =~ /assigned/))
@@ -52,7 +52,7 @@ for (1 .. 20) { produce_some(20); usleep(100_000); }
 
 CdcKafka::kill9($b);
 for (1 .. 20) { produce_some(20); usleep(100_000); }
-$b = CdcWriter::start_writer($mb->bootstrap, $root, "$work/b.log", @args);
+$b = CdcWriter::start_writer($kb->bootstrap, $root, "$work/b.log", @args);
 for (1 .. 20) { produce_some(20); usleep(100_000); }
 
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($dir) >= $seq }, 120),
@@ -71,5 +71,5 @@ unlike($logs, qr/another writer committed|; stopping/, 'no writer stopped on a c
 my $races = () = $logs =~ /was another writer's; retrying/g;
 note("$races commit races lost and retried");
 
-$mb->stop;
+$kb->stop;
 done_testing();

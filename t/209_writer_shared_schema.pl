@@ -18,25 +18,25 @@ mkdir $work;
 my $root = "$work/delta";
 my $dir = "$root/public/items";
 my ($ta, $tb) = ('a.public.items', 'b.public.items');
-my $mb = CdcKafka::start_mock_broker(topics => [ "$ta:1", "$tb:1" ]);
+my $kb = CdcKafka::start_kafka(topics => [ "$ta:1", "$tb:1" ]);
 my @old = ([ id => 'int32', optional => JSON::PP::false ], [ name => 'string' ]);
 my @new = (@old, [ x => 'string' ]);
 
 sub put
 {
 	my ($topic, $fields, $after) = @_;
-	CdcWriter::produce($mb->bootstrap, $topic, CdcWriter::event(topic => $topic,
+	CdcWriter::produce($kb->bootstrap, $topic, CdcWriter::event(topic => $topic,
 		fields => $fields, op => 'c', after => $after, key => { id => $after->{id} }));
 	return;
 }
 
 # B commits every 200 ms; A only when stopped.
-my $bw = CdcWriter::start_writer($mb->bootstrap, $root, "$work/b.log", '-t', $tb,
+my $bw = CdcWriter::start_writer($kb->bootstrap, $root, "$work/b.log", '-t', $tb,
 	'-X', 'kafka.group.id=wb', '-X', 'flush.interval.ms=200');
 put($tb, \@old, { id => 1, name => 'one' });
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($dir) == 1 }), 'B creates the table');
 
-my $aw = CdcWriter::start_writer($mb->bootstrap, $root, "$work/a.log", '-t', $ta,
+my $aw = CdcWriter::start_writer($kb->bootstrap, $root, "$work/a.log", '-t', $ta,
 	'-X', 'kafka.group.id=wa', '-X', 'flush.interval.ms=600000');
 put($ta, \@old, { id => 2, name => 'two' });
 ok(CdcWriter::wait_for(sub { CdcKafka::slurp("$work/a.log") =~ /table \Q$dir\E: version/ }),
@@ -64,5 +64,5 @@ is_deeply($r->{results}[0], [ { id => 1, name => 'one', x => undef }, { id => 2,
 		{ id => 3, name => 'three', x => 'bx' }, { id => 4, name => 'four', x => 'ax' } ],
 	'every row, with the new column where it was given');
 
-$mb->stop;
+$kb->stop;
 done_testing();

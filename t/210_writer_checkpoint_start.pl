@@ -38,7 +38,7 @@ my $root = "$work/delta";
 my $tool = CdcKafka::program('writer/test/delta_tool');
 my @fields = ([ seq => 'int64', optional => JSON::PP::false ], [ payload => 'string' ]);
 my @topics = map { "cp.public.$_" } qw(own duck full);
-my $mb = CdcKafka::start_mock_broker(topics => [ map { "$_:2" } @topics ]);
+my $kb = CdcKafka::start_kafka(topics => [ map { "$_:2" } @topics ]);
 my %seq;
 
 sub slurp_file
@@ -65,7 +65,7 @@ sub produce_n
 			key => { seq => $s }, key_fields => [ [ seq => 'int64', optional => JSON::PP::false ] ],
 			after => { seq => $s, payload => "event $s" });
 	}
-	CdcWriter::produce($mb->bootstrap, $topic, @ev);
+	CdcWriter::produce($kb->bootstrap, $topic, @ev);
 	return;
 }
 
@@ -89,7 +89,7 @@ sub table_rows
 sub run_writer_until
 {
 	my ($topic, $log, $want, @extra) = @_;
-	my $w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', $topic,
+	my $w = CdcWriter::start_writer($kb->bootstrap, $root, $log, '-t', $topic,
 		'-X', 'assignment=static', '-X', 'flush.rows=5', '-X', 'flush.interval.ms=100', @extra);
 	my $ok = CdcWriter::wait_for(sub { table_rows(table_dir($topic)) >= $want }, 120);
 	is(CdcWriter::stop_writer($w), 0, "$topic: writer stops with exit code 0 on SIGTERM");
@@ -156,7 +156,7 @@ sub check_exactly_once
 	print $fh "\xff" x 64;	# into the first column chunk's page header
 	close($fh);
 	my ($out, $werr) = ('', '');
-	IPC::Run::run([ CdcWriter::writer_program(), '-b', $mb->bootstrap, '-r', $root, '-t', $topic,
+	IPC::Run::run([ CdcWriter::writer_program(), '-b', $kb->bootstrap, '-r', $root, '-t', $topic,
 			'-X', 'assignment=static' ], '<', \undef, '>', \$out, '2>', \$werr, IPC::Run::timeout(60));
 	is($? >> 8, 2, 'own: a corrupt checkpoint without the older commits: exit code 2') or diag($werr);
 	like($werr, qr/\Q$cpfile\E.*(page|column|Thrift)/, 'own: the message names the checkpoint file and the reason');
@@ -412,5 +412,5 @@ sub commit_path { my ($dir, $v) = @_; return sprintf("%s/_delta_log/%020d.json",
 	is_deeply([ $cp_state =~ /^(configuration .*)$/mg ], \@conf, 'bigconf: all 300 entries in the checkpoint');
 }
 
-$mb->stop;
+$kb->stop;
 done_testing();
