@@ -191,24 +191,22 @@ answers()
 	[ "$seen" = "$2" ]
 }
 
-start()
+# Starts the nodes not running and waits for metadata; 1 if a node exited.
+start_nodes()
 {
-	bash "$ROOT/scripts/peers.sh" fetch kafka
-	CP=$(bash "$ROOT/scripts/peers.sh" classpath kafka)
-	[ -f "$DIR/brokers" ] || init_dir
-	local n i deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-120})) ready
+	local n i deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-120})) ready alive
 	n=$(cat "$DIR/brokers")
 	for i in $(nodes); do start_node "$i"; done
 	# Stopped nodes (another "stop DIR N") are not counted in the metadata.
 	while :; do
 		ready=1
-		local alive=0
+		alive=0
 		for i in $(seq 1 "$n"); do node_pid "$i" >/dev/null && alive=$((alive + 1)); done
 		for i in $(nodes); do
 			if ! node_pid "$i" >/dev/null; then
 				say "node $i exited while starting; the end of $DIR/node$i/logs:"
 				tail -n 20 "$DIR/node$i/logs/stdout.log" "$DIR/node$i/logs/server.log" >&2 2>/dev/null || true
-				exit 1
+				return 1
 			fi
 			answers "$i" "$alive" || ready=0
 		done
@@ -227,6 +225,24 @@ start()
 	done
 	[ -z "$secured" ] || echo "sasl_ssl.bootstrap.servers=$secured"
 	echo "bootstrap.servers=$servers"
+}
+
+start()
+{
+	bash "$ROOT/scripts/peers.sh" fetch kafka
+	CP=$(bash "$ROOT/scripts/peers.sh" classpath kafka)
+	local attempt fresh=0
+	for attempt in 1 2 3; do
+		[ -f "$DIR/brokers" ] || { init_dir; fresh=1; }
+		start_nodes && return 0
+		# Another process took a port between its choice and the bind:
+		# a DIR this start made can choose again.
+		[ $fresh = 1 ] && grep -qs "Address already in use" "$DIR"/node*/logs/*.log || exit 1
+		say "a port was taken meanwhile; choosing others (attempt $attempt)"
+		only='' stop
+		rm -rf "$DIR"/node* "$DIR/brokers"
+	done
+	exit 1
 }
 
 # SIGTERM (a clean, controlled shutdown), then SIGKILL after 60 s.
