@@ -227,14 +227,14 @@ is_deeply($res[0]{values}, [ [ 'id', 'int', '7' ] ], 'a delete with a good key i
 my $root = "$work/delta";
 my $log = "$work/writer.log";
 my $dlfile = "$work/dead.jsonl";
-my $mb = CdcKafka::start_mock_broker(topics => ["$topic:1"]);
+my $kb = CdcKafka::start_kafka(topics => ["$topic:1"]);
 my @good = map { [ qq({"id":$_}), ev(id => $_, s => "row $_", n => { scale => 5, value => 'AQ==' }) ] } 1 .. 3;
 $good[2][1] = ev(id => 3, s => 'row 3', n => { scale => 1000, value => '/w==' });
 my @bad = grep { $_->[1] !~ /[\x1e\n]/ } @hostile[0 .. 11];
 my @bad_e2e = (@bad, [ '{"id":9}', ev(id => 9, d => '') ], [ '{}', $del ], [ '{"id":null}', $del ]);
-CdcWriter::produce($mb->bootstrap, $topic, $good[0], @bad_e2e, @good[1, 2]);
+CdcWriter::produce($kb->bootstrap, $topic, $good[0], @bad_e2e, @good[1, 2]);
 my $last = scalar(@bad_e2e) + 2;
-my $w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', $topic,
+my $w = CdcWriter::start_writer($kb->bootstrap, $root, $log, '-t', $topic,
 	'-X', "deadletter.path=$dlfile", '-X', 'flush.interval.ms=300');
 my $dir = "$root/public/items";
 ok(CdcWriter::wait_for(sub { (CdcWriter::txn_versions($dir)->{"$topic-0"} // -1) == $last }),
@@ -251,5 +251,5 @@ close $fh;
 is(scalar @lines, scalar @bad_e2e, 'one dead-letter line per bad message');
 is_deeply([ map { $_->{offset} } @lines ], [ 1 .. scalar @bad_e2e ], 'at their offsets');
 
-$mb->stop;
+$kb->stop;
 done_testing();

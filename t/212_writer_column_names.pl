@@ -32,16 +32,16 @@ my @ev = CdcWriter::plugin_events($node, 's');
 is(scalar @ev, 4, 'four events from the plugin');
 my $topic = $ev[0][0];
 
-my $mb = CdcKafka::start_mock_broker(topics => ["$topic:1"]);
-CdcWriter::produce($mb->bootstrap, $topic, map { [ $_->[1], $_->[2] ] } @ev[0 .. 2]);
-my $w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', $topic, '-X', 'flush.interval.ms=300');
+my $kb = CdcKafka::start_kafka(topics => ["$topic:1"]);
+CdcWriter::produce($kb->bootstrap, $topic, map { [ $_->[1], $_->[2] ] } @ev[0 .. 2]);
+my $w = CdcWriter::start_writer($kb->bootstrap, $root, $log, '-t', $topic, '-X', 'flush.interval.ms=300');
 my $dir = "$root/public/clash";
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($dir) == 3 }), 'the rows are committed');
 is(CdcWriter::stop_writer($w), 0, 'the writer exits 0 on SIGTERM');
 
 # a restart reads the table's columns back from the log and goes on
-CdcWriter::produce($mb->bootstrap, $topic, [ $ev[3][1], $ev[3][2] ]);
-$w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', $topic, '-X', 'flush.interval.ms=300');
+CdcWriter::produce($kb->bootstrap, $topic, [ $ev[3][1], $ev[3][2] ]);
+$w = CdcWriter::start_writer($kb->bootstrap, $root, $log, '-t', $topic, '-X', 'flush.interval.ms=300');
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($dir) == 4 }), 'after a restart the update is committed');
 is(CdcWriter::stop_writer($w), 0, 'and the writer exits 0 again');
 
@@ -65,5 +65,5 @@ ok(defined $rows[0]{__kafka_timestamp}, '__kafka_timestamp is the Kafka timestam
 my @cols = sort keys %{ $rows[0] };
 is_deeply(\@cols, [ sort('id', @stored, @meta) ], 'every column once, nothing else');
 
-$mb->stop;
+$kb->stop;
 done_testing();

@@ -12,13 +12,13 @@ use CdcWriter;
 
 my $work = $ENV{TESTDIR} // die 'TESTDIR';
 make_path($work);
-my $mb = CdcKafka::start_mock_broker(topics => [ 'lg.s.items:1' ]);
+my $kb = CdcKafka::start_kafka(topics => [ 'lg.s.items:1' ]);
 my @fields = ([ id => 'int32' ]);
-CdcWriter::produce($mb->bootstrap, 'lg.s.items',
+CdcWriter::produce($kb->bootstrap, 'lg.s.items',
 	map { CdcWriter::event(topic => 'lg.s.items', fields => \@fields, after => { id => $_ }, key => { id => $_ }) } 1 .. 3);
 
 my $log = "$work/writer.log";
-my $h = CdcWriter::start_writer($mb->bootstrap, "$work/delta", $log, '-t', 'lg.s.items',
+my $h = CdcWriter::start_writer($kb->bootstrap, "$work/delta", $log, '-t', 'lg.s.items',
 	'-X', 'assignment=static', '-X', 'flush.interval.ms=200');
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows("$work/delta/s/items") >= 3 }), 'the 3 rows are committed');
 is(CdcWriter::stop_writer($h), 0, 'the writer stops with exit 0');
