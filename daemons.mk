@@ -23,6 +23,7 @@ DAEMON_OBJS =
 -include $(srcdir)/tools/tools.mk
 -include $(srcdir)/sidecar/sidecar.mk
 -include $(srcdir)/writer/writer.mk
+-include $(srcdir)/fuzz/fuzz.mk
 
 # Each object lists the headers it included when it was compiled (-MMD,
 # NAME.d next to it), so a changed header rebuilds every object that uses

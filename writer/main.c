@@ -189,7 +189,8 @@ main(int argc, char **argv)
 	if (cfg == NULL)
 	{
 		log_error("out of memory");
-		return 1;
+		rc = 1;
+		goto done;
 	}
 	while ((c = getopt_long(argc, argv, "b:t:p:r:c:X:vh", long_opts, NULL)) != -1)
 	{
@@ -205,7 +206,8 @@ main(int argc, char **argv)
 				if (!append_topic(&topics, optarg))
 				{
 					log_error("out of memory");
-					return 1;
+					rc = 1;
+					goto done;
 				}
 				break;
 			case 'p':
@@ -231,45 +233,47 @@ main(int argc, char **argv)
 				break;
 			case 'h':
 				usage(stdout, cfg);
-				config_destroy(cfg);
-				return 0;
+				rc = 0;
+				goto done;
 			default:
 				fprintf(stderr, "Try \"cdc_delta_writer --help\" for more information.\n");
-				config_destroy(cfg);
-				return 1;
+				rc = 1;
+				goto done;
 		}
 		if (!ok)
 		{
 			log_error("%s", errstr);
-			config_destroy(cfg);
-			return 1;
+			rc = 1;
+			goto done;
 		}
 	}
 	if (optind < argc)
 	{
 		log_error("unexpected argument \"%s\"", argv[optind]);
-		config_destroy(cfg);
-		return 1;
+		rc = 1;
+		goto done;
 	}
 	if (topics && !config_set(cfg, "topics", topics, CONFIG_SRC_FLAG,
 							  errstr, sizeof(errstr)))
 	{
 		log_error("%s", errstr);
-		return 1;
+		rc = 1;
+		goto done;
 	}
 	free(topics);
+	topics = NULL;
 	/* flags were set first but win: config_set ranks by source */
 	if (config_file && !config_load_file(cfg, config_file, errstr, sizeof(errstr)))
 	{
 		log_error("%s", errstr);
-		config_destroy(cfg);
-		return 1;
+		rc = 1;
+		goto done;
 	}
 	if (dump)
 	{
 		config_dump(cfg, stdout);
-		config_destroy(cfg);
-		return 0;
+		rc = 0;
+		goto done;
 	}
 
 	log_level_parse(config_get(cfg, "log.level"), &level);
@@ -281,7 +285,8 @@ main(int argc, char **argv)
 	if (s && s[0] && !log_open(s, errstr, sizeof(errstr)))
 	{
 		log_error("%s", errstr);
-		return 1;
+		rc = 1;
+		goto done;
 	}
 
 	memset(&copts, 0, sizeof(copts));
@@ -291,24 +296,28 @@ main(int argc, char **argv)
 	if (copts.root == NULL || copts.root[0] == '\0')
 	{
 		log_error("no table root: give -r DIR (or root=DIR)");
-		return 1;
+		rc = 1;
+		goto done;
 	}
 	if ((copts.topics == NULL || !copts.topics[0]) &&
 		(copts.pattern == NULL || !copts.pattern[0]))
 	{
 		log_error("no topics: give -t TOPIC or -p PATTERN");
-		return 1;
+		rc = 1;
+		goto done;
 	}
 	if (copts.topics && copts.pattern)
 	{
 		log_error("give either topics (-t) or a pattern (-p), not both");
-		return 1;
+		rc = 1;
+		goto done;
 	}
 	copts.static_assign = strcmp(config_get(cfg, "assignment"), "static") == 0;
 	if (copts.static_assign && copts.pattern)
 	{
 		log_error("assignment=static needs topics (-t), not a pattern");
-		return 1;
+		rc = 1;
+		goto done;
 	}
 	copts.skip_gaps = strcmp(config_get(cfg, "offset.gap"), "skip") == 0;
 	copts.table.flush_rows = config_get_int(cfg, "flush.rows");
@@ -324,7 +333,8 @@ main(int argc, char **argv)
 	if (!make_root(copts.root, errstr, sizeof(errstr)))
 	{
 		log_error("%s", errstr);
-		return 1;
+		rc = 1;
+		goto done;
 	}
 	s = config_get(cfg, "deadletter.path");
 	if (s == NULL || s[0] == '\0')
@@ -336,7 +346,8 @@ main(int argc, char **argv)
 	if (dl == NULL)
 	{
 		log_error("%s", errstr);
-		return 1;
+		rc = 1;
+		goto done;
 	}
 
 	memset(&sa, 0, sizeof(sa));
@@ -352,14 +363,18 @@ main(int argc, char **argv)
 	if (consumer == NULL)
 	{
 		log_error("%s", errstr);
-		deadletter_close(dl);
-		return runtime_failure ? 2 : 1;
+		rc = runtime_failure ? 2 : 1;
+		goto done;
 	}
 	log_info("consuming %s%s into %s", copts.topics ? "topics " : "pattern ",
 			 copts.topics ? copts.topics : copts.pattern, copts.root);
 	rc = consumer_run(consumer, &stop_requested, &reopen_requested);
 	consumer_free(consumer);
-	deadletter_close(dl);
+done:
+	/* every exit frees what it holds (LeakSanitizer: fuzz/, scripts/sanitize.sh) */
+	free(topics);
+	if (dl)
+		deadletter_close(dl);
 	config_destroy(cfg);
 	log_close();
 	return rc;
