@@ -8,7 +8,8 @@ PACKAGES="build-essential postgresql-15 postgresql-server-dev-15 libpq-dev
   librdkafka-dev libjson-c-dev libzstd-dev libsnappy-dev zlib1g-dev kcat libipc-run-perl
   libcurl4-openssl-dev libexpat1-dev libssl-dev debootstrap
   postgresql-15-wal2json postgresql-15-decoderbufs
-  docker-compose openjdk-17-jdk-headless maven openssl systemd"
+  docker-compose openjdk-17-jdk-headless maven openssl systemd
+  clang-14 libclang-rt-14-dev"
 
 missing=
 for p in $PACKAGES; do

@@ -22,7 +22,7 @@ fi
 W=$(mktemp -d /tmp/cdc_kafka_sanitize.XXXXXX)
 trap '[ -n "${CDC_KEEP_WORK:-}" ] || rm -rf "$W"' EXIT
 mkdir "$W/src"
-tar -C "$ROOT" --exclude='*.o' --exclude='*.so' --exclude='*.bc' --exclude=node_modules \
+tar -C "$ROOT" --exclude='*.o' --exclude='*.d' --exclude='*.so' --exclude='*.bc' --exclude=node_modules \
 	--exclude=./fuzz/build --exclude=./.git -cf - . | tar -C "$W/src" -xf -
 ln -s "$ROOT/t/node_modules" "$W/src/t/node_modules"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
