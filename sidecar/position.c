@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "position.h"
 
@@ -98,7 +99,8 @@ position_parse(const char *text, size_t len, Position *p)
 
 bool
 position_table_init(PositionTable *pt, rd_kafka_conf_t *consumer_conf,
-					int lookback, int timeout_ms, const KafkaTopicSpec *create)
+					int lookback, int timeout_ms, const KafkaTopicSpec *create,
+					volatile sig_atomic_t *stop)
 {
 	memset(pt, 0, sizeof(*pt));
 	pt->nbuckets = 256;
@@ -107,6 +109,7 @@ position_table_init(PositionTable *pt, rd_kafka_conf_t *consumer_conf,
 	pt->timeout_ms = timeout_ms;
 	pt->consumer_conf = consumer_conf;
 	pt->create = create;
+	pt->stop = stop;
 	return pt->buckets != NULL;
 }
 
@@ -145,56 +148,106 @@ position_hash(const char *s, size_t len)
 	return h;
 }
 
-static int32_t
-position_partition_count(PositionTable *pt, rd_kafka_t *rk, const char *topic,
-						 char *errstr, size_t errstr_size)
+/*
+ * Waits on Kafka are cut into slices, so that a stop request is seen within
+ * one: a broker that cannot be reached otherwise holds a metadata request
+ * for its whole timeout.
+ */
+#define POSITION_SLICE_MS 250
+
+static int
+position_slice(int64_t deadline, int slice)
+{
+	int64_t		left = deadline - clock_monotonic_ms();
+
+	return left < slice ? (int) (left > 1 ? left : 1) : slice;
+}
+
+/*
+ * Metadata for one topic, asked again while the answer is "not yet": a topic
+ * the broker is auto-creating answers LEADER_NOT_AVAILABLE or UNKNOWN_TOPIC
+ * for a moment; no broker up within a slice gives __TRANSPORT, no answer
+ * within it __TIMED_OUT (then the next slice is longer).  *mdp is set only
+ * on success, with the topic's own error folded into the result.  With
+ * create, a topic still unknown (the broker does not create topics) is
+ * created once, as configured; *created says so.
+ */
+static rd_kafka_resp_err_t
+position_metadata(PositionTable *pt, rd_kafka_t *rk, const char *topic,
+				  const KafkaTopicSpec *create, bool *created,
+				  const struct rd_kafka_metadata **mdp,
+				  char *errstr, size_t errstr_size)
 {
 	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
 	const struct rd_kafka_metadata *md = NULL;
 	rd_kafka_resp_err_t err;
-	int32_t		n = -1;
-	bool		asked = false;
-	bool		created = false;
+	int64_t		deadline = clock_monotonic_ms() + pt->timeout_ms;
+	int			slice = POSITION_SLICE_MS;
+	bool		create_asked = false;
 
-	/*
-	 * A topic the broker is auto-creating answers LEADER_NOT_AVAILABLE or
-	 * UNKNOWN_TOPIC for a moment: ask again soon rather than back off.
-	 */
-	for (int attempt = 0; attempt < 200; attempt++)
+	for (;;)
 	{
-		err = rd_kafka_metadata(rk, 0, rkt, &md, pt->timeout_ms);
-		if (err || md->topic_cnt != 1 ||
-			(md->topics[0].err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE &&
-			 md->topics[0].err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART))
-			break;
-		/*
-		 * Unknown, and the broker did not start creating it (no
-		 * auto.create.topics.enable): create it once, as configured.
-		 */
-		if (md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
-			pt->create && !asked)
+		int64_t		sent_ms = clock_monotonic_ms();
+
+		err = rd_kafka_metadata(rk, 0, rkt, &md, position_slice(deadline, slice));
+		if (!err && md->topic_cnt == 1 && md->topics[0].err)
 		{
-			asked = true;
-			if (!kafka_topic_create(rk, topic, pt->create, pt->timeout_ms, &created,
+			err = md->topics[0].err;
+			rd_kafka_metadata_destroy(md);
+			md = NULL;
+		}
+		if (err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE &&
+			err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
+			err != RD_KAFKA_RESP_ERR__TRANSPORT &&
+			err != RD_KAFKA_RESP_ERR__TIMED_OUT)
+			break;
+		if (err == RD_KAFKA_RESP_ERR__TIMED_OUT)
+			slice *= 2;
+		if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART && create && !create_asked)
+		{
+			create_asked = true;
+			if (!kafka_topic_create(rk, topic, create, pt->timeout_ms, created,
 									errstr, errstr_size))
 			{
-				rd_kafka_metadata_destroy(md);
-				rd_kafka_topic_destroy(rkt);
-				return -1;
+				err = RD_KAFKA_RESP_ERR__FAIL;
+				break;
 			}
 		}
+		if (*pt->stop || clock_monotonic_ms() >= deadline)
+			break;
+		/* not in a tight loop when the answer came at once */
+		if (clock_monotonic_ms() - sent_ms < 5)
+			usleep(5000);
+	}
+	rd_kafka_topic_destroy(rkt);
+	if (err && md)
+	{
 		rd_kafka_metadata_destroy(md);
 		md = NULL;
-		usleep(5000);
 	}
-	if (err)
+	*mdp = md;
+	return *pt->stop ? RD_KAFKA_RESP_ERR__INTR : err;
+}
+
+static int32_t
+position_partition_count(PositionTable *pt, rd_kafka_t *rk, const char *topic,
+						 char *errstr, size_t errstr_size)
+{
+	const struct rd_kafka_metadata *md;
+	bool		created = false;
+	rd_kafka_resp_err_t err = position_metadata(pt, rk, topic, pt->create, &created,
+												&md, errstr, errstr_size);
+	int32_t		n = -1;
+
+	if (err == RD_KAFKA_RESP_ERR__INTR)
+		snprintf(errstr, errstr_size, "interrupted");
+	else if (err == RD_KAFKA_RESP_ERR__FAIL)
+		;						/* the creation's own error */
+	else if (err)
 		snprintf(errstr, errstr_size, "metadata for topic \"%s\": %s",
 				 topic, rd_kafka_err2str(err));
-	else if (md->topic_cnt != 1 || md->topics[0].err ||
-			 md->topics[0].partition_cnt < 1)
-		snprintf(errstr, errstr_size, "metadata for topic \"%s\": %s", topic,
-				 md->topic_cnt == 1 && md->topics[0].err ?
-				 rd_kafka_err2str(md->topics[0].err) : "no partitions");
+	else if (md->topic_cnt != 1 || md->topics[0].partition_cnt < 1)
+		snprintf(errstr, errstr_size, "metadata for topic \"%s\": no partitions", topic);
 	else
 	{
 		n = md->topics[0].partition_cnt;
@@ -206,7 +259,6 @@ position_partition_count(PositionTable *pt, rd_kafka_t *rk, const char *topic,
 	}
 	if (md)
 		rd_kafka_metadata_destroy(md);
-	rd_kafka_topic_destroy(rkt);
 	return n;
 }
 
@@ -227,50 +279,31 @@ position_of_message(const rd_kafka_message_t *m, Position *p)
 }
 
 /*
- * Reads the last messages of every non-empty partition with a throw-away
- * consumer (assign, no group: nothing is committed anywhere).
+ * Reads the last "lookback" messages of every partition with a throw-away
+ * consumer (assign, no group: nothing is committed anywhere), from
+ * OFFSET_TAIL, until each partition reports its end.  The consumer finds
+ * the end offsets itself, so every wait here is a poll that a stop request
+ * cuts short.
  */
 static bool
-position_learn(PositionTable *pt, rd_kafka_t *prk, PositionTopic *t,
-			   char *errstr, size_t errstr_size)
+position_learn(PositionTable *pt, PositionTopic *t, char *errstr, size_t errstr_size)
 {
 	rd_kafka_topic_partition_list_t *parts;
-	int64_t    *high;
-	int			remaining = 0;
+	bool	   *done;
+	int			remaining = t->partitions;
 	rd_kafka_t *crk = NULL;
 	rd_kafka_conf_t *conf;
 	char		err[512];
+	int64_t		deadline;
+	const struct rd_kafka_metadata *md;
+	rd_kafka_resp_err_t e;
 	bool		ok = false;
 
-	high = calloc(t->partitions, sizeof(int64_t));
+	done = calloc(t->partitions, sizeof(bool));
 	parts = rd_kafka_topic_partition_list_new(t->partitions);
 	for (int32_t p = 0; p < t->partitions; p++)
-	{
-		int64_t		lo,
-					hi;
-		rd_kafka_resp_err_t e;
-
-		e = rd_kafka_query_watermark_offsets(prk, t->name, p, &lo, &hi, pt->timeout_ms);
-		if (e)
-		{
-			snprintf(errstr, errstr_size, "watermarks of %s [%d]: %s",
-					 t->name, p, rd_kafka_err2str(e));
-			goto done;
-		}
-		high[p] = hi > lo ? hi : 0;
-		if (hi > lo)
-		{
-			int64_t		from = hi - pt->lookback > lo ? hi - pt->lookback : lo;
-
-			rd_kafka_topic_partition_list_add(parts, t->name, p)->offset = from;
-			remaining++;
-		}
-	}
-	if (remaining == 0)
-	{
-		ok = true;
-		goto done;
-	}
+		rd_kafka_topic_partition_list_add(parts, t->name, p)->offset =
+			RD_KAFKA_OFFSET_TAIL(pt->lookback);
 
 	conf = rd_kafka_conf_dup(pt->consumer_conf);
 	crk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
@@ -280,53 +313,80 @@ position_learn(PositionTable *pt, rd_kafka_t *prk, PositionTopic *t,
 		snprintf(errstr, errstr_size, "tail reader: %s", err);
 		goto done;
 	}
-	if (rd_kafka_assign(crk, parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
+	/*
+	 * Partition leaders known before the assignment, or the consumer waits
+	 * 500 ms before it asks for the end offsets.
+	 */
+	if ((e = position_metadata(pt, crk, t->name, NULL, NULL, &md,
+							   errstr, errstr_size)) != RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		if (e == RD_KAFKA_RESP_ERR__INTR)
+			snprintf(errstr, errstr_size, "interrupted");
+		else
+			snprintf(errstr, errstr_size, "tail reader: metadata for topic \"%s\": %s",
+					 t->name, rd_kafka_err2str(e));
+		goto done;
+	}
+	rd_kafka_metadata_destroy(md);
+	deadline = clock_monotonic_ms() + pt->timeout_ms;
+	if (done == NULL || rd_kafka_assign(crk, parts) != RD_KAFKA_RESP_ERR_NO_ERROR)
 	{
 		snprintf(errstr, errstr_size, "tail reader: could not assign %s", t->name);
 		goto done;
 	}
 	while (remaining > 0)
 	{
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(crk, pt->timeout_ms);
+		rd_kafka_message_t *m;
 		Position	pos;
 
+		if (*pt->stop)
+		{
+			snprintf(errstr, errstr_size, "interrupted");
+			goto done;
+		}
+		m = rd_kafka_consumer_poll(crk, position_slice(deadline, POSITION_SLICE_MS));
 		if (m == NULL)
 		{
+			if (clock_monotonic_ms() < deadline)
+				continue;
 			snprintf(errstr, errstr_size, "timed out reading the tail of %s", t->name);
 			goto done;
 		}
+		/* the timeout is for a reader that stopped moving, not a long one */
+		deadline = clock_monotonic_ms() + pt->timeout_ms;
 		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
 		{
 			/*
 			 * The end: also when the last offset holds no message (a
 			 * compacted-away record or a transaction marker of another
-			 * producer), which would never arrive.
+			 * producer), and for an empty partition.
 			 */
 			if (m->partition >= 0 && m->partition < t->partitions &&
-				high[m->partition] > 0)
+				!done[m->partition])
 			{
-				high[m->partition] = 0;
+				done[m->partition] = true;
 				remaining--;
 			}
-			rd_kafka_message_destroy(m);
-			continue;
 		}
-		if (m->err)
+		else if (m->err)
 		{
 			/* informational (e.g. a broker connection went down): keep on */
 			log_debug("tail reader: %s", rd_kafka_message_errstr(m));
-			rd_kafka_message_destroy(m);
-			continue;
 		}
-		if (m->partition >= 0 && m->partition < t->partitions)
+		else if (m->partition >= 0 && m->partition < t->partitions &&
+				 !done[m->partition])
 		{
+			int64_t		lo,
+						hi;
+
 			if (position_of_message(m, &pos) &&
 				position_cmp(&pos, &t->max[m->partition]) > 0)
 				t->max[m->partition] = pos;
-			/* high[p] is cleared once reached: count each partition once */
-			if (high[m->partition] > 0 && m->offset >= high[m->partition] - 1)
+			/* the last message: no need to wait for the end's report */
+			if (rd_kafka_get_watermark_offsets(crk, t->name, m->partition, &lo, &hi) ==
+				RD_KAFKA_RESP_ERR_NO_ERROR && m->offset >= hi - 1)
 			{
-				high[m->partition] = 0;
+				done[m->partition] = true;
 				remaining--;
 			}
 		}
@@ -341,7 +401,7 @@ done:
 		rd_kafka_destroy(crk);
 	}
 	rd_kafka_topic_partition_list_destroy(parts);
-	free(high);
+	free(done);
 	return ok;
 }
 
@@ -374,7 +434,7 @@ position_topic(PositionTable *pt, rd_kafka_t *rk, const char *topic,
 	t->partitions = position_partition_count(pt, rk, t->name, errstr, errstr_size);
 	if (t->partitions < 1 ||
 		(t->max = calloc(t->partitions, sizeof(Position))) == NULL ||
-		(learn && !position_learn(pt, rk, t, errstr, errstr_size)) ||
+		(learn && !position_learn(pt, t, errstr, errstr_size)) ||
 		(t->rkt = rd_kafka_topic_new(rk, t->name, NULL)) == NULL)
 	{
 		free(t->max);

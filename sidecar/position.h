@@ -14,6 +14,7 @@
 #ifndef SIDECAR_POSITION_H
 #define SIDECAR_POSITION_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,8 +52,9 @@ typedef struct PositionTable
 	PositionTopic *last;		/* lookup cache: events come in runs */
 	int			lookback;		/* messages read back per partition */
 	int			timeout_ms;		/* per metadata/read operation */
-	rd_kafka_conf_t *consumer_conf; /* owned template, for the tail reader */
+	volatile sig_atomic_t *stop;	/* not owned: set, waits give up */
 	const KafkaTopicSpec *create;	/* not owned; NULL: never create topics */
+	rd_kafka_conf_t *consumer_conf; /* owned template, for the tail reader */
 } PositionTable;
 
 extern int	position_cmp(const Position *a, const Position *b);
@@ -61,15 +63,17 @@ extern bool position_parse(const char *text, size_t len, Position *p);
 
 extern bool position_table_init(PositionTable *pt, rd_kafka_conf_t *consumer_conf,
 								int lookback, int timeout_ms,
-								const KafkaTopicSpec *create);
+								const KafkaTopicSpec *create,
+								volatile sig_atomic_t *stop);
 extern void position_table_free(PositionTable *pt);
 
 /*
  * The topic's entry, learning it on first sight: partition count from
  * metadata (creating the topic with pt->create if the broker answers that
- * it does not exist, i.e. it does not create topics itself), highest positions from each partition's last "lookback"
- * messages.  With learn = false (a new snapshot) Kafka's content is not
- * read: everything counts as new.  NULL with errstr on failure (retry).
+ * it does not exist, i.e. it does not create topics itself), highest
+ * positions from each partition's last "lookback" messages.  With learn = false (a new snapshot) Kafka's content is not
+ * read: everything counts as new.  NULL with errstr on failure (retry), or
+ * "interrupted" once *stop is set.
  */
 extern PositionTopic *position_topic(PositionTable *pt, rd_kafka_t *rk,
 									 const char *topic, size_t topic_len,

@@ -259,7 +259,9 @@ producer_init(Producer *p, const Config *cfg, LsnTrack *track,
 	if (!kafka_conf_set(cconf, "enable.partition.eof", "true", errstr, errstr_size) ||
 		!kafka_conf_set(cconf, "enable.auto.commit", "false", errstr, errstr_size) ||
 		!kafka_conf_set(cconf, "auto.offset.reset", "earliest", errstr, errstr_size) ||
-		!kafka_conf_set(cconf, "group.id", "cdc_kafka_sidecar.tail", errstr, errstr_size))
+		!kafka_conf_set(cconf, "group.id", "cdc_kafka_sidecar.tail", errstr, errstr_size) ||
+		/* an empty partition reports its end with the first, empty fetch */
+		!kafka_conf_set(cconf, "fetch.wait.max.ms", "10", errstr, errstr_size))
 		goto fail;
 	rd_kafka_conf_set_log_cb(cconf, producer_log_cb);
 

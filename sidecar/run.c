@@ -837,7 +837,7 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 		!producer_init(&s->producer, cfg, &s->track, &cconf, s->errstr, sizeof(s->errstr)) ||
 		!position_table_init(&s->positions, cconf,
 							 (int) config_get_int(cfg, "position.lookback"),
-							 SIDECAR_KAFKA_TIMEOUT_MS, sidecar_topic_spec(s)))
+							 SIDECAR_KAFKA_TIMEOUT_MS, sidecar_topic_spec(s), &sig->stop))
 	{
 		log_error("%s", s->errstr);
 		lsn_track_free(&s->track);
