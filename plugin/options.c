@@ -106,6 +106,17 @@ split_list(const char *value)
 }
 
 /*
+ * pg_regcomp's memory is malloc'ed on PostgreSQL 15 (a memory context only
+ * from 16): freed when the context holding the regex_t goes, whichever way
+ * (end of the decoding session, of the snapshot_events() query, an ERROR).
+ */
+static void
+free_filter(void *arg)
+{
+	pg_regfree((regex_t *) arg);
+}
+
+/*
  * Compile a POSIX regular expression anchored at both ends and matching
  * without regard to case, as Debezium compiles its include/exclude lists.
  * Comma-separated alternatives are accepted like Debezium's lists.
@@ -120,6 +131,7 @@ compile_filter(const char *name, const char *value)
 	int			wide_len;
 	int			rc;
 	regex_t    *re = palloc(sizeof(regex_t));
+	MemoryContextCallback *cb;
 
 	initStringInfo(&pattern);
 	appendStringInfoString(&pattern, "^(");
@@ -145,6 +157,12 @@ compile_filter(const char *name, const char *value)
 				 errmsg("invalid regular expression in parameter \"%s\": %s",
 						name, errbuf)));
 	}
+	cb = palloc(sizeof(MemoryContextCallback));
+	cb->func = free_filter;
+	cb->arg = re;
+	MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+	pfree(wide);
+	pfree(pattern.data);
 	return re;
 }
 
