@@ -32,6 +32,3 @@ clean: clean-sidecar-units
 .PHONY: clean-sidecar-units
 clean-sidecar-units:
 	rm -f sidecar/sidecar_unit_test
-
-# Objects depend on the structs they share: rebuild them when a header changes.
-$(SIDECAR_OBJS) sidecar/unit_test.o: $(wildcard sidecar/*.h) $(wildcard common/*.h)
