@@ -59,7 +59,7 @@ like($out, qr/retention\.ms=123456789/, 'topic.creation.default.retention.ms is 
 my $confirmed = $node->safe_psql('postgres',
 	"SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = 'tc'");
 $node->safe_psql('postgres', "INSERT INTO big VALUES (1, 'small'), (2, 'small')");
-$node->safe_psql('postgres', 'INSERT INTO big SELECT 3, string_agg(md5(g::text || random()::text), \'\') FROM generate_series(1, 4000) g');
+$node->safe_psql('postgres', 'INSERT INTO big SELECT 3, string_agg(md5(g::text || random()::text), \'\') FROM generate_series(1, 8000) g');
 my $big_lsn = $node->safe_psql('postgres', 'SELECT pg_current_wal_lsn()');
 $node->safe_psql('postgres', "INSERT INTO big VALUES (4, 'small'), (5, 'small')");
 ok(CdcKafka::wait_until(sub { !CdcKafka::running($sc) }, 120), 'too large: the sidecar stops')
@@ -67,7 +67,7 @@ ok(CdcKafka::wait_until(sub { !CdcKafka::running($sc) }, 120), 'too large: the s
 eval { $sc->finish; };
 is($sc->full_result(0) >> 8, 2, 'too large: exit 2');
 like(CdcKafka::slurp($log),
-	qr/error: .*event of 1\d{5} bytes for table public\.big \(topic tc\.public\.big\), key \{"id":3\}/,
+	qr/error: .*event of 2\d{5} bytes for table public\.big \(topic tc\.public\.big\), key \{"id":3\}/,
 	'too large: the error names the table, the key and the size')
   or diag(CdcKafka::slurp($log));
 my $after = $node->safe_psql('postgres',
