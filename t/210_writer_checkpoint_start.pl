@@ -7,7 +7,7 @@
 #      t/js/delta_checkpoint_make.mjs): snappy, zstd, gzip; data pages v1
 #      and v2 (dictionary and delta encodings); single and multi-part.
 #   3. A corrupt checkpoint: with every JSON commit present the writer falls
-#      back to JSON replay and says so; without them it exits 2 naming the
+#      back to JSON replay and says so; without them it pauses the table naming the
 #      file.  Malformed Parquet (bad magic, truncated footer, garbage page)
 #      gives the reader's error, never a crash; so do the crafted files of
 #      t/PqCraft.pm (repeated footer fields, 2^60 rows, dictionary and
@@ -147,7 +147,8 @@ sub check_exactly_once
 	cmp_ok($txns->{"$topic-$_"} // -1, '>', $txns_before->{"$topic-$_"} // -1,
 		"own: partition $_ moved on from its checkpointed position") for (0, 1);
 
-	# 3a. a corrupt checkpoint while the older commits are gone: exit 2
+	# 3a. a corrupt checkpoint while the older commits are gone: the table
+	# cannot be opened, its partitions wait (the writer itself goes on)
 	my $newest = decode_json(slurp_file("$dir/_delta_log/_last_checkpoint"))->{version};
 	my $cpfile = sprintf("$dir/_delta_log/%020d.checkpoint.parquet", $newest);
 	unlink grep { version_of($_) < $newest } commits($dir);
@@ -155,10 +156,12 @@ sub check_exactly_once
 	seek($fh, 40, 0);
 	print $fh "\xff" x 64;	# into the first column chunk's page header
 	close($fh);
-	my ($out, $werr) = ('', '');
-	IPC::Run::run([ CdcWriter::writer_program(), '-b', $kb->bootstrap, '-r', $root, '-t', $topic,
-			'-X', 'assignment=static' ], '<', \undef, '>', \$out, '2>', \$werr, IPC::Run::timeout(60));
-	is($? >> 8, 2, 'own: a corrupt checkpoint without the older commits: exit code 2') or diag($werr);
+	my $wlog = "$work/own_corrupt.log";
+	my $w = CdcWriter::start_writer($kb->bootstrap, $root, $wlog, '-t', $topic, '-X', 'assignment=static');
+	ok(CdcWriter::wait_for(sub { slurp_file($wlog) =~ /paused until a restart/ }, 60),
+		'own: a corrupt checkpoint without the older commits: the table is paused');
+	is(CdcWriter::stop_writer($w), 0, 'own: the writer stops cleanly on SIGTERM');
+	my $werr = slurp_file($wlog);
 	like($werr, qr/\Q$cpfile\E.*(page|column|Thrift)/, 'own: the message names the checkpoint file and the reason');
 	like($werr, qr/JSON commits before it are missing/, 'own: and says why there is no fallback');
 }

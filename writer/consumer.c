@@ -41,8 +41,10 @@ typedef struct TopicTable
 {
 	char	   *topic;			/* owned */
 	char	   *key;			/* "<schema>/<table>" before sanitising */
-	Table	   *table;			/* shared by topics with the same key */
+	Table	   *table;			/* shared by topics with the same key; NULL
+								 * when it could not be opened */
 	bool		owner;			/* this entry closes the table */
+	bool		failed;			/* the table failed: its partitions wait */
 } TopicTable;
 
 struct Consumer
@@ -59,9 +61,46 @@ struct Consumer
 	int64_t		rows;			/* appended since start */
 	int64_t		bad;			/* dead-lettered since start */
 	rd_kafka_topic_partition_list_t *paused;	/* partitions held back */
+	int			failed_tables;	/* tables that failed since start */
 };
 
-/* Finds or opens the table of a topic; NULL (fatal) on error. */
+static void pause_partition(Consumer *c, const char *topic, int32_t partition);
+
+/*
+ * A failure that concerns one table (its directory, its log, a commit):
+ * one error line, and every partition of its topics waits until the
+ * writer restarts; what it held uncommitted is dropped, to be read again.
+ * The other tables go on.
+ */
+static void
+fail_table(Consumer *c, const char *topic, Table *t, const char *why)
+{
+	rd_kafka_topic_partition_list_t *parts = NULL;
+
+	log_error("table of %s: %s: its partitions are paused until a restart",
+			  topic, why);
+	c->failed_tables++;
+	for (int i = 0; i < c->ntables; i++)
+		if ((t != NULL && c->tables[i].table == t) ||
+			strcmp(c->tables[i].topic, topic) == 0)
+			c->tables[i].failed = true;
+	c->last_rkt = NULL;
+	c->last_table = NULL;
+	if (rd_kafka_assignment(c->rk, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR)
+	{
+		for (int i = 0; i < parts->cnt; i++)
+			for (int k = 0; k < c->ntables; k++)
+				if (c->tables[k].failed &&
+					strcmp(c->tables[k].topic, parts->elems[i].topic) == 0)
+					pause_partition(c, parts->elems[i].topic, parts->elems[i].partition);
+		rd_kafka_topic_partition_list_destroy(parts);
+	}
+}
+
+/*
+ * Finds or opens the table of a topic; NULL when it failed (now or
+ * before: fail_table said why), or on c->fatal.
+ */
 static Table *
 consumer_table(Consumer *c, const char *topic)
 {
@@ -75,12 +114,12 @@ consumer_table(Consumer *c, const char *topic)
 
 	for (int i = 0; i < c->ntables; i++)
 		if (strcmp(c->tables[i].topic, topic) == 0)
-			return c->tables[i].table;
+			return c->tables[i].failed ? NULL : c->tables[i].table;
 	table_names_from_topic(topic, schema, sizeof(schema), name, sizeof(name));
 	snprintf(key, sizeof(key), "%s/%s", schema, name);
 	for (int i = 0; i < c->ntables; i++)
 	{
-		if (strcmp(c->tables[i].key, key) == 0)
+		if (strcmp(c->tables[i].key, key) == 0 && c->tables[i].table != NULL)
 		{
 			/* another prefix for the same table: one log, one writer */
 			t = c->tables[i].table;
@@ -89,19 +128,11 @@ consumer_table(Consumer *c, const char *topic)
 		}
 	}
 	if (t == NULL)
-	{
 		t = table_open(c->opts.root, topic, &c->opts.table, err, sizeof(err));
-		if (t == NULL)
-		{
-			log_error("topic \"%s\": %s", topic, err);
-			c->fatal = true;
-			return NULL;
-		}
-	}
 	nt = realloc(c->tables, (c->ntables + 1) * sizeof(TopicTable));
 	if (nt == NULL)
 	{
-		if (owner)
+		if (owner && t)
 			table_close(t);
 		c->fatal = true;
 		return NULL;
@@ -110,8 +141,14 @@ consumer_table(Consumer *c, const char *topic)
 	nt[c->ntables].topic = strdup(topic);
 	nt[c->ntables].key = strdup(key);
 	nt[c->ntables].table = t;
-	nt[c->ntables].owner = owner;
+	nt[c->ntables].owner = owner && t != NULL;
+	nt[c->ntables].failed = false;
 	c->ntables++;
+	if (t == NULL)
+	{
+		fail_table(c, topic, NULL, err);
+		return NULL;
+	}
 	return t;
 }
 
@@ -140,15 +177,37 @@ commit_hints(Consumer *c, Table *t)
 	rd_kafka_topic_partition_list_destroy(list);
 }
 
+/* The first topic of table t (for messages). */
+static const char *
+table_topic(const Consumer *c, const Table *t)
+{
+	for (int i = 0; i < c->ntables; i++)
+		if (c->tables[i].table == t)
+			return c->tables[i].topic;
+	return "?";
+}
+
+static bool
+table_failed(const Consumer *c, const Table *t)
+{
+	for (int i = 0; i < c->ntables; i++)
+		if (c->tables[i].table == t)
+			return c->tables[i].failed;
+	return false;
+}
+
 static bool
 flush_table(Consumer *c, Table *t)
 {
 	char		err[512] = "";
+	char		why[700];
 
+	if (table_failed(c, t))
+		return true;
 	if (table_flush(t, err, sizeof(err)) != TABLE_OK)
 	{
-		log_error("table %s: commit failed: %s", table_dir(t), err);
-		c->fatal = true;
+		snprintf(why, sizeof(why), "%s: commit failed: %s", table_dir(t), err);
+		fail_table(c, table_topic(c, t), t, why);
 		return false;
 	}
 	commit_hints(c, t);
@@ -161,7 +220,8 @@ flush_all(Consumer *c)
 	bool		ok = true;
 
 	for (int i = 0; i < c->ntables && !c->fatal; i++)
-		if (c->tables[i].owner && table_has_pending(c->tables[i].table))
+		if (c->tables[i].owner && !c->tables[i].failed &&
+			table_has_pending(c->tables[i].table))
 			ok = flush_table(c, c->tables[i].table) && ok;
 	return ok && !c->fatal;
 }
@@ -259,17 +319,20 @@ resume_offsets(Consumer *c, rd_kafka_topic_partition_list_t *parts,
 	{
 		rd_kafka_topic_partition_t *p = &parts->elems[i];
 		Table	   *t = consumer_table(c, p->topic);
-		int64_t		off;
+		int64_t		off = -2;
 
-		if (t == NULL)
+		if (c->fatal)
 			return false;
-		off = table_resume_offset(t, p->topic, p->partition, errstr,
-								  sizeof(errstr));
+		if (t != NULL &&
+			(off = table_resume_offset(t, p->topic, p->partition, errstr,
+									   sizeof(errstr))) == -2)
+			fail_table(c, p->topic, t, errstr);
 		if (off == -2)
 		{
-			log_error("table %s: %s", table_dir(t), errstr);
-			c->fatal = true;
-			return false;
+			/* the table failed: the partition waits */
+			rd_kafka_topic_partition_list_add(hold, p->topic, p->partition);
+			p->offset = RD_KAFKA_OFFSET_END;
+			continue;
 		}
 		if (off >= 0 && (off = check_gap(c, t, p->topic, p->partition, off)) < 0)
 		{
@@ -335,7 +398,7 @@ rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 			log_info("revoked %s [%" PRId32 "]", p->topic, p->partition);
 			rd_kafka_topic_partition_list_del(c->paused, p->topic, p->partition);
 			for (int k = 0; k < c->ntables; k++)
-				if (strcmp(c->tables[k].topic, p->topic) == 0)
+				if (strcmp(c->tables[k].topic, p->topic) == 0 && c->tables[k].table)
 					table_forget(c->tables[k].table, p->topic, p->partition);
 		}
 		if (cooperative)
@@ -624,7 +687,12 @@ handle_message(Consumer *c, rd_kafka_message_t *m)
 	{
 		t = consumer_table(c, rd_kafka_topic_name(m->rkt));
 		if (t == NULL)
+		{
+			/* its table failed: this partition waits too */
+			if (!c->fatal)
+				pause_partition(c, rd_kafka_topic_name(m->rkt), m->partition);
 			return;
+		}
 		c->last_rkt = m->rkt;
 		c->last_table = t;
 	}
@@ -655,8 +723,10 @@ handle_message(Consumer *c, rd_kafka_message_t *m)
 		}
 		if (tr == TABLE_FATAL)
 		{
-			log_error("table %s: %s", table_dir(t), err);
-			c->fatal = true;
+			char		why[700];
+
+			snprintf(why, sizeof(why), "%s: %s", table_dir(t), err);
+			fail_table(c, topic, t, why);
 			return;
 		}
 	}
@@ -775,7 +845,8 @@ consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 		if (now - last_check >= 50)
 		{
 			for (int i = 0; i < c->ntables && !c->fatal; i++)
-				if (c->tables[i].owner && table_flush_due(c->tables[i].table, now))
+				if (c->tables[i].owner && !c->tables[i].failed &&
+					table_flush_due(c->tables[i].table, now))
 					flush_table(c, c->tables[i].table);
 			last_check = now;
 		}
@@ -783,9 +854,9 @@ consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 		{
 			if (c->rows != last_rows || c->paused->cnt > 0)
 				log_info("%" PRId64 " rows written (%.0f rows/s), %" PRId64 " dead-lettered, "
-						 "%d partition(s) paused",
+						 "%d partition(s) paused, %d table(s) failed",
 						 c->rows, (c->rows - last_rows) * 1000.0 / (now - last_stats),
-						 c->bad, c->paused->cnt);
+						 c->bad, c->paused->cnt, c->failed_tables);
 			last_rows = c->rows;
 			last_stats = now;
 		}
@@ -798,9 +869,10 @@ consumer_run(Consumer *c, volatile sig_atomic_t *stop,
 	}
 	rc = flush_all(c) ? 0 : 2;
 	log_info("stopping: %" PRId64 " rows written, %" PRId64 " dead-lettered, "
-			 "%d partition(s) paused; "
+			 "%d partition(s) paused, %d table(s) failed; "
 			 "%" PRId64 " schema versions, %" PRId64 " messages read by json-c",
-			 c->rows, c->bad, c->paused->cnt, event_schemas_parsed(c->parser),
+			 c->rows, c->bad, c->paused->cnt, c->failed_tables,
+			 event_schemas_parsed(c->parser),
 			 event_slow_parsed(c->parser));
 	return rc;
 }
