@@ -19,7 +19,9 @@ OBJS = \
 	plugin/snapshot.o
 
 EXTENSION = cdc_kafka
-DATA = cdc_kafka--1.0.sql
+# every version's script and every update script (cdc_kafka--A--B.sql):
+# ALTER EXTENSION cdc_kafka UPDATE needs them all installed
+DATA = $(sort $(notdir $(wildcard $(srcdir)/cdc_kafka--*.sql)))
 PGFILEDESC = "cdc_kafka - Debezium-compatible logical decoding output plugin"
 
 # pg_regress suite: one file per feature, run against a cluster whose
