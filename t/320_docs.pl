@@ -1,9 +1,11 @@
 # The documentation is tested: README.md's shell blocks run as written, in
-# order, in one shell, and their output is what the text says.
+# order, in one shell, and their output is what the text says; the files
+# doc/production.md shows are the ones deploy/ ships (and t/321 runs).
 #
 # A block is run only if an HTML comment marks it (invisible on GitHub):
 #   <!-- test: run -->            run it
 #   <!-- test: output -->         what the run block before it prints, exactly
+#   <!-- test: same-as PATH -->   the block is the repository's file PATH
 #   <!-- test: standin NAME -->   a step this machine cannot take as written
 #                                 (it needs root, or makes a system cluster):
 #                                 the test checks the block still says what
@@ -114,7 +116,9 @@ sub run_document
 {
 	my ($doc) = @_;
 	my @blocks = marked_blocks($doc);
-	ok(scalar(grep { $_->[0] eq 'run' } @blocks) > 0, "$doc has blocks marked to run");
+	ok(scalar @blocks, "$doc has marked blocks");
+	ok(scalar(grep { $_->[0] eq 'run' } @blocks) > 0, "$doc has blocks marked to run")
+	  if $doc eq 'README.md';
 	my $dir = "$scratch/" . ($doc =~ s{\W}{_}gr);
 	make_path("$dir/tmp");
 	my $script = <<'EOS';
@@ -145,6 +149,11 @@ EOS
 		{
 			die "$doc:$line: an output block with no run block before it" unless @runs;
 			$runs[-1]{expect} = $text;
+			next;
+		}
+		if ($kind eq 'same-as')
+		{
+			is($text, CdcKafka::slurp("$root/$arg"), "$doc:$line shows $arg as it is");
 			next;
 		}
 		if ($kind eq 'standin')
@@ -196,7 +205,7 @@ EOS
 	return;
 }
 
-run_document('README.md');
+run_document($_) for 'README.md', 'doc/production.md';
 $pg->stop if $pg;
 
 done_testing();

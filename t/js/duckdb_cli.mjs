@@ -4,8 +4,8 @@
 //
 //   node t/js/duckdb_cli.mjs [-csv] [-noheader] -c SQL
 //
-// Runs the statements of SQL in order and prints each result that has
-// columns: as CSV with -csv (DuckDB's quoting: a value holding the
+// Runs the statements of SQL in order and prints the last one's result:
+// as CSV with -csv (DuckDB's quoting: a value holding the
 // separator, a quote or a newline is quoted, quotes doubled; NULL empty),
 // else as an aligned table.  An error goes to stderr with exit 1.
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -36,32 +36,29 @@ const cell = (v) => {
 	return csv && /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 };
 
+let inst, con;
 try {
-	const inst = await DuckDBInstance.create(':memory:');
-	const con = await inst.connect();
-	const stmts = await con.extractStatements(sql);
-	for (let i = 0; i < stmts.count; i++) {
-		const prepared = await stmts.prepare(i);
-		const reader = await prepared.runAndReadAll();
-		const cols = reader.columnNames();
-		if (cols.length === 0)
-			continue;
-		const rows = reader.getRowsJson().map((r) => r.map(cell));
-		if (csv) {
-			if (header)
-				console.log(cols.join(','));
-			rows.forEach((r) => console.log(r.join(',')));
-		} else {
-			const width = cols.map((c, j) => Math.max(c.length, ...rows.map((r) => r[j].length)));
-			const line = (vals) => vals.map((v, j) => v.padEnd(width[j])).join(' | ').trimEnd();
-			if (header)
-				console.log(line(cols));
-			rows.forEach((r) => console.log(line(r)));
-		}
+	inst = await DuckDBInstance.create(':memory:');
+	con = await inst.connect();
+	// the result of the last statement, as `duckdb -c` prints each
+	const reader = await con.runAndReadAll(sql);
+	const cols = reader.columnNames();
+	const rows = reader.getRowsJson().map((r) => r.map(cell));
+	if (csv) {
+		if (header && cols.length)
+			console.log(cols.join(','));
+		rows.forEach((r) => console.log(r.join(',')));
+	} else if (cols.length) {
+		const width = cols.map((c, j) => Math.max(c.length, ...rows.map((r) => r[j].length)));
+		const line = (vals) => vals.map((v, j) => v.padEnd(width[j])).join(' | ').trimEnd();
+		if (header)
+			console.log(line(cols));
+		rows.forEach((r) => console.log(line(r)));
 	}
 } catch (e) {
 	console.error(`Error: ${e.message}`);
-	process.exit(1);
+	process.exitCode = 1;
+} finally {
+	con?.closeSync();
+	inst?.closeSync();
 }
-// DuckDB's threads would keep the process alive
-process.exit(0);
