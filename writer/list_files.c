@@ -13,6 +13,7 @@
  *
  *-------------------------------------------------------------------------
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,18 +24,6 @@
 #include "delta_log.h"
 #include "list_files.h"
 #include "log.h"
-
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * Prints an add action's path as a file path: relative paths under dir,
@@ -54,13 +43,12 @@ print_file(const char *dir, const char *path)
 		printf("%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/");
 	for (; *p; p++)
 	{
-		int			hi,
-					lo;
-
-		if (*p == '%' && (hi = hex_value(p[1])) >= 0 &&
-			(lo = hex_value(p[2])) >= 0)
+		if (p[0] == '%' && isxdigit((unsigned char) p[1]) &&
+			isxdigit((unsigned char) p[2]))
 		{
-			putchar(hi * 16 + lo);
+			char		hex[3] = {p[1], p[2], '\0'};
+
+			putchar((int) strtol(hex, NULL, 16));
 			p += 2;
 		}
 		else
