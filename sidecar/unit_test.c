@@ -265,10 +265,13 @@ unit_config(void)
 	unit_ok(strcmp(buf, "dbname=plain") == 0, "mask: a plain dbname stays");
 	config_mask_conninfo("postgres://u@h/d", buf, sizeof(buf));
 	unit_ok(strcmp(buf, "postgres://u@h/d") == 0, "mask: URI without password unchanged");
-	unit_ok(strcmp(config_mask_value("kafka.sasl.username", "bob", 0, buf, sizeof(buf)), "********") == 0 &&
+	unit_ok(strcmp(config_mask_value("kafka.sasl.password", "x", 0, buf, sizeof(buf)), "********") == 0 &&
 			strcmp(config_mask_value("kafka.ssl.key.password", "x", 0, buf, sizeof(buf)), "********") == 0 &&
 			strcmp(config_mask_value("kafka.acks", "all", 0, buf, sizeof(buf)), "all") == 0,
-			"mask: sasl.* and *password* keys");
+			"mask: *password* keys");
+	unit_ok(strcmp(config_mask_value("kafka.sasl.username", "bob", 0, buf, sizeof(buf)), "bob") == 0 &&
+			strcmp(config_mask_value("kafka.sasl.mechanism", "SCRAM-SHA-512", 0, buf, sizeof(buf)), "SCRAM-SHA-512") == 0,
+			"mask: sasl.username and sasl.mechanism are no secrets and stay");
 	config_destroy(cfg);
 }
 
