@@ -57,6 +57,9 @@ typedef struct CdcDecodingData
 	char	   *message_topic;	/* <prefix>.message */
 	int			skipped_changes;	/* since the last progress update */
 	StringInfoData batch;		/* format=kafka frames not yet written */
+	/* the next frame's Kafka header (headers=true), or none */
+	const char *header_name;
+	StringInfoData header_value;
 	/* end of the last transaction with a change or message: source.sequence */
 	XLogRecPtr	last_commit_lsn;
 	XLogRecPtr	batch_lsn;		/* where the first of them was decoded */
@@ -138,6 +141,7 @@ cdc_startup(LogicalDecodingContext *ctx, OutputPluginOptions *opt, bool is_init)
 		StartTransactionCommand();
 	oldcxt = MemoryContextSwitchTo(ctx->context);
 	initStringInfo(&data->batch);
+	initStringInfo(&data->header_value);
 	options_init(&data->opts);
 	options_parse(&data->opts, ctx->output_plugin_options);
 	event_init(&data->opts);
@@ -261,10 +265,33 @@ batch_write(LogicalDecodingContext *ctx)
 	resetStringInfo(&data->batch);
 }
 
+/*
+ * With headers=true a frame ends with its Kafka headers: a count, then
+ * each name and value, length-prefixed as the other parts.  At most one:
+ * the one write_change set for this frame.
+ */
 static void
 frame_end(LogicalDecodingContext *ctx)
 {
 	CdcDecodingData *data = ctx->output_plugin_private;
+
+	if (data->opts.format == CDC_FORMAT_KAFKA && data->opts.headers)
+	{
+		StringInfo	out = &data->batch;
+
+		if (data->header_name == NULL)
+			pq_sendint32(out, 0);
+		else
+		{
+			pq_sendint32(out, 1);
+			pq_sendint32(out, strlen(data->header_name));
+			appendBinaryStringInfo(out, data->header_name, strlen(data->header_name));
+			pq_sendint32(out, data->header_value.len);
+			appendBinaryStringInfo(out, data->header_value.data, data->header_value.len);
+		}
+	}
+	data->header_name = NULL;
+	resetStringInfo(&data->header_value);
 
 	if (data->opts.format == CDC_FORMAT_JSON)
 	{
@@ -424,12 +451,20 @@ count_data_event(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	return block;
 }
 
-/* One data event of rel: key from key_row (may be NULL), then the value. */
+/*
+ * One data event of rel: key from key_row (may be NULL), then the value.
+ * A change of key is a delete and a create, which carry Debezium's headers
+ * (with headers=true): the delete header __debezium.newkey with the new
+ * key, the create __debezium.oldkey with the old one (the sidecar repeats
+ * the delete's on its tombstone).
+ */
 static void
 write_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 			 CdcRelation *rel, char op, XLogRecPtr lsn, uint64 seq,
-			 const CdcRow *key_row, const CdcRow *before, const CdcRow *after)
+			 const CdcRow *key_row, const CdcRow *before, const CdcRow *after,
+			 const char *header, const CdcRow *header_key)
 {
+	CdcDecodingData *data = ctx->output_plugin_private;
 	CdcSource	src;
 	CdcTxnBlock block;
 	const CdcTxnBlock *blockp;
@@ -441,7 +476,7 @@ write_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 
 	src.snapshot = "false";
 	src.commit_time = txn->xact_time.commit_time;
-	src.last_commit_lsn = ((CdcDecodingData *) ctx->output_plugin_private)->last_commit_lsn;
+	src.last_commit_lsn = data->last_commit_lsn;
 	src.lsn = lsn;
 	src.xid = txn->xid;
 
@@ -457,6 +492,11 @@ write_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 	lenpos = frame_part_begin(ctx, out, true);
 	event_append_change(out, rel, op, before, after, &src, blockp);
 	frame_part_end(ctx, out, lenpos);
+	if (header && data->opts.format == CDC_FORMAT_KAFKA && data->opts.headers)
+	{
+		data->header_name = header;
+		event_append_key_payload(&data->header_value, rel, header_key);
+	}
 	frame_end(ctx);
 }
 
@@ -515,7 +555,7 @@ cdc_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 		case REORDER_BUFFER_CHANGE_INSERT:
 			if (has_new)
 				write_change(ctx, txn, rel, 'c', change->lsn, seq, &newrow,
-							 NULL, &newrow);
+							 NULL, &newrow, NULL, NULL);
 			break;
 		case REORDER_BUFFER_CHANGE_UPDATE:
 			if (!has_new)
@@ -531,19 +571,19 @@ cdc_change(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 				 * new, so that compacted topics keep one row per key.
 				 */
 				write_change(ctx, txn, rel, 'd', change->lsn, seq, &oldrow,
-							 &oldrow, NULL);
+							 &oldrow, NULL, "__debezium.newkey", &newrow);
 				write_change(ctx, txn, rel, 'c', change->lsn, seq + 1, &newrow,
-							 NULL, &newrow);
+							 NULL, &newrow, "__debezium.oldkey", &oldrow);
 			}
 			else
 				write_change(ctx, txn, rel, 'u', change->lsn, seq, &newrow,
-							 has_old ? &oldrow : NULL, &newrow);
+							 has_old ? &oldrow : NULL, &newrow, NULL, NULL);
 			break;
 		case REORDER_BUFFER_CHANGE_DELETE:
 			/* under REPLICA IDENTITY NOTHING there is no old tuple at all */
 			write_change(ctx, txn, rel, 'd', change->lsn, seq,
 						 has_old ? &oldrow : NULL,
-						 has_old ? &oldrow : NULL, NULL);
+						 has_old ? &oldrow : NULL, NULL, NULL, NULL);
 			break;
 		default:
 			Assert(false);
@@ -583,7 +623,8 @@ cdc_truncate(LogicalDecodingContext *ctx, ReorderBufferTXN *txn,
 			continue;
 		rel = relcache_get(relations[i]);
 		if (rel->wanted)
-			write_change(ctx, txn, rel, 't', change->lsn, seq + i, NULL, NULL, NULL);
+			write_change(ctx, txn, rel, 't', change->lsn, seq + i, NULL, NULL, NULL,
+						 NULL, NULL);
 	}
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextReset(data->change_cxt);

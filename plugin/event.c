@@ -356,8 +356,16 @@ append_row(StringInfo buf, const CdcRelation *rel, const CdcRow *row)
 void
 event_append_key(StringInfo buf, const CdcRelation *rel, const CdcRow *row)
 {
-	Assert(rel->nkey > 0);
 	wrap_begin(buf, rel->key_schema);
+	event_append_key_payload(buf, rel, row);
+	wrap_end(buf);
+}
+
+void
+event_append_key_payload(StringInfo buf, const CdcRelation *rel,
+						 const CdcRow *row)
+{
+	Assert(rel->nkey > 0);
 	appendStringInfoChar(buf, '{');
 	for (int i = 0; i < rel->nkey; i++)
 	{
@@ -369,7 +377,6 @@ event_append_key(StringInfo buf, const CdcRelation *rel, const CdcRow *row)
 		append_column_value(buf, col, row);
 	}
 	appendStringInfoChar(buf, '}');
-	wrap_end(buf);
 }
 
 static void

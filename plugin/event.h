@@ -66,6 +66,12 @@ extern bool event_keys_equal(const CdcRelation *rel, const CdcRow *a,
 extern void event_append_key(StringInfo buf, const CdcRelation *rel,
 							 const CdcRow *row);
 /*
+ * The key's payload alone, {"id":1}: what Kafka Connect's header converter
+ * writes for Debezium's __debezium.newkey/oldkey headers.
+ */
+extern void event_append_key_payload(StringInfo buf, const CdcRelation *rel,
+									 const CdcRow *row);
+/*
  * Under REPLICA IDENTITY FULL the old image holds the TOASTed values an
  * update's new tuple lacks (unchanged, not in the WAL): Debezium then uses
  * them instead of its placeholder.  Copies them into row.

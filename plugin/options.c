@@ -27,7 +27,7 @@
 #define OPTION_NAMES "topic-prefix, schemas, decimal-handling, format, " \
 	"include-transaction, include-schemas, exclude-schemas, include-tables, " \
 	"exclude-tables, message-prefixes, include-messages, include-truncate, " \
-	"publish-via-partition-root, batch-bytes, snapshot-lsn"
+	"publish-via-partition-root, batch-bytes, headers, snapshot-lsn"
 
 void
 options_init(CdcOptions *opts)
@@ -204,6 +204,8 @@ options_set(CdcOptions *opts, const char *name, const char *value)
 		opts->include_transaction = parse_bool_option(name, value);
 	else if (strcmp(name, "publish-via-partition-root") == 0)
 		opts->publish_via_root = parse_bool_option(name, value);
+	else if (strcmp(name, "headers") == 0)
+		opts->headers = parse_bool_option(name, value);
 	else if (strcmp(name, "include-truncate") == 0)
 		opts->include_truncate = parse_bool_option(name, value);
 	else if (strcmp(name, "include-messages") == 0)

@@ -31,6 +31,7 @@ typedef struct CdcOptions
 	CdcDecimalHandling decimal_handling;
 	CdcFormat	format;
 	int			batch_bytes;	/* format=kafka: frames per write, in bytes */
+	bool		headers;		/* format=kafka: frames carry Kafka headers */
 	bool		include_transaction;	/* BEGIN/END events + transaction block */
 	bool		publish_via_root;	/* partitions publish as their root table */
 	bool		include_truncate;

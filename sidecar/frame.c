@@ -51,7 +51,7 @@ frame_field(const unsigned char *buf, size_t len, size_t *off, bool nullable,
 }
 
 bool
-frame_parse(const char *buf, size_t len, Frame *f, size_t *size,
+frame_parse(const char *buf, size_t len, bool headers, Frame *f, size_t *size,
 			char *errstr, size_t errstr_size)
 {
 	const unsigned char *b = (const unsigned char *) buf;
@@ -84,7 +84,37 @@ frame_parse(const char *buf, size_t len, Frame *f, size_t *size,
 		return false;
 	}
 	f->topic_len = (uint32_t) tlen;
+	if (!headers)
+	{
+		*size = off;
+		goto check;
+	}
+	if (len - off < 4)
+	{
+		snprintf(errstr, errstr_size, "truncated frame (%zu bytes)", len);
+		return false;
+	}
+	f->nheaders = (int) frame_get32(b + off);
+	off += 4;
+	if (f->nheaders < 0 || f->nheaders > FRAME_MAX_HEADERS)
+	{
+		snprintf(errstr, errstr_size, "frame with %d headers (at most %d)",
+				 f->nheaders, FRAME_MAX_HEADERS);
+		return false;
+	}
+	for (int i = 0; i < f->nheaders; i++)
+	{
+		FrameHeader *h = &f->headers[i];
+
+		if (!frame_field(b, len, &off, false, &h->name, &h->name_len) ||
+			!frame_field(b, len, &off, true, &h->value, &h->value_len))
+		{
+			snprintf(errstr, errstr_size, "truncated frame (%zu bytes)", len);
+			return false;
+		}
+	}
 	*size = off;
+check:
 	if (f->kind == FRAME_EVENT && (f->topic_len == 0 || f->commit_lsn == 0 || f->seq == 0))
 	{
 		snprintf(errstr, errstr_size, "event frame without topic, commit LSN or seq");

@@ -187,7 +187,7 @@ heartbeat_tick(Heartbeat *hb, Producer *p, uint64_t confirmed_lsn, int64_t now_m
 		snprintf(value, sizeof(value), "{\"ts_ms\":%lld}", ts_ms);
 	/* a full queue skips this heartbeat rather than wait for room */
 	if (!producer_send(p, hb->rkt, RD_KAFKA_PARTITION_UA, hb->key, (int32_t) strlen(hb->key),
-					   value, (int32_t) strlen(value), &pos, PRODUCER_HEARTBEAT,
+					   value, (int32_t) strlen(value), NULL, 0, &pos, PRODUCER_HEARTBEAT,
 					   NULL, NULL, &give_up, errstr, sizeof(errstr)))
 		log_warn("heartbeat: %s", strcmp(errstr, "interrupted") == 0 ?
 				 "skipped: the producer queue is full" : errstr);

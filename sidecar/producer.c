@@ -344,15 +344,23 @@ producer_poll(Producer *p, int timeout_ms)
 bool
 producer_send(Producer *p, rd_kafka_topic_t *rkt, int32_t partition,
 			  const void *key, int32_t key_len, const void *value, int32_t value_len,
+			  const FrameHeader *headers, int nheaders,
 			  const Position *pos, uint64_t opaque, ProducerWaitCb wait_cb,
 			  void *wait_arg, volatile int *stop, char *errstr, size_t errstr_size)
 {
 	char		hdr[POSITION_TEXT_LEN];
 	int			hlen = position_format(pos, hdr, sizeof(hdr));
+	rd_kafka_headers_t *hdrs = rd_kafka_headers_new((size_t) nheaders + 1);
 	rd_kafka_resp_err_t err;
 
+	rd_kafka_header_add(hdrs, POSITION_HEADER, -1, hdr, hlen);
+	for (int i = 0; i < nheaders; i++)
+		rd_kafka_header_add(hdrs, headers[i].name, headers[i].name_len,
+							headers[i].value,
+							headers[i].value_len < 0 ? 0 : headers[i].value_len);
 	for (;;)
 	{
+		/* on success the message owns hdrs; on failure they stay ours */
 		err = rd_kafka_producev(p->rk,
 								RD_KAFKA_V_RKT(rkt),
 								RD_KAFKA_V_PARTITION(partition),
@@ -360,7 +368,7 @@ producer_send(Producer *p, rd_kafka_topic_t *rkt, int32_t partition,
 								RD_KAFKA_V_KEY((void *) key, key_len < 0 ? 0 : (size_t) key_len),
 								RD_KAFKA_V_VALUE((void *) value,
 												 value_len < 0 ? 0 : (size_t) value_len),
-								RD_KAFKA_V_HEADER(POSITION_HEADER, hdr, hlen),
+								RD_KAFKA_V_HEADERS(hdrs),
 								RD_KAFKA_V_OPAQUE((void *) (uintptr_t) opaque),
 								RD_KAFKA_V_END);
 		if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -371,6 +379,7 @@ producer_send(Producer *p, rd_kafka_topic_t *rkt, int32_t partition,
 			wait_cb(wait_arg);
 		if ((stop && *stop) || p->failed)
 		{
+			rd_kafka_headers_destroy(hdrs);
 			snprintf(errstr, errstr_size, "interrupted");
 			return false;
 		}
@@ -387,6 +396,7 @@ producer_send(Producer *p, rd_kafka_topic_t *rkt, int32_t partition,
 	}
 	if (err)
 	{
+		rd_kafka_headers_destroy(hdrs);
 		snprintf(errstr, errstr_size, "could not produce to %s [%d]: %s",
 				 rd_kafka_topic_name(rkt), partition, rd_kafka_err2str(err));
 		return false;

@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "lsn_track.h"
+#include "frame.h"
 #include "position.h"
 
 /* Message opaques besides lsn_track ids. */
@@ -51,13 +52,15 @@ extern bool producer_init(Producer *p, const Config *cfg, LsnTrack *track,
 extern void producer_destroy(Producer *p);
 
 /*
- * Produce one message (key and value copied).  On a full queue, polls and
- * calls wait_cb until there is room, or until *stop is set (returns false
- * with errstr "interrupted").
+ * Produce one message (key, value and headers copied), with the position
+ * header and the nheaders headers the plugin gave.  On a full queue, polls
+ * and calls wait_cb until there is room, or until *stop is set (returns
+ * false with errstr "interrupted").
  */
 extern bool producer_send(Producer *p, rd_kafka_topic_t *rkt, int32_t partition,
 						  const void *key, int32_t key_len,
 						  const void *value, int32_t value_len,
+						  const FrameHeader *headers, int nheaders,
 						  const Position *pos, uint64_t opaque,
 						  ProducerWaitCb wait_cb, void *wait_arg,
 						  volatile int *stop, char *errstr, size_t errstr_size);

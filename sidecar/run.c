@@ -48,6 +48,7 @@ typedef struct Sidecar
 	SidecarSignals *sig;		/* not owned */
 	const char *conninfo;
 	const char *slot;
+	bool		frame_headers;	/* asked the plugin for headers=true */
 	const char *opt_names[SIDECAR_MAX_OPTIONS];	/* point into cfg */
 	const char *opt_values[SIDECAR_MAX_OPTIONS];
 	int			noptions;
@@ -229,6 +230,7 @@ sidecar_produce(Sidecar *s, PositionTopic *t, const Frame *f, bool tombstone,
 		lsn_track_add(&s->track, id);
 	if (!producer_send(&s->producer, t->rkt, part, f->key, f->key_len,
 					   tombstone ? NULL : f->value, tombstone ? -1 : f->value_len,
+					   f->headers, f->nheaders,
 					   &pos, id, sidecar_wait_cb, s, &s->sig->stop,
 					   s->errstr, sizeof(s->errstr)))
 	{
@@ -421,6 +423,26 @@ sidecar_slot_created(Sidecar *s, uint64_t consistent)
  * position.  So a slot that exists always had its snapshot, and a crash
  * during the snapshot leaves nothing behind: the next start takes it again.
  */
+/*
+ * A plugin older than the sidecar does not know headers=true (options[1]):
+ * stream without Kafka headers rather than not at all, so that the sidecar
+ * can be upgraded before the plugin.  False if that is not why it failed.
+ */
+static bool
+sidecar_start_without_headers(Sidecar *s, uint64_t startpos)
+{
+	if (!s->frame_headers || strstr(s->errstr, "\"headers\" is unknown") == NULL)
+		return false;
+	log_warn("the plugin does not know the option headers (an older cdc_kafka): streaming without "
+			 "Debezium's __debezium.newkey/oldkey headers until it is upgraded");
+	s->frame_headers = false;
+	memmove(&s->opt_names[1], &s->opt_names[2], sizeof(s->opt_names[0]) * (s->noptions - 2));
+	memmove(&s->opt_values[1], &s->opt_values[2], sizeof(s->opt_values[0]) * (s->noptions - 2));
+	s->noptions--;
+	return repl_start(&s->repl, s->slot, startpos, s->opt_names, s->opt_values,
+					  s->noptions, s->errstr, sizeof(s->errstr));
+}
+
 static StreamResult
 sidecar_setup_slot(Sidecar *s, bool *done)
 {
@@ -566,7 +588,8 @@ sidecar_stream(Sidecar *s, uint64_t startpos, bool *connected)
 	}
 
 	if (!repl_start(&s->repl, s->slot, startpos, s->opt_names, s->opt_values,
-					s->noptions, s->errstr, sizeof(s->errstr)))
+					s->noptions, s->errstr, sizeof(s->errstr)) &&
+		!sidecar_start_without_headers(s, startpos))
 		return s->repl.retryable ? STREAM_RETRY : STREAM_FATAL;
 	s->streaming = true;
 	log_info("streaming slot \"%s\" of database \"%s\" from " LSN_FMT,
@@ -629,7 +652,7 @@ sidecar_stream(Sidecar *s, uint64_t startpos, bool *connected)
 			{
 				Frame		f;
 
-				if (!frame_parse(data + off, len - off, &f, &size,
+				if (!frame_parse(data + off, len - off, s->frame_headers, &f, &size,
 								 s->errstr, sizeof(s->errstr)))
 					return STREAM_FATAL;
 				/* so is a frame decoded past it, in a message before it */
@@ -658,7 +681,7 @@ sidecar_stream(Sidecar *s, uint64_t startpos, bool *connected)
 	return STREAM_STOPPED;
 }
 
-/* Collects the plugin options: -o/plugin.* keys, plus format=kafka. */
+/* Collects the plugin options: -o/plugin.* keys, plus format=kafka with headers. */
 static bool
 sidecar_options(Sidecar *s, char *errstr, size_t errstr_size)
 {
@@ -668,16 +691,20 @@ sidecar_options(Sidecar *s, char *errstr, size_t errstr_size)
 
 	s->opt_names[0] = "format";
 	s->opt_values[0] = "kafka";
-	s->noptions = 1;
+	s->opt_names[1] = "headers";
+	s->opt_values[1] = "true";
+	s->noptions = 2;
+	s->frame_headers = true;
 	s->schemas = true;
 	while (config_prefix_next(s->cfg, "plugin.", &iter, &name, &value))
 	{
-		if (strcmp(name, "format") == 0)
+		if (strcmp(name, "format") == 0 || strcmp(name, "headers") == 0)
 		{
-			if (strcmp(value, "kafka") != 0)
+			if (strcmp(value, strcmp(name, "format") == 0 ? "kafka" : "true") != 0)
 			{
 				snprintf(errstr, errstr_size,
-						 "plugin option format must be kafka for the sidecar");
+						 "plugin option %s must be %s for the sidecar", name,
+						 strcmp(name, "format") == 0 ? "kafka" : "true");
 				return false;
 			}
 			continue;

@@ -121,9 +121,12 @@ snapshot_dup(const char *s, int len)
 	return d;
 }
 
-/* The options as a text[] literal: {"name","value",...}. */
+/*
+ * The options as a text[] literal: {"name","value",...}, with snapshot-lsn
+ * unless old_plugin (a plugin older than the sidecar, which refuses it).
+ */
 static char *
-snapshot_options_literal(const SnapshotRequest *req)
+snapshot_options_literal(const SnapshotRequest *req, bool old_plugin)
 {
 	size_t		size = 3;
 	char	   *lit;
@@ -147,7 +150,8 @@ snapshot_options_literal(const SnapshotRequest *req)
 		const char *parts[2] = {req->opt_names[i],
 		req->opt_values[i] ? req->opt_values[i] : "true"};
 
-		if (strcmp(req->opt_names[i], "format") == 0)
+		if (strcmp(req->opt_names[i], "format") == 0 ||
+			strcmp(req->opt_names[i], "headers") == 0)
 			continue;
 		for (int j = 0; j < 2; j++)
 		{
@@ -164,7 +168,10 @@ snapshot_options_literal(const SnapshotRequest *req)
 		}
 	}
 	/* where the snapshot stands: the events' source.lsn, as Debezium's */
-	o += sprintf(o, "%s\"snapshot-lsn\",\"%s\"}", o > lit + 1 ? "," : "", lsn);
+	if (!old_plugin)
+		o += sprintf(o, "%s\"snapshot-lsn\",\"%s\"", o > lit + 1 ? "," : "", lsn);
+	*o++ = '}';
+	*o = '\0';
 	return lit;
 }
 
@@ -181,17 +188,21 @@ snapshot_exec(PGconn *conn, const char *sql, char *errstr, size_t errstr_size)
 	return ok;
 }
 
-/* One table's rows; *excluded when the plugin options leave it out. */
+/*
+ * One table's rows; *excluded when the plugin options leave it out,
+ * *old_plugin when the plugin does not know snapshot-lsn.
+ */
 static bool
 snapshot_table(const SnapshotRequest *req, PGconn *conn, const char *table,
 			   const char *options, SnapshotHeld *held, uint64_t *rows,
-			   bool *excluded, char *errstr, size_t errstr_size)
+			   bool *excluded, bool *old_plugin, char *errstr, size_t errstr_size)
 {
 	const char *params[2] = {table, options};
 	PGresult   *res;
 	bool		ok = true;
 
 	*excluded = false;
+	*old_plugin = false;
 	if (!PQsendQueryParams(conn,
 						   "SELECT topic, key, value FROM cdc_kafka.snapshot_events($1::regclass, NULL, $2::text[])",
 						   2, NULL, params, NULL, NULL, 0) ||
@@ -232,6 +243,9 @@ snapshot_table(const SnapshotRequest *req, PGconn *conn, const char *table,
 			if (state && strcmp(state, "22023") == 0 &&
 				strstr(PQresultErrorMessage(res), "excluded") != NULL)
 				*excluded = true;
+			else if (state && strcmp(state, "22023") == 0 &&
+					 strstr(PQresultErrorMessage(res), "\"snapshot-lsn\" is unknown") != NULL)
+				*old_plugin = true;
 			else
 			{
 				snprintf(errstr, errstr_size, "snapshot of %s: %s", table,
@@ -250,7 +264,7 @@ snapshot_run(const SnapshotRequest *req, uint64_t *rows, char *errstr, size_t er
 	Repl		db;
 	PGresult   *tables = NULL;
 	SnapshotHeld held = {0};
-	char	   *options = snapshot_options_literal(req);
+	char	   *options = snapshot_options_literal(req, false);
 	char		sql[256];
 	bool		ok = false;
 	bool		publish_root = false;
@@ -295,12 +309,26 @@ snapshot_run(const SnapshotRequest *req, uint64_t *rows, char *errstr, size_t er
 		const char *table = PQgetvalue(tables, i, 0);
 		uint64_t	before = *rows;
 		bool		excluded;
+		bool		old_plugin;
 
 		if (!snapshot_exec(db.conn, "SAVEPOINT cdc_kafka_table", errstr, errstr_size))
 			goto done;
 		if (!snapshot_table(req, db.conn, table, options, &held, rows, &excluded,
-							errstr, errstr_size))
+							&old_plugin, errstr, errstr_size))
 			goto done;
+		if (old_plugin)
+		{
+			/* read the tables as that plugin can: positions null, all "true" */
+			log_warn("the plugin does not know the option snapshot-lsn (an older cdc_kafka): "
+					 "snapshot events without their LSN and table marks");
+			free(options);
+			options = snapshot_options_literal(req, true);
+			if (options == NULL ||
+				!snapshot_exec(db.conn, "ROLLBACK TO SAVEPOINT cdc_kafka_table", errstr, errstr_size))
+				goto done;
+			i--;
+			continue;
+		}
 		if (excluded)
 		{
 			if (!snapshot_exec(db.conn, "ROLLBACK TO SAVEPOINT cdc_kafka_table",

@@ -66,6 +66,7 @@ unit_frame(unsigned char *b, char kind, char op, uint64_t commit, uint64_t seq,
 		memcpy(b + o, value, strlen(value));
 		o += strlen(value);
 	}
+	o += unit_put32(b + o, 0);	/* no headers */
 	return o;
 }
 
@@ -79,34 +80,49 @@ unit_frames(void)
 	size_t		n = unit_frame(b, 'E', 'u', 0x100000020ULL, 3, "p.s.t", "{\"id\":1}", "{\"v\":2}");
 	size_t		n2;
 
-	unit_ok(frame_parse((char *) b, n, &f, &size, err, sizeof(err)) && size == n,
+	unit_ok(frame_parse((char *) b, n, true, &f, &size, err, sizeof(err)) && size == n,
 			"frame: parses, and says how long it is");
 	unit_ok(f.kind == 'E' && f.op == 'u' && f.commit_lsn == 0x100000020ULL &&
 			f.change_lsn == 7 && f.seq == 3, "frame: header fields");
 	unit_ok(f.topic_len == 5 && memcmp(f.topic, "p.s.t", 5) == 0, "frame: topic");
 	unit_ok(f.key_len == 8 && f.value_len == 7 && memcmp(f.value, "{\"v\":2}", 7) == 0,
 			"frame: key and value");
-	unit_ok(!frame_parse((char *) b, n - 1, &f, &size, err, sizeof(err)) &&
+	unit_ok(!frame_parse((char *) b, n - 1, true, &f, &size, err, sizeof(err)) &&
 			strstr(err, "truncated") != NULL, "frame: truncated is an error");
 	n2 = unit_frame(b + n, 'C', '0', 0x100000020ULL, 1, "", NULL, NULL);
-	unit_ok(frame_parse((char *) b, n + n2, &f, &size, err, sizeof(err)) && size == n &&
+	unit_ok(frame_parse((char *) b, n + n2, true, &f, &size, err, sizeof(err)) && size == n &&
 			f.kind == 'E' &&
-			frame_parse((char *) b + size, n2, &f, &size, err, sizeof(err)) && size == n2 &&
+			frame_parse((char *) b + size, n2, true, &f, &size, err, sizeof(err)) && size == n2 &&
 			f.kind == 'C', "frame: two frames in one message, one after the other");
-	unit_ok(!frame_parse((char *) b + n, 3, &f, &size, err, sizeof(err)) &&
+	unit_ok(!frame_parse((char *) b + n, 3, true, &f, &size, err, sizeof(err)) &&
 			strstr(err, "too short") != NULL, "frame: a few stray bytes after a frame are an error");
 	n = unit_frame(b, 'E', 'c', 5, 1, "t", NULL, NULL);
-	unit_ok(frame_parse((char *) b, n, &f, &size, err, sizeof(err)) && f.key == NULL &&
+	unit_ok(frame_parse((char *) b, n, true, &f, &size, err, sizeof(err)) && f.key == NULL &&
 			f.key_len == -1 && f.value == NULL, "frame: null key and value");
 	n = unit_frame(b, 'X', 'c', 5, 1, "t", NULL, NULL);
-	unit_ok(!frame_parse((char *) b, n, &f, &size, err, sizeof(err)) &&
+	unit_ok(!frame_parse((char *) b, n, true, &f, &size, err, sizeof(err)) &&
 			strstr(err, "format=kafka") != NULL, "frame: unknown kind hints at the format");
 	n = unit_frame(b, 'C', '0', 5, 2, "", NULL, NULL);
-	unit_ok(frame_parse((char *) b, n, &f, &size, err, sizeof(err)) && f.kind == 'C' && f.seq == 2,
+	unit_ok(frame_parse((char *) b, n, true, &f, &size, err, sizeof(err)) && f.kind == 'C' && f.seq == 2,
 			"frame: commit frame");
 	n = unit_frame(b, 'E', 'c', 5, 0x100000002ULL, "t", NULL, NULL);
-	unit_ok(frame_parse((char *) b, n, &f, &size, err, sizeof(err)) && f.seq == 0x100000002ULL,
+	unit_ok(frame_parse((char *) b, n, true, &f, &size, err, sizeof(err)) && f.seq == 0x100000002ULL,
 			"frame: seq is 64 bits (a transaction or a snapshot past 2^32 events)");
+	n = unit_frame(b, 'E', 'd', 5, 1, "t", "{\"id\":1}", "{}") - 4;
+	n += unit_put32(b + n, 1);
+	n += unit_put32(b + n, 17);
+	memcpy(b + n, "__debezium.newkey", 17);
+	n += 17;
+	n += unit_put32(b + n, 8);
+	memcpy(b + n, "{\"id\":2}", 8);
+	n += 8;
+	unit_ok(frame_parse((char *) b, n, true, &f, &size, err, sizeof(err)) && size == n &&
+			f.nheaders == 1 && f.headers[0].name_len == 17 &&
+			memcmp(f.headers[0].name, "__debezium.newkey", 17) == 0 &&
+			f.headers[0].value_len == 8 && memcmp(f.headers[0].value, "{\"id\":2}", 8) == 0,
+			"frame: a header, name and value");
+	unit_ok(!frame_parse((char *) b, n - 1, true, &f, &size, err, sizeof(err)) &&
+			strstr(err, "truncated") != NULL, "frame: a truncated header is an error");
 }
 
 static void

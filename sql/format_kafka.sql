@@ -190,3 +190,14 @@ SELECT s.op, s.seq, s.key,
 			   AND a.op = s.op AND a.key IS NOT DISTINCT FROM s.key) AS same_position
   FROM seq_some s WHERE s.kind = 'E' ORDER BY s.seq;
 SELECT 'drop' FROM pg_drop_replication_slot('fk_seq');
+
+-- headers=true: every frame ends with its Kafka headers; the delete and the
+-- create of a change of key carry Debezium's __debezium.newkey / oldkey
+SELECT 'init' FROM pg_create_logical_replication_slot('fk_hdr', 'cdc_kafka');
+INSERT INTO fk VALUES (300, 'h');
+UPDATE fk SET id = 301 WHERE id = 300;
+SELECT f.kind, f.op, f.key, encode(substring(c.data FROM length(c.data) - f.rest + 1), 'escape') AS headers
+  FROM pg_logical_slot_get_binary_changes('fk_hdr', NULL, NULL, 'format', 'kafka', 'batch-bytes', '0',
+										  'schemas', 'false', 'headers', 'true') AS c,
+	   frame(c.data) AS f;
+SELECT 'drop' FROM pg_drop_replication_slot('fk_hdr');
