@@ -122,7 +122,7 @@ for my $case (['local', {}, "$dir/local/race"], ['S3', \%aws, 's3://cdc-test/rac
 
 	($rc, $out, $err) = run_tool({ %aws, AWS_ACCESS_KEY_ID => 'nobody' },
 		'list', 's3://cdc-test/errs', '');
-	like($err, qr/S3 list in bucket "cdc-test": HTTP 403 InvalidAccessKeyId/,
+	like($err, qr/S3 list of "errs\/" in bucket "cdc-test": HTTP 403 InvalidAccessKeyId/,
 		'an unknown access key: the list fails naming the bucket');
 
 	($rc, $out, $err) = run_tool(\%aws, 'put', 's3://no-such-bucket/t', 'k', "$dir/small");

@@ -128,7 +128,7 @@ consumer_table(Consumer *c, const char *topic)
 		}
 	}
 	if (t == NULL)
-		t = table_open(c->opts.root, topic, &c->opts.table, err, sizeof(err));
+		t = table_open(c->opts.store, topic, &c->opts.table, err, sizeof(err));
 	nt = realloc(c->tables, (c->ntables + 1) * sizeof(TopicTable));
 	if (nt == NULL)
 	{

@@ -18,7 +18,7 @@
 
 typedef struct ConsumerOptions
 {
-	const char *root;			/* tables go to <root>/<schema>/<table> */
+	ObjStore   *store;			/* tables go to <store>/<schema>/<table> */
 	const char *topics;			/* comma-separated names, or NULL */
 	const char *pattern;		/* regex (anchored with ^), or NULL */
 	bool		static_assign;	/* assign every partition of "topics"

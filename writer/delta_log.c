@@ -12,12 +12,14 @@
  * without a gap.  An unreadable checkpoint falls back to the next older
  * complete one, then to JSON replay from version 0 (see delta_replay_log).
  *
- * Durability of a commit: the commit text is written to a temporary file,
- * fsynced, then link()ed to its final name.  link() fails with EEXIST when
- * the version exists, which is the mutual exclusion Delta requires
- * ("put if absent"); readers never see a partial commit file because the
- * final name appears only after the content is complete.  The directory is
- * fsynced afterwards so that the name survives a crash.
+ * Every byte goes through the object store (objstore.h), so a table lives
+ * on a local file system or on S3 alike.  A commit is the store's
+ * put-if-absent of <version>.json (link() of a fsynced temporary file
+ * locally, PUT If-None-Match: * on S3): it fails when the version exists,
+ * which is the mutual exclusion Delta requires, and readers never see a
+ * partial commit because the object appears only complete.  Checkpoints
+ * and _last_checkpoint are ordinary puts (complete or absent; the protocol
+ * lets _last_checkpoint be overwritten).
  *
  *-------------------------------------------------------------------------
  */
@@ -44,11 +46,10 @@
 #include "delta_checkpoint.h"
 #include "delta_log.h"
 #include "json_out.h"
+#include "objstore.h"
 
 #define DELTA_ENGINE_INFO "cdc_kafka/1.0"
 #define DELTA_VERSION_DIGITS 20
-#define DELTA_TEMP_PREFIX ".tmp-"	/* hidden: Delta readers skip it */
-#define DELTA_TEMP_STALE_SECS 3600
 
 typedef struct DeltaFileEntry
 {
@@ -68,8 +69,11 @@ typedef struct DeltaTxnEntry
 
 struct DeltaTable
 {
-	char	   *dir;
-	char	   *log_dir;
+	ObjStore   *store;			/* where the table lives */
+	bool		own_store;		/* opened by delta_open: closed with t */
+	char	   *key;			/* the table's key prefix: "" or "a/b/" */
+	char	   *dir;			/* for messages: store and table */
+	char	   *log_dir;		/* for messages: dir + "/_delta_log" */
 	int64_t		version;
 	int			checkpoint_interval;
 
@@ -115,10 +119,17 @@ delta_str_hash(const char *s)
 	return h;
 }
 
+/* The key of a file in the table's _delta_log. */
 static void
-delta_commit_path(const DeltaTable *t, int64_t v, char *buf, size_t len)
+delta_log_key(const DeltaTable *t, const char *name, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%020" PRId64 ".json", t->log_dir, v);
+	snprintf(buf, len, "%s_delta_log/%s", t->key, name);
+}
+
+static void
+delta_commit_name(int64_t v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%020" PRId64 ".json", v);
 }
 
 static void
@@ -535,39 +546,26 @@ static bool
 delta_replay_version(DeltaTable *t, int64_t v, bool *missing,
 					 char *errstr, size_t errlen)
 {
-	char		path[4096];
-	FILE	   *fp;
+	char		name[64];
+	char		key[4096];
+	char		what[4200];
 	ByteBuf		b = {0};
-	char		chunk[65536];
-	size_t		n;
+	ObjStoreResult r;
 	bool		ok;
 
 	*missing = false;
-	delta_commit_path(t, v, path, sizeof(path));
-	fp = fopen(path, "r");
-	if (fp == NULL)
+	delta_commit_name(v, name, sizeof(name));
+	delta_log_key(t, name, key, sizeof(key));
+	r = objstore_get(t->store, key, &b, errstr, errlen);
+	if (r != OBJSTORE_OK)
 	{
-		if (errno == ENOENT)
-		{
-			*missing = true;
-			return true;
-		}
-		snprintf(errstr, errlen, "could not open \"%s\": %s", path,
-				 strerror(errno));
-		return false;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		bytebuf_append(&b, chunk, n);
-	ok = !ferror(fp);
-	fclose(fp);
-	if (!ok)
-	{
-		snprintf(errstr, errlen, "could not read \"%s\"", path);
 		bytebuf_free(&b);
-		return false;
+		*missing = r == OBJSTORE_NOT_FOUND;
+		return r == OBJSTORE_NOT_FOUND;
 	}
 	bytebuf_putc(&b, '\0');
-	ok = delta_replay_text(t, (char *) b.data, path, errstr, errlen);
+	snprintf(what, sizeof(what), "%s/%s", t->log_dir, name);
+	ok = delta_replay_text(t, (char *) b.data, what, errstr, errlen);
 	bytebuf_free(&b);
 	if (ok)
 		t->version = v;
@@ -709,42 +707,44 @@ delta_list_name(DeltaLogListing *l, const char *n, int *json_cap, int *cp_cap)
 	l->cps[l->ncps++] = cp;
 }
 
+typedef struct DeltaListCtx
+{
+	DeltaLogListing *l;
+	size_t		prefix_len;		/* of "<key>_delta_log/" */
+	int			json_cap;
+	int			cp_cap;
+} DeltaListCtx;
+
+static bool
+delta_list_fn(const char *key, int64_t size, int64_t mtime_ms, void *arg)
+{
+	DeltaListCtx *c = arg;
+	const char *name = key + c->prefix_len;
+
+	/* files of _delta_log itself only (not _delta_log/_commits/...) */
+	if (strchr(name, '/') == NULL)
+		delta_list_name(c->l, name, &c->json_cap, &c->cp_cap);
+	return true;
+}
+
 static bool
 delta_list_log(DeltaTable *t, DeltaLogListing *l, char *errstr, size_t errlen)
 {
-	DIR		   *d = opendir(t->log_dir);
-	struct dirent *de;
-	int			json_cap = 0,
-				cp_cap = 0;
+	char		prefix[4096];
+	DeltaListCtx c = {l, 0, 0, 0};
 
 	memset(l, 0, sizeof(*l));
 	l->newest_v2 = -1;
-	if (d == NULL)
+	delta_log_key(t, "", prefix, sizeof(prefix));
+	c.prefix_len = strlen(prefix);
+	if (objstore_list(t->store, prefix, NULL, delta_list_fn, &c, errstr,
+					  errlen) != OBJSTORE_OK)
 	{
-		snprintf(errstr, errlen, "could not open \"%s\": %s", t->log_dir,
-				 strerror(errno));
+		free(l->json);
+		free(l->cps);
+		memset(l, 0, sizeof(*l));
 		return false;
 	}
-	while ((de = readdir(d)) != NULL)
-	{
-		const char *n = de->d_name;
-		struct stat st;
-
-		/*
-		 * A temp file a writer died with before linking it into place
-		 * (delta_write_temp).  Readers ignore it; an hour old, no live
-		 * writer will link it any more.
-		 */
-		if (strncmp(n, DELTA_TEMP_PREFIX, strlen(DELTA_TEMP_PREFIX)) == 0)
-		{
-			if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-				S_ISREG(st.st_mode) && time(NULL) - st.st_mtime > DELTA_TEMP_STALE_SECS)
-				unlinkat(dirfd(d), n, 0);
-			continue;
-		}
-		delta_list_name(l, n, &json_cap, &cp_cap);
-	}
-	closedir(d);
 	if (l->njson > 0)
 		qsort(l->json, l->njson, sizeof(int64_t), delta_cmp_i64);
 	if (l->ncps > 0)
@@ -756,20 +756,20 @@ delta_list_log(DeltaTable *t, DeltaLogListing *l, char *errstr, size_t errlen)
 static bool
 delta_read_last_checkpoint(const DeltaTable *t, int64_t *version, int *nparts)
 {
-	char		path[4096];
-	char		buf[65536];
-	FILE	   *fp;
-	size_t		n;
+	char		key[4096];
+	char		err[512];
+	ByteBuf		b = {0};
 	json_object *o;
 
-	snprintf(path, sizeof(path), "%s/_last_checkpoint", t->log_dir);
-	fp = fopen(path, "r");
-	if (fp == NULL)
+	delta_log_key(t, "_last_checkpoint", key, sizeof(key));
+	if (objstore_get(t->store, key, &b, err, sizeof(err)) != OBJSTORE_OK)
+	{
+		bytebuf_free(&b);
 		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	fclose(fp);
-	buf[n] = '\0';
-	o = json_tokener_parse(buf);
+	}
+	bytebuf_putc(&b, '\0');
+	o = json_tokener_parse((const char *) b.data);
+	bytebuf_free(&b);
 	if (o == NULL || !json_object_is_type(o, json_type_object))
 	{
 		json_object_put(o);
@@ -847,16 +847,16 @@ delta_list_checkpoints(const DeltaTable *t, const DeltaLogListing *l,
 	return n;
 }
 
-/* Path of a checkpoint part, in the name form the listing found. */
+/* Name of a checkpoint part, in the name form the listing found. */
 static void
-delta_checkpoint_part_path(const DeltaTable *t, int64_t v, int part,
-						   int nparts, bool multi_name, char *buf, size_t len)
+delta_checkpoint_part_name(int64_t v, int part, int nparts, bool multi_name,
+						   char *buf, size_t len)
 {
 	if (!multi_name)
-		snprintf(buf, len, "%s/%020" PRId64 ".checkpoint.parquet", t->log_dir, v);
+		snprintf(buf, len, "%020" PRId64 ".checkpoint.parquet", v);
 	else
-		snprintf(buf, len, "%s/%020" PRId64 ".checkpoint.%010d.%010d.parquet",
-				 t->log_dir, v, part, nparts);
+		snprintf(buf, len, "%020" PRId64 ".checkpoint.%010d.%010d.parquet",
+				 v, part, nparts);
 }
 
 /* DeltaCheckpointSink callbacks: the same apply functions as JSON replay. */
@@ -896,21 +896,47 @@ delta_load_checkpoint(DeltaTable *t, const DeltaCpCandidate *cp, char *errstr,
 	DeltaCheckpointSink sink = {t, delta_sink_protocol, delta_sink_metadata,
 	delta_sink_txn, delta_sink_add};
 	char	  **parts = bytebuf_xcalloc(cp->nparts, sizeof(char *));
-	bool		ok;
+	bool	   *fetched = bytebuf_xcalloc(cp->nparts, sizeof(bool));
+	bool		ok = true;
 
-	for (int i = 0; i < cp->nparts; i++)
+	/* the Parquet reader reads files: a remote part is fetched first */
+	for (int i = 0; i < cp->nparts && ok; i++)
 	{
+		char		name[128];
+		char		key[4096];
+
 		parts[i] = bytebuf_xmalloc(4096);
-		delta_checkpoint_part_path(t, cp->version, i + 1, cp->nparts,
-								   cp->multi_name, parts[i], 4096);
+		delta_checkpoint_part_name(cp->version, i + 1, cp->nparts,
+								   cp->multi_name, name, sizeof(name));
+		delta_log_key(t, name, key, sizeof(key));
+		if (objstore_local_file(t->store, key, parts[i], 4096))
+			continue;
+		ok = objstore_stage_path(t->store, key, parts[i], 4096, errstr, errlen);
+		if (ok)
+		{
+			ObjStoreResult r = objstore_get_file(t->store, key, parts[i],
+												 errstr, errlen);
+
+			fetched[i] = r == OBJSTORE_OK;
+			if (r == OBJSTORE_NOT_FOUND)
+				snprintf(errstr, errlen, "%s: checkpoint part \"%s\" is gone",
+						 t->log_dir, name);
+			ok = fetched[i];
+		}
 	}
-	ok = delta_checkpoint_read((const char *const *) parts, cp->nparts, &sink,
-							   errstr, errlen);
+	if (ok)
+		ok = delta_checkpoint_read((const char *const *) parts, cp->nparts,
+								   &sink, errstr, errlen);
 	if (ok)
 		t->version = cp->version;
 	for (int i = 0; i < cp->nparts; i++)
+	{
+		if (fetched[i])
+			unlink(parts[i]);
 		free(parts[i]);
+	}
 	free(parts);
+	free(fetched);
 	return ok;
 }
 
@@ -1032,8 +1058,13 @@ delta_replay_log(DeltaTable *t, const DeltaLogListing *l, char *errstr,
 		if (gap >= 0 ||
 			(nbad > 0 && (l->njson == 0 || l->json[l->njson - 1] < bad_version)))
 			continue;
-		delta_checkpoint_part_path(t, cp->version, 1, cp->nparts,
-								   cp->multi_name, cp_file, sizeof(cp_file));
+		{
+			char		name[128];
+
+			delta_checkpoint_part_name(cp->version, 1, cp->nparts,
+									   cp->multi_name, name, sizeof(name));
+			snprintf(cp_file, sizeof(cp_file), "%s/%s", t->log_dir, name);
+		}
 		if (delta_load_checkpoint(t, cp, why, sizeof(why)))
 		{
 			if (nbad == 0)
@@ -1117,15 +1148,16 @@ delta_listing_truncate(DeltaLogListing *l, int64_t version)
 		(l->ncps > 0 && l->cps[l->ncps - 1].version == version);
 }
 
-/* delta_open, or with version >= 0 the table as of that version. */
+/* delta_open_store, or with version >= 0 the table as of that version. */
 static DeltaTable *
-delta_open_upto(const char *table_dir, int64_t version, char *errstr,
-				size_t errlen)
+delta_open_upto(ObjStore *store, const char *key, int64_t version,
+				char *errstr, size_t errlen)
 {
 	DeltaTable *t = calloc(1, sizeof(DeltaTable));
 	DeltaLogListing listing;
 	int			njson,
 				ncps;
+	size_t		klen = strlen(key);
 	size_t		len;
 	bool		ok;
 
@@ -1134,23 +1166,23 @@ delta_open_upto(const char *table_dir, int64_t version, char *errstr,
 		snprintf(errstr, errlen, "out of memory");
 		return NULL;
 	}
-	t->dir = bytebuf_xstrdup(table_dir);
-	len = strlen(table_dir) + sizeof("/_delta_log");
+	t->store = store;
+	/* "a/b" -> "a/b/": every key of the table starts with it */
+	while (klen > 0 && key[klen - 1] == '/')
+		klen--;
+	t->key = bytebuf_xmalloc(klen + 2);
+	memcpy(t->key, key, klen);
+	strcpy(t->key + klen, klen ? "/" : "");
+	len = strlen(objstore_describe(store)) + klen + 2;
+	t->dir = bytebuf_xmalloc(len);
+	snprintf(t->dir, len, "%s%s%.*s", objstore_describe(store), klen ? "/" : "",
+			 (int) klen, key);
+	len = strlen(t->dir) + sizeof("/_delta_log");
 	t->log_dir = bytebuf_xmalloc(len);
-	snprintf(t->log_dir, len, "%s/_delta_log", table_dir);
+	snprintf(t->log_dir, len, "%s/_delta_log", t->dir);
 	t->checkpoint_interval = 10;
 	delta_reset_state(t);
 
-	/* a past version is only read: nothing to create */
-	if (version < 0 &&
-		((mkdir(t->dir, 0755) != 0 && errno != EEXIST) ||
-		 (mkdir(t->log_dir, 0755) != 0 && errno != EEXIST)))
-	{
-		snprintf(errstr, errlen, "could not create \"%s\": %s", t->log_dir,
-				 strerror(errno));
-		delta_close(t);
-		return NULL;
-	}
 	if (!delta_list_log(t, &listing, errstr, errlen))
 	{
 		delta_close(t);
@@ -1189,16 +1221,39 @@ delta_open_upto(const char *table_dir, int64_t version, char *errstr,
 }
 
 DeltaTable *
-delta_open(const char *table_dir, char *errstr, size_t errlen)
+delta_open_store(ObjStore *store, const char *key, char *errstr, size_t errlen)
 {
-	return delta_open_upto(table_dir, -1, errstr, errlen);
+	return delta_open_upto(store, key, -1, errstr, errlen);
+}
+
+/* A table of its own store (a path or URL); closed with the table. */
+static DeltaTable *
+delta_open_url(const char *url, int64_t version, char *errstr, size_t errlen)
+{
+	ObjStore   *store = objstore_open(url, NULL, errstr, errlen);
+	DeltaTable *t;
+
+	if (store == NULL)
+		return NULL;
+	t = delta_open_upto(store, "", version, errstr, errlen);
+	if (t == NULL)
+		objstore_close(store);
+	else
+		t->own_store = true;
+	return t;
 }
 
 DeltaTable *
-delta_open_version(const char *table_dir, int64_t version, char *errstr,
+delta_open(const char *table_url, char *errstr, size_t errlen)
+{
+	return delta_open_url(table_url, -1, errstr, errlen);
+}
+
+DeltaTable *
+delta_open_version(const char *table_url, int64_t version, char *errstr,
 				   size_t errlen)
 {
-	return delta_open_upto(table_dir, version, errstr, errlen);
+	return delta_open_url(table_url, version, errstr, errlen);
 }
 
 static int
@@ -1286,6 +1341,9 @@ delta_close(DeltaTable *t)
 	if (t == NULL)
 		return;
 	delta_reset_state(t);
+	if (t->own_store)
+		objstore_close(t->store);
+	free(t->key);
 	free(t->dir);
 	free(t->log_dir);
 	free(t);
@@ -1535,86 +1593,6 @@ delta_put_i64(ByteBuf *b, int64_t v)
 	bytebuf_puts(b, num);
 }
 
-static bool
-delta_fsync_dir(const char *dir)
-{
-	int			fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	bool		ok;
-
-	if (fd < 0)
-		return false;
-	ok = fsync(fd) == 0;
-	close(fd);
-	return ok;
-}
-
-/* Writes data to a fresh temp file in dir; returns its path in tmp. */
-static bool
-delta_write_temp(const char *dir, const char *tag, const void *data,
-				 size_t len, char *tmp, size_t tmplen,
-				 char *errstr, size_t errlen)
-{
-	int			fd;
-	const uint8_t *p = data;
-	uint32_t	rnd = 0;
-
-	if (getrandom(&rnd, sizeof(rnd), 0) < 0)
-		rnd = (uint32_t) clock_wall_ms();
-	snprintf(tmp, tmplen, "%s/" DELTA_TEMP_PREFIX "%s-%d-%08x", dir, tag, (int) getpid(), rnd);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0)
-	{
-		snprintf(errstr, errlen, "could not create \"%s\": %s", tmp,
-				 strerror(errno));
-		return false;
-	}
-	while (len > 0)
-	{
-		ssize_t		n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-		{
-			snprintf(errstr, errlen, "could not write \"%s\": %s", tmp,
-					 strerror(errno));
-			close(fd);
-			unlink(tmp);
-			return false;
-		}
-		p += n;
-		len -= n;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0)
-	{
-		snprintf(errstr, errlen, "could not fsync \"%s\": %s", tmp,
-				 strerror(errno));
-		unlink(tmp);
-		return false;
-	}
-	return true;
-}
-
-/* Puts data at path, atomically: a temp file of dir renamed over it. */
-static bool
-delta_replace_file(const char *dir, const char *tag, const ByteBuf *data,
-				   const char *path, char *errstr, size_t errlen)
-{
-	char		tmp[4096];
-
-	if (!delta_write_temp(dir, tag, data->data, data->len, tmp, sizeof(tmp),
-						  errstr, errlen))
-		return false;
-	if (rename(tmp, path) != 0)
-	{
-		snprintf(errstr, errlen, "could not rename \"%s\": %s", tmp,
-				 strerror(errno));
-		unlink(tmp);
-		return false;
-	}
-	return true;
-}
-
 DeltaResult
 delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 {
@@ -1622,9 +1600,11 @@ delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 	int64_t		now = c->timestamp ? c->timestamp : clock_wall_ms();
 	ByteBuf		b = {0};
 	bool		new_schema;
-	char		tmp[4096];
-	char		final[4096];
+	char		name[64];
+	char		key[4096];
+	char		what[4200];
 	char		uuid[40];
+	ObjStoreResult put;
 
 	errstr[0] = '\0';
 	if (v == 0 && (c->schema == NULL || c->nschema <= 0))
@@ -1714,46 +1694,31 @@ delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 		bytebuf_puts(&b, "}}\n");
 	}
 
-	if (!delta_write_temp(t->log_dir, "commit", b.data, b.len, tmp,
-						  sizeof(tmp), errstr, errlen))
+	delta_commit_name(v, name, sizeof(name));
+	delta_log_key(t, name, key, sizeof(key));
+	put = objstore_put_if_absent(t->store, key, b.data, b.len, errstr, errlen);
+	if (put == OBJSTORE_EXISTS)
 	{
 		bytebuf_free(&b);
-		return DELTA_ERROR;
+		snprintf(errstr, errlen, "version %" PRId64 " of \"%s\" already "
+				 "exists: another writer committed to this table", v, t->dir);
+		return DELTA_CONFLICT;
 	}
-	delta_commit_path(t, v, final, sizeof(final));
-	if (link(tmp, final) != 0)
-	{
-		int			e = errno;
-
-		unlink(tmp);
-		bytebuf_free(&b);
-		if (e == EEXIST)
-		{
-			snprintf(errstr, errlen, "version %" PRId64 " of \"%s\" already "
-					 "exists: another writer committed to this table", v,
-					 t->dir);
-			return DELTA_CONFLICT;
-		}
-		snprintf(errstr, errlen, "could not create \"%s\": %s", final,
-				 strerror(e));
-		return DELTA_ERROR;
-	}
-	unlink(tmp);
-	if (!delta_fsync_dir(t->log_dir))
+	if (put != OBJSTORE_OK)
 	{
 		/*
-		 * The commit is visible but perhaps not durable; it stays, so the
-		 * caller must stop rather than assume it failed.
+		 * Perhaps written, perhaps not (a local fsync that failed after the
+		 * link, an S3 answer that never came): the caller must stop and
+		 * read the log again, never assume either.
 		 */
-		snprintf(errstr, errlen, "could not fsync \"%s\": %s", t->log_dir,
-				 strerror(errno));
 		bytebuf_free(&b);
 		return DELTA_ERROR;
 	}
 
 	/* the committed text is the state change: apply it as a reader would */
 	bytebuf_putc(&b, '\0');
-	if (!delta_replay_text(t, (char *) b.data, final, errstr, errlen))
+	snprintf(what, sizeof(what), "%s/%s", t->log_dir, name);
+	if (!delta_replay_text(t, (char *) b.data, what, errstr, errlen))
 	{
 		bytebuf_free(&b);
 		return DELTA_ERROR;
@@ -1780,8 +1745,8 @@ delta_checkpoint(DeltaTable *t, char *errstr, size_t errlen)
 	DeltaCheckpointInput in = {0};
 	DeltaTxn   *txns;
 	DeltaAdd   *adds;
-	char		path[4096];
-	char		last[4096];
+	char		name[64];
+	char		key[4096];
 	int64_t		nactions = 0;
 	ByteBuf		b = {0};
 	bool		ok;
@@ -1822,13 +1787,13 @@ delta_checkpoint(DeltaTable *t, char *errstr, size_t errlen)
 	in.adds = adds;
 	in.nadds = t->nlive;
 
-	/* both files are written whole, then renamed into place */
+	/* both are put whole: complete or absent, never partial */
 	delta_checkpoint_build(&in, &b, &nactions);
 	free(txns);
 	free(adds);
-	snprintf(path, sizeof(path), "%s/%020" PRId64 ".checkpoint.parquet",
-			 t->log_dir, t->version);
-	ok = delta_replace_file(t->log_dir, "checkpoint", &b, path, errstr, errlen);
+	snprintf(name, sizeof(name), "%020" PRId64 ".checkpoint.parquet", t->version);
+	delta_log_key(t, name, key, sizeof(key));
+	ok = objstore_put(t->store, key, b.data, b.len, errstr, errlen) == OBJSTORE_OK;
 	bytebuf_free(&b);
 	if (!ok)
 		return false;
@@ -1839,11 +1804,8 @@ delta_checkpoint(DeltaTable *t, char *errstr, size_t errlen)
 	bytebuf_puts(&b, ",\"size\":");
 	delta_put_i64(&b, nactions);
 	bytebuf_puts(&b, "}\n");
-	snprintf(last, sizeof(last), "%s/_last_checkpoint", t->log_dir);
-	ok = delta_replace_file(t->log_dir, "last", &b, last, errstr, errlen);
+	delta_log_key(t, "_last_checkpoint", key, sizeof(key));
+	ok = objstore_put(t->store, key, b.data, b.len, errstr, errlen) == OBJSTORE_OK;
 	bytebuf_free(&b);
-	if (!ok)
-		return false;
-	delta_fsync_dir(t->log_dir);
-	return true;
+	return ok;
 }

@@ -11,10 +11,11 @@
  * every JSON commit from version 0, which then must all exist (another
  * engine's log cleanup deletes those a checkpoint covers).
  *
- * A commit is written to a temporary file in _delta_log and published with
- * link(), which fails if the version exists: a version is never
- * overwritten, and losing the race returns DELTA_CONFLICT (the caller
- * stops, or re-opens the table and re-checks its txn versions).
+ * A commit is the object store's put-if-absent of its version (link()
+ * locally, PUT If-None-Match: * on S3), which fails if the version exists:
+ * a version is never overwritten, and losing the race returns
+ * DELTA_CONFLICT (the caller stops, or re-opens the table and re-checks
+ * its txn versions).
  *
  *-------------------------------------------------------------------------
  */
@@ -26,6 +27,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "objstore.h"
 #include "parquet.h"
 
 typedef struct DeltaColumn
@@ -78,18 +80,26 @@ typedef enum DeltaResult
 typedef struct DeltaTable DeltaTable;
 
 /*
- * Opens table_dir (creating it and _delta_log if missing) and replays the
- * log.  A missing log is an empty table (version -1).
+ * Opens the table whose files are under key ("" or "schema/table") in
+ * store (borrowed: it must outlive the table) and replays the log.  A
+ * missing log is an empty table (version -1).
  */
-extern DeltaTable *delta_open(const char *table_dir, char *errstr,
+extern DeltaTable *delta_open_store(ObjStore *store, const char *key,
+									char *errstr, size_t errlen);
+
+/*
+ * The same for a table given by its own location (a path, file:// or
+ * s3:// URL; S3 settings from the environment), as the tools open one.
+ */
+extern DeltaTable *delta_open(const char *table_url, char *errstr,
 							  size_t errlen);
 
 /*
  * The table as of version (>= 0), for reading only: a commit after it
- * would conflict.  Creates nothing; fails if the log never reached that
- * version, or the commits and checkpoints to rebuild it are gone.
+ * would conflict.  Fails if the log never reached that version, or the
+ * commits and checkpoints to rebuild it are gone.
  */
-extern DeltaTable *delta_open_version(const char *table_dir, int64_t version,
+extern DeltaTable *delta_open_version(const char *table_url, int64_t version,
 									  char *errstr, size_t errlen);
 
 /*

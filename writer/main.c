@@ -29,7 +29,7 @@
 
 static const ConfigDef writer_config[] = {
 	{"root", CONFIG_STRING, NULL, NULL, 0, 0, 0,
-	"directory of the tables: <root>/<schema>/<table> (-r)"},
+	"where the tables go, <root>/<schema>/<table>: a directory, file:///dir or s3://bucket/prefix (-r)"},
 	{"topics", CONFIG_STRING, NULL, NULL, 0, 0, 0,
 	"comma-separated topics to consume (-t)"},
 	{"topic.pattern", CONFIG_STRING, NULL, NULL, 0, 0, 0,
@@ -45,7 +45,7 @@ static const ConfigDef writer_config[] = {
 	{"flush.interval.ms", CONFIG_INT, "5000", NULL, 1, 86400000, 0,
 	"... or when its oldest uncommitted message is this old"},
 	{"deadletter.path", CONFIG_STRING, "", NULL, 0, 0, 0,
-	"file of undecodable messages (empty: <root>/_deadletter.jsonl)"},
+	"file of undecodable messages (empty: <root>/_deadletter.jsonl; required with an s3:// root)"},
 	{"parquet.compression.level", CONFIG_INT, "3", NULL, 0, 19, 0,
 	"zstd level of the data files (0: uncompressed)"},
 	{"parquet.dictionary", CONFIG_BOOL, "true", NULL, 0, 0, 0,
@@ -56,6 +56,24 @@ static const ConfigDef writer_config[] = {
 	"compressed bytes per row group (memory held per open file)"},
 	{"checkpoint.interval", CONFIG_INT, "10", NULL, 0, 1000000, 0,
 	"write a Delta checkpoint every N commits (0: never)"},
+	{"s3.endpoint", CONFIG_STRING, "", NULL, 0, 0, 0,
+	"S3 endpoint URL (empty: $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, else AWS's for the region)"},
+	{"s3.region", CONFIG_STRING, "", NULL, 0, 0, 0,
+	"S3 region (empty: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's, else us-east-1)"},
+	{"s3.profile", CONFIG_STRING, "", NULL, 0, 0, 0,
+	"profile of ~/.aws/credentials and ~/.aws/config (empty: $AWS_PROFILE, else default)"},
+	{"s3.path_style", CONFIG_ENUM, "auto", "auto|true|false", 0, 0, 0,
+	"path-style URLs (http://host/bucket/key); auto: with an explicit endpoint"},
+	{"s3.ca_file", CONFIG_STRING, "", NULL, 0, 0, 0,
+	"CA bundle (PEM) to verify the S3 endpoint's TLS certificate (empty: the system's)"},
+	{"s3.multipart.threshold", CONFIG_INT, "67108864", NULL, 5242880, 5LL << 30, 0,
+	"data files larger than this go up in parts (bytes)"},
+	{"s3.part.size", CONFIG_INT, "16777216", NULL, 5242880, 5LL << 30, 0,
+	"bytes per part of a multipart upload"},
+	{"s3.max_attempts", CONFIG_INT, "6", NULL, 1, 100, 0,
+	"attempts per S3 request (network errors, 5xx, throttling), with exponential backoff"},
+	{"s3.staging.dir", CONFIG_STRING, "", NULL, 0, 0, 0,
+	"local directory for data files on their way to S3 (empty: $TMPDIR, else /tmp)"},
 	{"log.level", CONFIG_ENUM, "info", "error|warn|info|debug", 0, 0, 0,
 	"log verbosity (-v raises it)"},
 	{"log.file", CONFIG_STRING, "", NULL, 0, 0, 0,
@@ -97,7 +115,8 @@ usage(FILE *out, const Config *cfg)
 			"  -b, --brokers=LIST     Kafka bootstrap servers (kafka.bootstrap.servers)\n"
 			"  -t, --topic=TOPIC      consume TOPIC (repeatable)\n"
 			"  -p, --pattern=REGEX    consume every topic matching REGEX\n"
-			"  -r, --root=DIR         tables go to DIR/<schema>/<table>\n"
+			"  -r, --root=ROOT        tables go to ROOT/<schema>/<table>; ROOT is a\n"
+			"                         directory, file:///dir or s3://bucket/prefix\n"
 			"  -c, --config=FILE      key=value lines, as -X\n"
 			"  -X key=value           set a configuration key; -X dump prints them all\n"
 			"  -v, --verbose          more logging (repeat for debug)\n"
@@ -106,35 +125,31 @@ usage(FILE *out, const Config *cfg)
 		config_print_help(cfg, out);
 }
 
-/* mkdir -p: the root may be given before it exists */
-static bool
-make_root(const char *root, char *errstr, size_t errlen)
+static void
+log_objstore_debug(const char *line)
 {
-	char		path[4096];
-	struct stat st;
+	log_debug("%s", line);
+}
 
-	snprintf(path, sizeof(path), "%s", root);
-	for (char *p = path + 1; *p; p++)
-	{
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) != 0 && errno != EEXIST)
-			break;
-		*p = '/';
-	}
-	if (mkdir(path, 0755) != 0 && errno != EEXIST)
-	{
-		snprintf(errstr, errlen, "could not create table root \"%s\": %s",
-				 root, strerror(errno));
-		return false;
-	}
-	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-	{
-		snprintf(errstr, errlen, "table root \"%s\" is not a directory", root);
-		return false;
-	}
-	return true;
+/* The object store of the root, with the s3.* keys. */
+static ObjStore *
+open_root(const Config *cfg, const char *root, char *errstr, size_t errlen)
+{
+	ObjStoreOptions o;
+	const char *ps = config_get(cfg, "s3.path_style");
+
+	memset(&o, 0, sizeof(o));
+	o.endpoint = config_get(cfg, "s3.endpoint");
+	o.region = config_get(cfg, "s3.region");
+	o.profile = config_get(cfg, "s3.profile");
+	o.path_style = strcmp(ps, "true") == 0 ? 1 : strcmp(ps, "false") == 0 ? 0 : -1;
+	o.ca_file = config_get(cfg, "s3.ca_file");
+	o.multipart_threshold = config_get_int(cfg, "s3.multipart.threshold");
+	o.part_size = config_get_int(cfg, "s3.part.size");
+	o.max_attempts = (int) config_get_int(cfg, "s3.max_attempts");
+	o.staging_dir = config_get(cfg, "s3.staging.dir");
+	o.log_debug = log_objstore_debug;
+	return objstore_open(root, &o, errstr, errlen);
 }
 
 static bool
@@ -173,11 +188,12 @@ main(int argc, char **argv)
 	int			verbose = 0;
 	int			c;
 	LogLevel	level;
-	ConsumerOptions copts;
+	ConsumerOptions copts = {0};
 	DeadLetter *dl = NULL;
 	Consumer   *consumer;
 	char		dlpath[4096];
 	const char *s;
+	const char *root;
 	struct sigaction sa;
 	bool		runtime_failure = false;
 	int			rc;
@@ -290,10 +306,10 @@ main(int argc, char **argv)
 	}
 
 	memset(&copts, 0, sizeof(copts));
-	copts.root = config_get(cfg, "root");
+	root = config_get(cfg, "root");
 	copts.topics = config_get(cfg, "topics");
 	copts.pattern = config_get(cfg, "topic.pattern");
-	if (copts.root == NULL || copts.root[0] == '\0')
+	if (root == NULL || root[0] == '\0')
 	{
 		log_error("no table root: give -r DIR (or root=DIR)");
 		rc = 1;
@@ -330,16 +346,26 @@ main(int argc, char **argv)
 	copts.table.parquet.page_bytes = config_get_int(cfg, "parquet.page.bytes");
 	copts.table.parquet.row_group_bytes = config_get_int(cfg, "parquet.row_group.bytes");
 
-	if (!make_root(copts.root, errstr, sizeof(errstr)))
+	copts.store = open_root(cfg, root, errstr, sizeof(errstr));
+	if (copts.store == NULL)
 	{
 		log_error("%s", errstr);
 		rc = 1;
 		goto done;
 	}
 	s = config_get(cfg, "deadletter.path");
+	if ((s == NULL || s[0] == '\0') && objstore_is_remote(copts.store))
+	{
+		/* a dead-letter file is appended to and fsynced: it stays local */
+		log_error("with an object-store root (%s), set deadletter.path to a local file",
+				  objstore_describe(copts.store));
+		rc = 1;
+		goto done;
+	}
 	if (s == NULL || s[0] == '\0')
 	{
-		snprintf(dlpath, sizeof(dlpath), "%s/_deadletter.jsonl", copts.root);
+		snprintf(dlpath, sizeof(dlpath), "%s/_deadletter.jsonl",
+				 objstore_describe(copts.store));
 		s = dlpath;
 	}
 	dl = deadletter_open(s, errstr, sizeof(errstr));
@@ -367,7 +393,8 @@ main(int argc, char **argv)
 		goto done;
 	}
 	log_info("consuming %s%s into %s", copts.topics ? "topics " : "pattern ",
-			 copts.topics ? copts.topics : copts.pattern, copts.root);
+			 copts.topics ? copts.topics : copts.pattern,
+			 objstore_describe(copts.store));
 	rc = consumer_run(consumer, &stop_requested, &reopen_requested);
 	consumer_free(consumer);
 done:
@@ -375,6 +402,8 @@ done:
 	free(topics);
 	if (dl)
 		deadletter_close(dl);
+	if (copts.store)
+		objstore_close(copts.store);
 	config_destroy(cfg);
 	log_close();
 	return rc;

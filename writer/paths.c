@@ -1,21 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * paths.c
- *	  Name sanitising and root confinement for table directories
- *	  (see paths.h).
+ *	  Name sanitising for table keys (see paths.h).
  *
  * Escaping alone already keeps '/', "." and ".." out of a component; the
- * realpath() check after creating each directory also catches symlinks
- * that someone placed under the root.
+ * local object store's realpath() check of each directory it writes to
+ * also catches symlinks that someone placed under the root.
  *
  *-------------------------------------------------------------------------
  */
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
@@ -99,115 +94,20 @@ paths_is_shortened(const char *component)
 	return strstr(component, "--") != NULL;
 }
 
-static bool
-paths_under(const char *canon_root, const char *canon)
-{
-	size_t		n = strlen(canon_root);
-
-	if (strcmp(canon_root, "/") == 0)
-		return canon[0] == '/';
-	return strncmp(canon, canon_root, n) == 0 &&
-		(canon[n] == '\0' || canon[n] == '/');
-}
-
 bool
-paths_inside(const char *root, const char *path)
+paths_table_key(const char *schema, const char *table, char *out,
+				size_t outlen, char *errstr, size_t errlen)
 {
-	char		r[PATH_MAX];
-	char		p[PATH_MAX];
+	char		s[PATHS_MAX_COMPONENT + 1];
+	char		t[PATHS_MAX_COMPONENT + 1];
 
-	if (realpath(root, r) == NULL || realpath(path, p) == NULL)
+	if (!paths_sanitize(schema, s, sizeof(s), errstr, errlen) ||
+		!paths_sanitize(table, t, sizeof(t), errstr, errlen))
 		return false;
-	return paths_under(r, p);
-}
-
-/* mkdir -p of an absolute or relative path. */
-static bool
-paths_mkdirs(const char *path, char *errstr, size_t errlen)
-{
-	char		buf[PATH_MAX];
-	size_t		len = strlen(path);
-
-	if (len >= sizeof(buf))
+	if ((size_t) snprintf(out, outlen, "%s/%s", s, t) >= outlen)
 	{
-		snprintf(errstr, errlen, "path too long");
+		snprintf(errstr, errlen, "table key too long");
 		return false;
 	}
-	memcpy(buf, path, len + 1);
-	for (char *s = buf + 1; ; s++)
-	{
-		if (*s == '/' || *s == '\0')
-		{
-			char		c = *s;
-
-			*s = '\0';
-			if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-			{
-				snprintf(errstr, errlen, "could not create directory \"%s\": %s",
-						 buf, strerror(errno));
-				return false;
-			}
-			*s = c;
-			if (c == '\0')
-				break;
-		}
-	}
-	return true;
-}
-
-bool
-paths_table_dir(const char *root, const char *schema, const char *table,
-				char *out, size_t outlen, char *errstr, size_t errlen)
-{
-	char		canon_root[PATH_MAX];
-	char		cur[PATH_MAX];
-	char		comp[PATHS_MAX_COMPONENT + 1];
-	const char *names[2] = {schema, table};
-
-	if (!paths_mkdirs(root, errstr, errlen))
-		return false;
-	if (realpath(root, canon_root) == NULL)
-	{
-		snprintf(errstr, errlen, "could not resolve \"%s\": %s", root,
-				 strerror(errno));
-		return false;
-	}
-	snprintf(cur, sizeof(cur), "%s", canon_root);
-	for (int i = 0; i < 2; i++)
-	{
-		char		next[PATH_MAX];
-
-		if (!paths_sanitize(names[i], comp, sizeof(comp), errstr, errlen))
-			return false;
-		if ((size_t) snprintf(next, sizeof(next), "%s/%s", cur, comp) >= sizeof(next))
-		{
-			snprintf(errstr, errlen, "path too long under \"%s\"", root);
-			return false;
-		}
-		if (mkdir(next, 0755) != 0 && errno != EEXIST)
-		{
-			snprintf(errstr, errlen, "could not create directory \"%s\": %s",
-					 next, strerror(errno));
-			return false;
-		}
-		if (realpath(next, cur) == NULL)
-		{
-			snprintf(errstr, errlen, "could not resolve \"%s\": %s", next,
-					 strerror(errno));
-			return false;
-		}
-		if (!paths_under(canon_root, cur) || strcmp(cur, canon_root) == 0)
-		{
-			snprintf(errstr, errlen, "\"%s\" resolves outside the root \"%s\"",
-					 next, canon_root);
-			return false;
-		}
-	}
-	if (strlen(cur) >= outlen)
-	{
-		snprintf(errstr, errlen, "path too long");
-		return false;
-	}
-	strcpy(out, cur);
 	return true;
 }

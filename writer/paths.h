@@ -32,16 +32,11 @@ extern bool paths_sanitize(const char *name, char *out, size_t outlen,
 extern bool paths_is_shortened(const char *component);
 
 /*
- * <root>/<sanitized schema>/<sanitized table>; creates the directories
- * (mkdir -p) and verifies with realpath() that the result is inside root
- * (so a symlink planted under root cannot redirect it either).  out gets
- * the canonical path.
+ * "<sanitized schema>/<sanitized table>": the table's key in the object
+ * store of the root (which keeps it inside the root, symlinks included).
  */
-extern bool paths_table_dir(const char *root, const char *schema,
-							const char *table, char *out, size_t outlen,
+extern bool paths_table_key(const char *schema, const char *table,
+							char *out, size_t outlen,
 							char *errstr, size_t errlen);
-
-/* true if realpath(path) is root itself or below realpath(root). */
-extern bool paths_inside(const char *root, const char *path);
 
 #endif							/* CDC_PATHS_H */

@@ -2,7 +2,12 @@
 # and its standalone test programs.  Included by daemons.mk; writer.mk
 # links the daemon with $(WRITER_STORAGE_OBJS).
 
-WRITER_STORAGE_OBJS = \
+# The object store and its backends: every file the library reads or
+# writes goes through it.
+include $(srcdir)/writer/storage/objstore/objstore.mk
+DAEMON_CPPFLAGS += -I$(srcdir)/writer -I$(srcdir)/writer/storage/objstore
+
+WRITER_STORAGE_OBJS = $(OBJSTORE_OBJS) \
 	writer/bytebuf.o \
 	writer/thrift.o \
 	writer/pq_rle.o \
@@ -19,7 +24,7 @@ WRITER_STORAGE_OBJS = \
 
 # The checkpoint reader decompresses what other engines write: Snappy
 # (Spark's and DuckDB's default) and GZIP; zstd is in DAEMON_LIBS already.
-DAEMON_LIBS += -lsnappy -lz
+DAEMON_LIBS += -lsnappy -lz $(OBJSTORE_LIBS)
 # SHA-256 of names too long for a directory (paths.c)
 DAEMON_LIBS += -lcrypto
 
@@ -38,6 +43,3 @@ clean: clean-writer-storage
 .PHONY: clean-writer-storage
 clean-writer-storage:
 	rm -f $(WRITER_STORAGE_TESTS)
-
-# The object store and its backends (not yet used by the writer itself).
--include $(srcdir)/writer/storage/objstore/objstore.mk

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,7 +116,9 @@ typedef struct Staged
 
 struct Table
 {
-	char	   *dir;			/* canonical table directory */
+	ObjStore   *store;			/* where the table lives (borrowed) */
+	char		key[PATHS_MAX_COMPONENT * 2 + 2];	/* "<schema>/<table>" */
+	char	   *dir;			/* for messages: store and key */
 	DeltaTable *delta;
 	TableOptions opts;
 
@@ -131,6 +134,8 @@ struct Table
 
 	PqWriter   *pq;				/* open file, NULL when none */
 	char		file_name[128];
+	char		stage[PATH_MAX];	/* where the open file is written until
+									 * the commit puts it in the store */
 	int64_t		file_rows;
 	bool		pending;		/* offsets or rows since the last commit */
 	int64_t		pending_since_ms;	/* monotonic */
@@ -320,18 +325,19 @@ record_source_names(Table *t, const char *schema, const char *name)
 }
 
 Table *
-table_open(const char *root, const char *topic, const TableOptions *opts,
+table_open(ObjStore *store, const char *topic, const TableOptions *opts,
 		   char *errstr, size_t errlen)
 {
 	char		schema[256],
 				name[256],
+				key[sizeof(((Table *) 0)->key)],
 				dir[4096];
 	Table	   *t;
 	const DeltaColumn *cols;
 	int			ncols = 0;
 
 	table_names_from_topic(topic, schema, sizeof(schema), name, sizeof(name));
-	if (!paths_table_dir(root, schema, name, dir, sizeof(dir), errstr, errlen))
+	if (!paths_table_key(schema, name, key, sizeof(key), errstr, errlen))
 		return NULL;
 	t = calloc(1, sizeof(Table));
 	if (t == NULL)
@@ -341,8 +347,11 @@ table_open(const char *root, const char *topic, const TableOptions *opts,
 	}
 	t->opts = *opts;
 	t->last_part = -1;
+	t->store = store;
+	strcpy(t->key, key);
+	snprintf(dir, sizeof(dir), "%s/%s", objstore_describe(store), key);
 	t->dir = strdup(dir);
-	t->delta = delta_open(dir, errstr, errlen);
+	t->delta = delta_open_store(store, key, errstr, errlen);
 	if (t->delta == NULL || t->dir == NULL)
 	{
 		table_close(t);
@@ -388,7 +397,7 @@ table_close(Table *t)
 	if (t == NULL)
 		return;
 	if (t->pq)
-		parquet_abort(t->pq);
+		parquet_abort(t->pq);	/* removes the staged file */
 	if (t->delta)
 		delta_close(t->delta);
 	for (int i = 0; i < t->ncols; i++)
@@ -779,7 +788,7 @@ static bool
 open_file(Table *t, char *errstr, size_t errlen)
 {
 	PqColumnDef *defs;
-	char		path[4096 + 160];
+	char		key[sizeof(t->key) + sizeof(t->file_name) + 1];
 	unsigned char rnd[8];
 	int			fd;
 	static uint64_t counter;
@@ -798,7 +807,11 @@ open_file(Table *t, char *errstr, size_t errlen)
 			 "part-00000-%02x%02x%02x%02x-%02x%02x-%02x%02x-%" PRIx64 "-c000.zstd.parquet",
 			 rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7],
 			 (uint64_t) clock_wall_ms());
-	snprintf(path, sizeof(path), "%s/%s", t->dir, t->file_name);
+	/* written aside, then put in the store by the commit that adds it */
+	snprintf(key, sizeof(key), "%s/%s", t->key, t->file_name);
+	if (!objstore_stage_path(t->store, key, t->stage, sizeof(t->stage),
+							 errstr, errlen))
+		return false;
 	defs = malloc(t->ncols * sizeof(PqColumnDef));
 	if (defs == NULL)
 	{
@@ -807,7 +820,7 @@ open_file(Table *t, char *errstr, size_t errlen)
 	}
 	for (int i = 0; i < t->ncols; i++)
 		defs[i] = t->cols[i].def;
-	t->pq = parquet_open(path, defs, t->ncols, &t->opts.parquet, errstr, errlen);
+	t->pq = parquet_open(t->stage, defs, t->ncols, &t->opts.parquet, errstr, errlen);
 	free(defs);
 	t->file_rows = 0;
 	return t->pq != NULL;
@@ -909,10 +922,24 @@ table_flush(Table *t, char *errstr, size_t errlen)
 	if (t->pq)
 	{
 		bool		ok = parquet_close(t->pq, &st, errstr, errlen);
+		char		key[sizeof(t->key) + sizeof(t->file_name) + 1];
 
 		t->pq = NULL;
+		/*
+		 * The file goes into the store before the commit that adds it is
+		 * written, so no reader ever sees a commit without its file.  A
+		 * failed put fails the flush: the rows are still in Kafka, and the
+		 * next run writes them again.
+		 */
+		snprintf(key, sizeof(key), "%s/%s", t->key, t->file_name);
+		if (ok && objstore_put_file(t->store, key, t->stage, errstr, errlen) != OBJSTORE_OK)
+			ok = false;
 		if (!ok)
+		{
+			unlink(t->stage);
+			parquet_file_stats_free(&st);
 			return TABLE_FATAL;
+		}
 		stats = parquet_stats_json(&st);
 		add.path = t->file_name;
 		add.size = st.file_size;

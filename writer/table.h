@@ -20,6 +20,7 @@
 
 #include "deadletter.h"
 #include "event.h"
+#include "objstore.h"
 #include "parquet.h"
 
 typedef struct TableOptions
@@ -43,8 +44,11 @@ typedef enum TableResult
 
 typedef struct Table Table;
 
-/* Opens (creating) the table for topic "<prefix>.<schema>.<table>". */
-extern Table *table_open(const char *root, const char *topic,
+/*
+ * Opens the table for topic "<prefix>.<schema>.<table>" at key
+ * "<schema>/<table>" of store (borrowed: it must outlive the table).
+ */
+extern Table *table_open(ObjStore *store, const char *topic,
 						 const TableOptions *opts, char *errstr, size_t errlen);
 extern void table_close(Table *t);
 

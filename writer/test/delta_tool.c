@@ -315,14 +315,23 @@ main(int argc, char **argv)
 		return cmd_race(argv[2]);
 	if (argc == 5 && strcmp(argv[1], "table-dir") == 0)
 	{
-		if (!paths_table_dir(argv[2], argv[3], argv[4], out, sizeof(out),
-							 errstr, sizeof(errstr)))
-		{
+		/* the table's key, and the store's check that it stays inside */
+		ObjStore   *store = objstore_open(argv[2], NULL, errstr, sizeof(errstr));
+		char		key[4200];
+		char		stage[4096];
+		bool		ok;
+
+		ok = store != NULL &&
+			paths_table_key(argv[3], argv[4], out, sizeof(out), errstr, sizeof(errstr));
+		snprintf(key, sizeof(key), "%s/_delta_log/probe", out);
+		ok = ok && objstore_stage_path(store, key, stage, sizeof(stage),
+									   errstr, sizeof(errstr));
+		if (ok)
+			printf("%s/%s\n", objstore_describe(store), out);
+		else
 			printf("error %s\n", errstr);
-			return 1;
-		}
-		printf("%s\n", out);
-		return 0;
+		objstore_close(store);
+		return ok ? 0 : 1;
 	}
 	fprintf(stderr, "usage: delta_tool append|show|txn|race|table-dir ...\n");
 	return 1;

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "objstore_backend.h"
@@ -284,4 +286,37 @@ objstore_delete(ObjStore *s, const char *key, char *errstr, size_t errlen)
 	if (!objstore_check_key(s, "delete", key, errstr, errlen))
 		return OBJSTORE_ERROR;
 	return s->ops->del(s, key, errstr, errlen);
+}
+
+bool
+objstore_stage_path(ObjStore *s, const char *key, char *out, size_t outlen,
+					char *errstr, size_t errlen)
+{
+	if (!objstore_check_key(s, "stage", key, errstr, errlen))
+		return false;
+	return s->ops->stage_path(s, key, out, outlen, errstr, errlen);
+}
+
+bool
+objstore_local_file(ObjStore *s, const char *key, char *out, size_t outlen)
+{
+	if (!objstore_key_ok(key))
+		return false;
+	return s->ops->local_file(s, key, out, outlen);
+}
+
+void
+objstore_random_hex(char *out)
+{
+	uint64_t	rnd = 0;
+
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		rnd = ((uint64_t) ts.tv_nsec << 20) ^ (uint64_t) ts.tv_sec ^
+			((uint64_t) getpid() << 40);
+	}
+	snprintf(out, 17, "%016llx", (unsigned long long) rnd);
 }

@@ -68,6 +68,10 @@ typedef struct ObjStoreOptions
 	int64_t		part_size;		/* bytes per part, >= 5 MiB (default 16 MiB) */
 	int			max_attempts;	/* per request, >= 1 (default 6) */
 	int			timeout_ms;		/* per request (default 120000) */
+	const char *staging_dir;	/* local directory for files on their way
+								 * to or from S3 (default $TMPDIR, /tmp) */
+	/* debug lines (uploads, retries) go here; NULL = nowhere */
+	void		(*log_debug) (const char *line);
 	int			list_page_size; /* keys per ListObjectsV2 page, 1..1000
 								 * (default: S3's, 1000); tests page
 								 * small */
@@ -143,6 +147,22 @@ extern ObjStoreResult objstore_list(ObjStore *s, const char *prefix,
 /* Deletes key; deleting a missing key is OBJSTORE_OK (as on S3). */
 extern ObjStoreResult objstore_delete(ObjStore *s, const char *key,
 									  char *errstr, size_t errlen);
+
+/*
+ * A fresh local path (out, PATH_MAX bytes) where a file meant for key can
+ * be written before objstore_put_file hands it over: beside the key's own
+ * file (hidden, same file system, so the put is a rename) for a local
+ * store, in the staging directory for S3.  Creates the directory.
+ */
+extern bool objstore_stage_path(ObjStore *s, const char *key, char *out,
+								size_t outlen, char *errstr, size_t errlen);
+
+/*
+ * The local file that holds key (out, PATH_MAX bytes), for a local store;
+ * false for a remote one (get_file a copy instead).
+ */
+extern bool objstore_local_file(ObjStore *s, const char *key, char *out,
+								size_t outlen);
 
 /* Requests sent and bytes uploaded so far (bench/delta prints them). */
 typedef struct ObjStoreStats

@@ -15,10 +15,10 @@ OBJSTORE_LIBS = -lcurl -lexpat -lcrypto
 
 OBJSTORE_TEST = writer/storage/objstore/test/objstore_test
 
-DAEMON_OBJS += $(OBJSTORE_OBJS) $(OBJSTORE_TEST).o
+# (storage.mk adds $(OBJSTORE_OBJS) to the library and DAEMON_OBJS)
+DAEMON_OBJS += $(OBJSTORE_TEST).o
 
-$(OBJSTORE_OBJS) $(OBJSTORE_TEST).o: DAEMON_CPPFLAGS += \
-	-I$(srcdir)/writer -I$(srcdir)/writer/storage/objstore
+$(OBJSTORE_OBJS) $(OBJSTORE_TEST).o: DAEMON_CPPFLAGS += -I$(srcdir)/writer
 
 $(OBJSTORE_TEST): $(OBJSTORE_TEST).o $(OBJSTORE_OBJS) writer/bytebuf.o
 	$(DAEMON_CC) $(DAEMON_CFLAGS) -o $@ $^ $(OBJSTORE_LIBS)

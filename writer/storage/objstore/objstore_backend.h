@@ -26,6 +26,10 @@ typedef struct ObjStoreOps
 							void *arg, char *errstr, size_t errlen);
 	ObjStoreResult (*del) (ObjStore *s, const char *key,
 						   char *errstr, size_t errlen);
+	bool		(*stage_path) (ObjStore *s, const char *key, char *out,
+							   size_t outlen, char *errstr, size_t errlen);
+	bool		(*local_file) (ObjStore *s, const char *key, char *out,
+							   size_t outlen);
 	void		(*close) (ObjStore *s);
 } ObjStoreOps;
 
@@ -39,6 +43,9 @@ struct ObjStore
 };
 
 /* get writes either into buf (non-NULL) or to fd. */
+
+/* A random name part: 16 hex digits (never reused after a crash). */
+extern void objstore_random_hex(char *out);
 
 /*
  * Whether list reports key: a valid key none of whose components starts

@@ -25,14 +25,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "objstore_backend.h"
 
 #define LOCAL_TEMP_PREFIX ".tmp-"
 #define LOCAL_COPY_CHUNK (256 * 1024)
+#define LOCAL_TEMP_STALE_SECS 3600	/* no live writer keeps one this long */
 
 typedef struct LocalStore
 {
@@ -107,7 +108,9 @@ local_inside(const char *root, const char *path)
 
 /*
  * The file name of key in path, and of its directory in dir (created when
- * create is set, and checked to resolve inside the root).
+ * create is set).  Each directory on the way is resolved with realpath()
+ * before the next is made in it, so a symlink planted under the root can
+ * neither redirect a write nor have a directory made outside the root.
  */
 static bool
 local_path(LocalStore *s, const char *op, const char *key, bool create,
@@ -124,23 +127,37 @@ local_path(LocalStore *s, const char *op, const char *key, bool create,
 	strcpy(dir, path);
 	slash = strrchr(dir, '/');
 	*slash = '\0';
-	if (create && !local_mkdirs(dir, errstr, errlen))
-		return false;
-	if (realpath(dir, canon) == NULL)
+	for (char *p = dir + strlen(s->root);; p++)
 	{
-		if (errno == ENOENT && !create)
-			return true;		/* the caller's open() says ENOENT */
-		snprintf(errstr, errlen, "%s %s in %s: could not resolve \"%s\": %s",
-				 op, key, s->root, dir, strerror(errno));
-		return false;
+		char		c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (create && mkdir(dir, 0755) != 0 && errno != EEXIST)
+		{
+			snprintf(errstr, errlen, "%s %s in %s: could not create directory \"%s\": %s",
+					 op, key, s->root, dir, strerror(errno));
+			return false;
+		}
+		if (realpath(dir, canon) == NULL)
+		{
+			if (errno == ENOENT && !create)
+				return true;	/* the caller's open() says ENOENT */
+			snprintf(errstr, errlen, "%s %s in %s: could not resolve \"%s\": %s",
+					 op, key, s->root, dir, strerror(errno));
+			return false;
+		}
+		if (!local_inside(s->root, canon))
+		{
+			snprintf(errstr, errlen, "%s %s in %s: \"%s\" resolves outside the root",
+					 op, key, s->root, dir);
+			return false;
+		}
+		*p = c;
+		if (c == '\0')
+			return true;
 	}
-	if (!local_inside(s->root, canon))
-	{
-		snprintf(errstr, errlen, "%s %s in %s: \"%s\" resolves outside the root",
-				 op, key, s->root, dir);
-		return false;
-	}
-	return true;
 }
 
 static bool
@@ -176,17 +193,22 @@ local_write_all(int fd, const void *data, size_t len)
 }
 
 /* A fresh temporary name in dir, for key's last component. */
-static void
-local_temp_name(const char *dir, const char *key, char *tmp)
+static bool
+local_temp_name(const char *dir, const char *key, char *tmp,
+				char *errstr, size_t errlen)
 {
 	const char *base = strrchr(key, '/');
-	uint32_t	rnd = 0;
+	char		rnd[17];
 
 	base = base ? base + 1 : key;
-	if (getrandom(&rnd, sizeof(rnd), 0) < 0)
-		rnd = (uint32_t) getpid() * 2654435761u;
-	snprintf(tmp, PATH_MAX, "%s/" LOCAL_TEMP_PREFIX "%.100s-%d-%08x", dir,
-			 base, (int) getpid(), rnd);
+	objstore_random_hex(rnd);
+	if (snprintf(tmp, PATH_MAX, "%s/" LOCAL_TEMP_PREFIX "%.100s-%s", dir,
+				 base, rnd) >= PATH_MAX)
+	{
+		snprintf(errstr, errlen, "%s in %s: path too long", key, dir);
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -245,7 +267,8 @@ local_put(ObjStore *base, const char *key, const void *data, size_t len,
 	base->stats.requests++;
 	if (!local_path(s, op, key, true, path, dir, errstr, errlen))
 		return OBJSTORE_ERROR;
-	local_temp_name(dir, key, tmp);
+	if (!local_temp_name(dir, key, tmp, errstr, errlen))
+		return OBJSTORE_ERROR;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0)
 	{
@@ -351,7 +374,11 @@ local_put_file(ObjStore *base, const char *key, const char *src,
 		close(in);
 		return OBJSTORE_ERROR;
 	}
-	local_temp_name(dir, key, tmp);
+	if (!local_temp_name(dir, key, tmp, errstr, errlen))
+	{
+		close(in);
+		return OBJSTORE_ERROR;
+	}
 	if (!local_copy(in, tmp, &base->stats.bytes_uploaded))
 	{
 		snprintf(errstr, errlen, "put %s in %s: could not copy \"%s\" to \"%s\": %s",
@@ -471,6 +498,17 @@ local_list_dir(LocalListing *l, const char *rel, const char *match)
 		struct stat st;
 		size_t		len = strlen(de->d_name);
 
+		/*
+		 * A temporary file whose writer died before naming it: an hour
+		 * old, no live writer will rename or link it any more.
+		 */
+		if (strncmp(de->d_name, LOCAL_TEMP_PREFIX, strlen(LOCAL_TEMP_PREFIX)) == 0)
+		{
+			if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				S_ISREG(st.st_mode) && time(NULL) - st.st_mtime > LOCAL_TEMP_STALE_SECS)
+				unlinkat(dirfd(d), de->d_name, 0);
+			continue;
+		}
 		if (de->d_name[0] == '.' || strncmp(de->d_name, match, mlen) != 0 ||
 			!objstore_key_ok(de->d_name))
 			continue;
@@ -572,6 +610,36 @@ local_delete(ObjStore *base, const char *key, char *errstr, size_t errlen)
 	return OBJSTORE_OK;
 }
 
+static bool
+local_stage_path(ObjStore *base, const char *key, char *out, size_t outlen,
+				 char *errstr, size_t errlen)
+{
+	LocalStore *s = (LocalStore *) base;
+	char		path[PATH_MAX];
+	char		dir[PATH_MAX];
+	char		tmp[PATH_MAX];
+
+	if (!local_path(s, "stage", key, true, path, dir, errstr, errlen))
+		return false;
+	if (!local_temp_name(dir, key, tmp, errstr, errlen))
+		return false;
+	if (strlen(tmp) >= outlen)
+	{
+		snprintf(errstr, errlen, "stage %s in %s: path too long", key, s->root);
+		return false;
+	}
+	strcpy(out, tmp);
+	return true;
+}
+
+static bool
+local_file(ObjStore *base, const char *key, char *out, size_t outlen)
+{
+	LocalStore *s = (LocalStore *) base;
+
+	return (size_t) snprintf(out, outlen, "%s/%s", s->root, key) < outlen;
+}
+
 static void
 local_close(ObjStore *base)
 {
@@ -584,5 +652,7 @@ static const ObjStoreOps local_ops = {
 	local_get,
 	local_list,
 	local_delete,
+	local_stage_path,
+	local_file,
 	local_close
 };

@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,11 +75,13 @@ typedef struct S3Store
 	bool		path_style;
 	char	   *ca_file;		/* owned */
 	bool		insecure;
+	char		staging_dir[PATH_MAX];
 	int64_t		multipart_threshold;
 	int64_t		part_size;
 	int			max_attempts;
 	long		timeout_ms;
 	int			list_page_size; /* 0 = S3's default */
+	void		(*log_debug) (const char *line);
 	S3CredProvider *cred;
 	CURL	   *curl;			/* reused: keeps the connection open */
 } S3Store;
@@ -88,6 +91,7 @@ typedef struct S3Request
 	const char *op;				/* for messages: "put", "get", ... */
 	const char *method;
 	const char *key;			/* below the prefix; NULL = the bucket */
+	const char *list_prefix;	/* for messages of a list: its full prefix */
 	const char *query;			/* canonical (sorted, encoded) or NULL */
 	bool		if_none_match;
 	const char *content_type;
@@ -248,6 +252,11 @@ objstore_s3_open(const char *bucket, const char *prefix,
 
 	s->ca_file = opts->ca_file && opts->ca_file[0] ? bytebuf_xstrdup(opts->ca_file) : NULL;
 	s->insecure = opts->insecure;
+	if (opts->staging_dir && opts->staging_dir[0])
+		snprintf(s->staging_dir, sizeof(s->staging_dir), "%s", opts->staging_dir);
+	else
+		snprintf(s->staging_dir, sizeof(s->staging_dir), "%s",
+				 s3_env("TMPDIR") ? s3_env("TMPDIR") : "/tmp");
 	s->multipart_threshold = opts->multipart_threshold > 0 ?
 		opts->multipart_threshold : 64 * S3_MIB;
 	s->part_size = opts->part_size > 0 ? opts->part_size : 16 * S3_MIB;
@@ -259,6 +268,7 @@ objstore_s3_open(const char *bucket, const char *prefix,
 	}
 	s->max_attempts = opts->max_attempts > 0 ? opts->max_attempts : 6;
 	s->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : 120000;
+	s->log_debug = opts->log_debug;
 	s->list_page_size = opts->list_page_size > 0 && opts->list_page_size <= 1000 ?
 		opts->list_page_size : 0;
 	s->curl = curl_easy_init();
@@ -504,6 +514,9 @@ s3_what(const S3Store *s, const S3Request *r, char *out, size_t outlen)
 		snprintf(out, outlen, "S3 %s of \"%s\" in bucket \"%s\"", r->op, full,
 				 s->bucket);
 	}
+	else if (r->list_prefix)
+		snprintf(out, outlen, "S3 %s of \"%s\" in bucket \"%s\"", r->op,
+				 r->list_prefix, s->bucket);
 	else
 		snprintf(out, outlen, "S3 %s in bucket \"%s\"", r->op, s->bucket);
 }
@@ -756,6 +769,15 @@ s3_perform(S3Store *s, S3Request *r, char *errstr, size_t errlen)
 			return false;
 		}
 		s->base.stats.retries++;
+		if (s->log_debug)
+		{
+			char		line[2400];
+
+			s3_what(s, r, what, sizeof(what));
+			snprintf(line, sizeof(line), "%s: attempt %d failed (%s), retrying",
+					 what, attempt, rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP error");
+			s->log_debug(line);
+		}
 		s3_sleep_backoff(attempt);
 	}
 	bytebuf_free(&url);
@@ -925,6 +947,14 @@ s3_put_multipart(S3Store *s, const char *key, int fd, int64_t size,
 	{
 		int64_t		off = (int64_t) i * part_size;
 
+		if (s->log_debug)
+		{
+			char		line[1400];
+
+			snprintf(line, sizeof(line), "S3 upload of \"%s%s%s\" in bucket \"%s\": part %d of %d",
+					 s->prefix, s->prefix[0] ? "/" : "", key, s->bucket, i + 1, u.nparts);
+			s->log_debug(line);
+		}
 		s3_upload_query(&q, &u, i + 1);
 		s3_request_init(&r, "upload part", "PUT", key);
 		r.query = (const char *) q.data;
@@ -1150,6 +1180,7 @@ s3_list(ObjStore *base, const char *prefix, const char *start_after,
 		bytebuf_putc(&q, '\0');
 
 		s3_request_init(&r, "list", "GET", NULL);
+		r.list_prefix = full_prefix;
 		r.query = (const char *) q.data;
 		answer.len = 0;
 		r.out = &answer;
@@ -1215,6 +1246,37 @@ s3_delete(ObjStore *base, const char *key, char *errstr, size_t errlen)
 	return res;
 }
 
+static bool
+s3_stage_path(ObjStore *base, const char *key, char *out, size_t outlen,
+			  char *errstr, size_t errlen)
+{
+	S3Store    *s = (S3Store *) base;
+	const char *name = strrchr(key, '/');
+	char		rnd[17];
+
+	name = name ? name + 1 : key;
+	if (mkdir(s->staging_dir, 0700) != 0 && errno != EEXIST)
+	{
+		snprintf(errstr, errlen, "could not create the staging directory \"%s\": %s",
+				 s->staging_dir, strerror(errno));
+		return false;
+	}
+	objstore_random_hex(rnd);
+	if ((size_t) snprintf(out, outlen, "%s/cdc-%s-%.100s", s->staging_dir, rnd,
+						  name) >= outlen)
+	{
+		snprintf(errstr, errlen, "the staging directory's path is too long");
+		return false;
+	}
+	return true;
+}
+
+static bool
+s3_local_file(ObjStore *base, const char *key, char *out, size_t outlen)
+{
+	return false;
+}
+
 static void
 s3_close(ObjStore *base)
 {
@@ -1232,5 +1294,7 @@ static const ObjStoreOps s3_ops = {
 	s3_get_impl,
 	s3_list,
 	s3_delete,
+	s3_stage_path,
+	s3_local_file,
 	s3_close
 };

@@ -15,6 +15,9 @@
  *	objstore_test get URL KEY FILE      objstore_get_file
  *	objstore_test list URL PREFIX [START]
  *	objstore_test delete URL KEY
+ *	objstore_test mirror URL PREFIX DIR copies every key under PREFIX to
+ *	                                    DIR/<key> (tests read S3 tables
+ *	                                    with DuckDB from the copy)
  *	objstore_test twice URL KEY         get, wait for a line on stdin, get
  *	                                    again (credentials renewed between)
  *
@@ -317,6 +320,59 @@ result_exit(ObjStoreResult r, const char *err)
 	}
 }
 
+typedef struct Mirror
+{
+	ObjStore   *s;
+	const char *dir;
+	bool		failed;
+	int			n;
+} Mirror;
+
+static bool
+mirror_one(const char *key, int64_t size, int64_t mtime_ms, void *arg)
+{
+	Mirror	   *m = arg;
+	char		path[4096];
+	char		err[2048];
+	ObjStoreResult r;
+
+	snprintf(path, sizeof(path), "%s/%s", m->dir, key);
+	for (char *p = path + strlen(m->dir) + 1; *p; p++)
+	{
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(path, 0755);
+		*p = '/';
+	}
+	r = objstore_get_file(m->s, key, path, err, sizeof(err));
+	if (r == OBJSTORE_NOT_FOUND)
+		return true;			/* deleted or being replaced since the listing */
+	if (r != OBJSTORE_OK)
+	{
+		fprintf(stderr, "objstore_test: %s\n", err);
+		m->failed = true;
+		return false;
+	}
+	m->n++;
+	return true;
+}
+
+static int
+mirror(const char *url, const char *prefix, const char *dir)
+{
+	Mirror		m = {open_store(url, false), dir, false, 0};
+	char		err[2048];
+	ObjStoreResult r;
+
+	mkdir(dir, 0755);
+	r = objstore_list(m.s, prefix, NULL, mirror_one, &m, err, sizeof(err));
+	objstore_close(m.s);
+	if (r != OBJSTORE_OK)
+		fprintf(stderr, "objstore_test: %s\n", err);
+	return r != OBJSTORE_OK || m.failed ? 1 : 0;
+}
+
 static int
 race(const char *url, const char *prefix, int n, const char *tag)
 {
@@ -355,6 +411,8 @@ main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "suite") == 0)
 		return suite(argv[2]);
+	if (argc == 5 && strcmp(argv[1], "mirror") == 0)
+		return mirror(argv[2], argv[3], argv[4]);
 	if (argc == 6 && strcmp(argv[1], "race") == 0)
 		return race(argv[2], argv[3], atoi(argv[4]), argv[5]);
 	if (argc < 4)
