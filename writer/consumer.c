@@ -314,18 +314,35 @@ resume_offsets(Consumer *c, rd_kafka_topic_partition_list_t *parts,
 			   rd_kafka_topic_partition_list_t *hold)
 {
 	char		errstr[512];
+	Table	  **refreshed = calloc(parts->cnt + 1, sizeof(Table *));
+	int			nrefreshed = 0;
+	bool		ok = true;
 
-	for (int i = 0; i < parts->cnt; i++)
+	if (refreshed == NULL)
+	{
+		c->fatal = true;
+		return false;
+	}
+	for (int i = 0; i < parts->cnt && ok; i++)
 	{
 		rd_kafka_topic_partition_t *p = &parts->elems[i];
 		Table	   *t = consumer_table(c, p->topic);
+		bool		refresh = true;
 		int64_t		off = -2;
 
 		if (c->fatal)
-			return false;
+		{
+			ok = false;
+			break;
+		}
+		/* the log is read again once per table, not once per partition */
+		for (int j = 0; j < nrefreshed && refresh; j++)
+			refresh = refreshed[j] != t;
+		if (t != NULL && refresh)
+			refreshed[nrefreshed++] = t;
 		if (t != NULL &&
-			(off = table_resume_offset(t, p->topic, p->partition, errstr,
-									   sizeof(errstr))) == -2)
+			(off = table_resume_offset(t, refresh, p->topic, p->partition,
+									   errstr, sizeof(errstr))) == -2)
 			fail_table(c, p->topic, t, errstr);
 		if (off == -2)
 		{
@@ -337,7 +354,10 @@ resume_offsets(Consumer *c, rd_kafka_topic_partition_list_t *parts,
 		if (off >= 0 && (off = check_gap(c, t, p->topic, p->partition, off)) < 0)
 		{
 			if (c->fatal)
-				return false;
+			{
+				ok = false;
+				break;
+			}
 			rd_kafka_topic_partition_list_add(hold, p->topic, p->partition);
 			p->offset = RD_KAFKA_OFFSET_END;
 			continue;
@@ -350,7 +370,8 @@ resume_offsets(Consumer *c, rd_kafka_topic_partition_list_t *parts,
 			log_info("assigned %s [%" PRId32 "] from the beginning (no txn in the Delta log)",
 					 p->topic, p->partition);
 	}
-	return true;
+	free(refreshed);
+	return ok;
 }
 
 /* Pauses what resume_offsets held back, once the partitions are assigned. */

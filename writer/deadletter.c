@@ -29,7 +29,6 @@ struct DeadLetter
 	int			fd;
 	char	   *path;
 	bool		dirty;			/* written since the last fsync */
-	int64_t		count;
 	ByteBuf		line;			/* the line being written, reused */
 };
 
@@ -68,12 +67,6 @@ deadletter_close(DeadLetter *dl)
 	free(dl->path);
 	bytebuf_free(&dl->line);
 	free(dl);
-}
-
-int64_t
-deadletter_count(const DeadLetter *dl)
-{
-	return dl->count;
 }
 
 /*
@@ -194,7 +187,6 @@ deadletter_write(DeadLetter *dl, const char *topic, int32_t partition,
 		done += w;
 	}
 	dl->dirty = true;
-	dl->count++;
 	log_warn("%s [%" PRId32 "] @%" PRId64 ": %s (dead-lettered)",
 			 topic, partition, offset, reason);
 	return true;

@@ -35,6 +35,4 @@ extern bool deadletter_write(DeadLetter *dl, const char *topic,
 /* Makes every line written so far durable (before a Delta commit). */
 extern bool deadletter_sync(DeadLetter *dl, char *errstr, size_t errlen);
 
-extern int64_t deadletter_count(const DeadLetter *dl);
-
 #endif							/* CDC_WRITER_DEADLETTER_H */

@@ -1373,12 +1373,6 @@ delta_schema(const DeltaTable *t, int *ncols)
 	return t->cols;
 }
 
-const char *
-delta_schema_string(const DeltaTable *t)
-{
-	return t->schema_string;
-}
-
 static void
 delta_build_live(DeltaTable *t)
 {

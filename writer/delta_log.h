@@ -128,9 +128,8 @@ extern int64_t delta_version(const DeltaTable *t);
 extern int64_t delta_txn_version(const DeltaTable *t, const char *app_id);
 
 /* Current schema: columns (owned by t, valid until the next commit or
- * refresh) and the raw schemaString; NULL/0 for an empty table. */
+ * refresh); NULL/0 for an empty table. */
 extern const DeltaColumn *delta_schema(const DeltaTable *t, int *ncols);
-extern const char *delta_schema_string(const DeltaTable *t);
 
 /* Live files (adds without a later remove), in no particular order. */
 extern int	delta_num_files(const DeltaTable *t);

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -397,6 +398,15 @@ main(int argc, char **argv)
 			 objstore_describe(copts.store));
 	rc = consumer_run(consumer, &stop_requested, &reopen_requested);
 	consumer_free(consumer);
+	{
+		ObjStoreStats st;
+
+		/* what the tables cost the store (bench/delta reads it) */
+		objstore_stats(copts.store, &st);
+		log_info("%s: %" PRId64 " requests (%" PRId64 " retried), %" PRId64 " bytes written",
+				 objstore_describe(copts.store), st.requests, st.retries,
+				 st.bytes_uploaded);
+	}
 done:
 	/* every exit frees what it holds (LeakSanitizer: fuzz/, scripts/sanitize.sh) */
 	free(topics);

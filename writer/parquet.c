@@ -1213,18 +1213,6 @@ parquet_end_row(PqWriter *w, char *errstr, size_t errlen)
 }
 
 int64_t
-parquet_num_rows(const PqWriter *w)
-{
-	return w->num_rows;
-}
-
-size_t
-parquet_buffered_bytes(const PqWriter *w)
-{
-	return w->buffered;
-}
-
-int64_t
 parquet_estimated_size(const PqWriter *w)
 {
 	return w->offset + (int64_t) w->buffered;

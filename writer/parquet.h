@@ -115,9 +115,6 @@ extern void parquet_set_bytes(PqWriter *w, int col, const void *data,
 /* Ends the row; may write a row group.  false + errstr on error. */
 extern bool parquet_end_row(PqWriter *w, char *errstr, size_t errlen);
 
-/* Rows appended so far, and bytes held in memory (for flush decisions). */
-extern int64_t parquet_num_rows(const PqWriter *w);
-extern size_t parquet_buffered_bytes(const PqWriter *w);
 /* Bytes written to the file so far plus buffered bytes (estimate). */
 extern int64_t parquet_estimated_size(const PqWriter *w);
 

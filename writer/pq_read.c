@@ -578,12 +578,6 @@ pq_read_row_group_rows(const PqReader *r, int rg)
 	return r->rgs[rg].num_rows;
 }
 
-int64_t
-pq_read_num_rows(const PqReader *r)
-{
-	return r->num_rows;
-}
-
 int
 pq_read_num_leaves(const PqReader *r)
 {

@@ -70,7 +70,6 @@ extern void pq_read_close(PqReader *r);
 
 extern int	pq_read_num_row_groups(const PqReader *r);
 extern int64_t pq_read_row_group_rows(const PqReader *r, int rg);
-extern int64_t pq_read_num_rows(const PqReader *r);
 
 /* Leaf columns, in schema order. */
 extern int	pq_read_num_leaves(const PqReader *r);

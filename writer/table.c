@@ -144,26 +144,12 @@ struct Table
 	ByteBuf		text;			/* rendered texts of the current row */
 	ByteBuf		skipped;		/* JSON array text of offset ranges skipped
 								 * since the last commit (table_skipped) */
-
-	int64_t		rows_committed;
 };
 
 const char *
 table_dir(const Table *t)
 {
 	return t->dir;
-}
-
-int64_t
-table_rows_committed(const Table *t)
-{
-	return t->rows_committed;
-}
-
-int64_t
-table_version(const Table *t)
-{
-	return delta_version(t->delta);
 }
 
 void
@@ -460,14 +446,14 @@ app_id(char *buf, size_t len, const char *topic, int32_t partition)
 }
 
 int64_t
-table_resume_offset(Table *t, const char *topic, int32_t partition,
-					char *errstr, size_t errlen)
+table_resume_offset(Table *t, bool refresh, const char *topic,
+					int32_t partition, char *errstr, size_t errlen)
 {
 	char		id[512];
 	TablePart  *p;
 	int64_t		v;
 
-	if (!delta_refresh(t->delta, errstr, errlen))
+	if (refresh && !delta_refresh(t->delta, errstr, errlen))
 		return -2;
 	app_id(id, sizeof(id), topic, partition);
 	v = delta_txn_version(t->delta, id);
@@ -1054,7 +1040,6 @@ table_flush(Table *t, char *errstr, size_t errlen)
 							 olen ? ", " : "", p->topic, (int) p->partition, p->consumed);
 		p->committed = p->consumed;
 	}
-	t->rows_committed += rows;
 	t->pending = false;
 	t->file_rows = 0;
 	t->skipped.len = 0;

@@ -61,10 +61,12 @@ extern void table_names_from_topic(const char *topic, char *schema,
 
 /*
  * Offset to resume topic-partition from: the txn version in the log + 1,
- * or -1 when the log has none.  Re-reads the log first (another writer may
- * have committed while the partition was not ours).
+ * or -1 when the log has none.  With refresh, re-reads the log first
+ * (another writer may have committed while the partition was not ours);
+ * the caller asks for it once per table per assignment, as each re-read
+ * costs a request on object storage.
  */
-extern int64_t table_resume_offset(Table *t, const char *topic,
+extern int64_t table_resume_offset(Table *t, bool refresh, const char *topic,
 								   int32_t partition, char *errstr,
 								   size_t errlen);
 
@@ -111,8 +113,5 @@ extern void table_forget(Table *t, const char *topic, int32_t partition);
 /* Iterates the committed positions: *iter starts at 0. */
 extern bool table_committed_next(const Table *t, int *iter, const char **topic,
 								 int32_t *partition, int64_t *offset);
-
-extern int64_t table_rows_committed(const Table *t);
-extern int64_t table_version(const Table *t);
 
 #endif							/* CDC_WRITER_TABLE_H */
