@@ -1,6 +1,6 @@
 # The Delta writer on S3 (a real S3-compatible server, S3Proxy, through
 # scripts/s3.sh; -r s3://bucket/prefix):
-#  1. the seed lab's changes (PostgreSQL, the cdc_kafka plugin, Kafka) go
+#  1. the seed lab's changes (PostgreSQL, the cdc_kafka plugin, Apache Kafka) go
 #     into a table on S3 that DuckDB reads back from the downloaded files:
 #     its current state equals PostgreSQL's table;
 #  2. two writers in one consumer group commit to one S3 table at once:
@@ -68,7 +68,7 @@ sub parquet_objects
 	return @objs;
 }
 
-my $mb = CdcKafka::start_mock_broker(topics => [ 'lab_cdc.inventory.customers:1',
+my $kb = CdcKafka::start_kafka(topics => [ 'lab_cdc.inventory.customers:1',
 		's3.public.events:4', 's3.public.big:4', 's3.public.errs:2' ]);
 
 # ---------- 1. the seed pipeline into S3, read back by DuckDB ----------
@@ -79,11 +79,11 @@ my $mb = CdcKafka::start_mock_broker(topics => [ 'lab_cdc.inventory.customers:1'
 	CdcKafka::apply_seed_changes($node);
 	my @ev = grep { $_->[0] eq 'lab_cdc.inventory.customers' }
 	  CdcWriter::plugin_events($node, 's', 'topic-prefix', 'lab_cdc');
-	CdcWriter::produce($mb->bootstrap, 'lab_cdc.inventory.customers', map { [ $_->[1], $_->[2] ] } @ev);
+	CdcWriter::produce($kb->bootstrap, 'lab_cdc.inventory.customers', map { [ $_->[1], $_->[2] ] } @ev);
 	my $expected = $node->safe_psql('postgres',
 		"SELECT id || '|' || first_name || '|' || last_name || '|' || email FROM inventory.customers ORDER BY id");
 
-	my $w = CdcWriter::start_writer($mb->bootstrap, 's3://cdc-lake/lake', "$work/seed.log",
+	my $w = CdcWriter::start_writer($kb->bootstrap, 's3://cdc-lake/lake', "$work/seed.log",
 		'-t', 'lab_cdc.inventory.customers', '-X', 'flush.interval.ms=300', @s3args);
 	ok(CdcWriter::wait_for(sub { s3_rows('lake/inventory/customers') == scalar @ev }),
 		'seed: every change event committed to the S3 table') or diag(CdcKafka::slurp("$work/seed.log"));
@@ -137,14 +137,14 @@ sub exactly_once
 }
 
 {
-	CdcWriter::produce($mb->bootstrap, 's3.public.events', events('s3.public.events', 1, 600));
+	CdcWriter::produce($kb->bootstrap, 's3.public.events', events('s3.public.events', 1, 600));
 	my @args = ('-t', 's3.public.events', '-X', 'flush.rows=20', '-X', 'flush.interval.ms=100',
 		'-X', 'kafka.group.id=s3race', '-X', 'checkpoint.interval=5', @s3args);
-	my $a = CdcWriter::start_writer($mb->bootstrap, 's3://cdc-lake/race', "$work/a.log", @args, '-v', '-v');
-	my $b = CdcWriter::start_writer($mb->bootstrap, 's3://cdc-lake/race', "$work/b.log", @args, '-v', '-v');
+	my $a = CdcWriter::start_writer($kb->bootstrap, 's3://cdc-lake/race', "$work/a.log", @args, '-v', '-v');
+	my $b = CdcWriter::start_writer($kb->bootstrap, 's3://cdc-lake/race', "$work/b.log", @args, '-v', '-v');
 	ok(CdcWriter::wait_for(sub { s3_rows('race/public/events') >= 600 }),
 		'race: the two writers committed every event') or diag(CdcKafka::slurp("$work/a.log"));
-	CdcWriter::produce($mb->bootstrap, 's3.public.events', events('s3.public.events', 601, 1200));
+	CdcWriter::produce($kb->bootstrap, 's3.public.events', events('s3.public.events', 601, 1200));
 	ok(CdcWriter::wait_for(sub { s3_rows('race/public/events') >= 1200 }),
 		'race: and the second batch');
 	is(CdcWriter::stop_writer($a), 0, 'race: writer A exits 0');
@@ -156,15 +156,14 @@ sub exactly_once
 
 # ---------- 3. kill -9 in the middle of a multipart upload ----------
 {
-	# about 11 MB of incompressible text in one file: parts of 5 MiB (and
-	# under the mock broker's 5 MB per partition, schemas off)
+	# about 11 MB of incompressible text in one file: parts of 5 MiB
 	my $n = 9000;
-	CdcWriter::produce($mb->bootstrap, 's3.public.big', events('s3.public.big', 1, $n, 1400));
+	CdcWriter::produce($kb->bootstrap, 's3.public.big', events('s3.public.big', 1, $n, 1400));
 	my @args = ('-t', 's3.public.big', '-X', 'assignment=static', '-X', "flush.rows=$n",
 		'-X', 'flush.interval.ms=60000',
 		'-X', 's3.multipart.threshold=5242880', '-X', 's3.part.size=5242880', @s3args);
 	my $log = "$work/big.log";
-	my $w = CdcWriter::start_writer($mb->bootstrap, 's3://cdc-lake/big', $log, @args, '-v', '-v');
+	my $w = CdcWriter::start_writer($kb->bootstrap, 's3://cdc-lake/big', $log, @args, '-v', '-v');
 	ok(CdcKafka::wait_until(sub { CdcKafka::slurp($log) =~ /part 1 of [2-9]/ }, 120),
 		'kill: the writer started a multipart upload');
 	CdcKafka::kill9($w);
@@ -175,7 +174,7 @@ sub exactly_once
 	is_deeply([ grep { !$_->[2] } @objs ], [], 'kill: no partial Parquet object is visible');
 	is(s3_rows('big/public/big'), 0, 'kill: nothing committed yet');
 
-	$w = CdcWriter::start_writer($mb->bootstrap, 's3://cdc-lake/big', $log, @args);
+	$w = CdcWriter::start_writer($kb->bootstrap, 's3://cdc-lake/big', $log, @args);
 	ok(CdcWriter::wait_for(sub { s3_rows('big/public/big') >= $n }),
 		'kill: the restarted writer committed every row') or diag(CdcKafka::slurp($log));
 	is(CdcWriter::stop_writer($w), 0, 'kill: SIGTERM exits 0');
@@ -188,14 +187,14 @@ sub exactly_once
 
 # ---------- 4. failures name the bucket and the operation, lose nothing ----------
 {
-	CdcWriter::produce($mb->bootstrap, 's3.public.errs', events('s3.public.errs', 1, 100));
+	CdcWriter::produce($kb->bootstrap, 's3.public.errs', events('s3.public.errs', 1, 100));
 	my @args = ('-t', 's3.public.errs', '-X', 'assignment=static', '-X', 'flush.interval.ms=200',
 		'-X', 's3.max_attempts=3', @s3args);
 	my $log = "$work/errs.log";
 
 	{
 		local $ENV{AWS_SECRET_ACCESS_KEY} = 'not-the-right-secret';
-		my $w = CdcWriter::start_writer($mb->bootstrap, 's3://cdc-lake/errs', $log, @args);
+		my $w = CdcWriter::start_writer($kb->bootstrap, 's3://cdc-lake/errs', $log, @args);
 		$w->finish;
 		is($w->result(0), 2, 'wrong secret: the writer stops (exit 2)');
 	}
@@ -204,28 +203,28 @@ sub exactly_once
 		'wrong secret: the error names the operation, the bucket and S3\'s answer');
 	unlike($text, qr/not-the-right-secret|\Q$ENV{AWS_SECRET_ACCESS_KEY}\E/, 'wrong secret: no secret in the log');
 
-	my $w = CdcWriter::start_writer($mb->bootstrap, 's3://no-such-bucket/errs', $log, @args);
+	my $w = CdcWriter::start_writer($kb->bootstrap, 's3://no-such-bucket/errs', $log, @args);
 	$w->finish;
 	is($w->result(0), 2, 'missing bucket: the writer stops (exit 2)');
 	like(CdcKafka::slurp($log), qr/in bucket "no-such-bucket": HTTP 404 NoSuchBucket/,
 		'missing bucket: the error names the bucket');
 
 	# the server goes away between two flushes
-	$w = CdcWriter::start_writer($mb->bootstrap, 's3://cdc-lake/errs', $log, @args);
+	$w = CdcWriter::start_writer($kb->bootstrap, 's3://cdc-lake/errs', $log, @args);
 	ok(CdcWriter::wait_for(sub { s3_rows('errs/public/errs') >= 100 }), 'outage: the first 100 rows are committed');
 	$s3->stop;
-	CdcWriter::produce($mb->bootstrap, 's3.public.errs', events('s3.public.errs', 101, 200));
+	CdcWriter::produce($kb->bootstrap, 's3.public.errs', events('s3.public.errs', 101, 200));
 	$w->finish;
 	is($w->result(0), 2, 'outage: the writer stops when its flush fails for good (exit 2)');
 	like(CdcKafka::slurp($log), qr/S3 (put|list|get)\S* of "errs\/public\/errs\/[^"]+" in bucket "cdc-lake" failed after 3 attempts/,
 		'outage: the error names the operation, the key, the bucket and the attempts');
 	$s3->start_again;
-	$w = CdcWriter::start_writer($mb->bootstrap, 's3://cdc-lake/errs', $log, @args);
+	$w = CdcWriter::start_writer($kb->bootstrap, 's3://cdc-lake/errs', $log, @args);
 	ok(CdcWriter::wait_for(sub { s3_rows('errs/public/errs') >= 200 }), 'outage: after a restart every row is committed');
 	is(CdcWriter::stop_writer($w), 0, 'outage: SIGTERM exits 0');
 	exactly_once('errs/public/errs', 200, 'outage');
 }
 
-$mb->stop;
+$kb->stop;
 $s3->stop;
 done_testing();
