@@ -5,20 +5,17 @@
  *	  configuration key, so -c FILE can hold the whole setup.
  *-------------------------------------------------------------------------
  */
-#include <getopt.h>
 #include <malloc.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "daemon.h"
 #include "kafka_conf.h"
 #include "log.h"
 #include "repl.h"
 #include "run.h"
-
-#define SIDECAR_VERSION "1.0"
 
 /* The defaults, defined once; --help prints this table. */
 static const ConfigDef sidecar_config_defs[] = {
@@ -81,49 +78,37 @@ static const ConfigPrefix sidecar_config_prefixes[] = {
 	{NULL}
 };
 
-/* Signal flags: the only state shared with handlers. */
+/* Signal flags: the only state shared with handlers (common/daemon.c). */
 static SidecarSignals sidecar_signals;
 
-static void
-sidecar_sigexit_handler(int signo)
-{
-	sidecar_signals.stop = 1;
-}
+static const char sidecar_help[] =
+"cdc_kafka_sidecar streams a cdc_kafka logical replication slot to Kafka,\n"
+"exactly once.\n\n"
+"Usage:\n  cdc_kafka_sidecar [OPTION]...\n\n"
+"Options:\n"
+"  -d, --dbname=CONNSTR     connection string (database.conninfo)\n"
+"  -S, --slot=SLOT          replication slot (slot.name)\n"
+"  -o, --option=NAME[=VALUE] plugin option (plugin.NAME); format=kafka is implied\n"
+"  -I, --startpos=LSN       where to start streaming (start.lsn)\n"
+"  -E, --endpos=LSN         stop at LSN, once Kafka holds it all (end.lsn)\n"
+"  -s, --status-interval=SECS  status update interval (status.interval.s)\n"
+"      --create-slot        create the slot (and snapshot) if missing\n"
+"      --drop-slot          drop the slot and exit\n"
+"      --stats=SECS         log throughput, lag and in-flight counts\n"
+"  kafka.* keys go to librdkafka (-X kafka.bootstrap.servers=...)\n";
 
-static void
-sidecar_sighup_handler(int signo)
-{
-	sidecar_signals.reopen_log = 1;
-}
-
-static void
-sidecar_usage(const Config *cfg, FILE *out)
-{
-	fprintf(out,
-			"cdc_kafka_sidecar streams a cdc_kafka logical replication slot to Kafka,\n"
-			"exactly once.\n\n"
-			"Usage:\n  cdc_kafka_sidecar [OPTION]...\n\n"
-			"Options:\n"
-			"  -d, --dbname=CONNSTR     connection string (database.conninfo)\n"
-			"  -S, --slot=SLOT          replication slot (slot.name)\n"
-			"  -o, --option=NAME[=VALUE] plugin option (plugin.NAME); format=kafka is implied\n"
-			"  -I, --startpos=LSN       where to start streaming (start.lsn)\n"
-			"  -E, --endpos=LSN         stop at LSN, once Kafka holds it all (end.lsn)\n"
-			"  -s, --status-interval=SECS  status update interval (status.interval.s)\n"
-			"  -X KEY=VALUE             set a configuration key; kafka.* go to librdkafka\n"
-			"  -X dump                  print the effective configuration and exit\n"
-			"  -c, --config=FILE        read KEY=VALUE lines (# comments); flags win\n"
-			"  -L, --log-file=FILE      log to FILE (log.file)\n"
-			"      --create-slot        create the slot (and snapshot) if missing\n"
-			"      --drop-slot          drop the slot and exit\n"
-			"      --stats=SECS         log throughput, lag and in-flight counts\n"
-			"  -v, --verbose            more log output (repeatable)\n"
-			"  -V, --version            print the version and exit\n"
-			"  -h, --help               this help\n\n"
-			"Exit status: 0 done (or stopped by SIGTERM/SIGINT), 1 usage or\n"
-			"configuration error, 2 runtime failure.\n\n");
-	config_print_help(cfg, out);
-}
+static const struct option sidecar_long_options[] = {
+	{"dbname", required_argument, NULL, 'd'},
+	{"slot", required_argument, NULL, 'S'},
+	{"option", required_argument, NULL, 'o'},
+	{"startpos", required_argument, NULL, 'I'},
+	{"endpos", required_argument, NULL, 'E'},
+	{"status-interval", required_argument, NULL, 's'},
+	{"create-slot", no_argument, NULL, 1},
+	{"drop-slot", no_argument, NULL, 2},
+	{"stats", required_argument, NULL, 3},
+	{NULL, 0, NULL, 0}
+};
 
 /* Slot names as PostgreSQL allows them; they are quoted into commands. */
 static bool
@@ -139,43 +124,69 @@ sidecar_valid_slot(const char *name)
 	return true;
 }
 
+/* The sidecar's own flags: each sets its configuration key. */
 static bool
-sidecar_set(Config *cfg, const char *key, const char *value, char *errstr, size_t size)
+sidecar_flag(Config *cfg, int c, const char *value, void *arg,
+			 char *errstr, size_t errlen)
 {
-	return config_set(cfg, key, value, CONFIG_SRC_FLAG, errstr, size);
+	SidecarAction *action = arg;
+	const char *key = NULL;
+	char		plugin_key[300];
+
+	switch (c)
+	{
+		case 'd':
+			key = "database.conninfo";
+			break;
+		case 'S':
+			key = "slot.name";
+			break;
+		case 'o':
+			{
+				const char *eq = strchr(value, '=');
+				int			n = eq ? (int) (eq - value) : (int) strlen(value);
+
+				snprintf(plugin_key, sizeof(plugin_key), "plugin.%.*s", n, value);
+				key = plugin_key;
+				value = eq ? eq + 1 : "";
+			}
+			break;
+		case 'I':
+			key = "start.lsn";
+			break;
+		case 'E':
+			key = "end.lsn";
+			break;
+		case 's':
+			key = "status.interval.s";
+			break;
+		case 1:
+			key = "slot.create";
+			value = "true";
+			break;
+		case 2:
+			*action = SIDECAR_DROP_SLOT;
+			return true;
+		case 3:
+			key = "stats.interval.s";
+			break;
+		default:
+			snprintf(errstr, errlen, "unknown option");
+			return false;
+	}
+	return config_set(cfg, key, value, CONFIG_SRC_FLAG, errstr, errlen);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{"dbname", required_argument, NULL, 'd'},
-		{"slot", required_argument, NULL, 'S'},
-		{"option", required_argument, NULL, 'o'},
-		{"startpos", required_argument, NULL, 'I'},
-		{"endpos", required_argument, NULL, 'E'},
-		{"status-interval", required_argument, NULL, 's'},
-		{"config", required_argument, NULL, 'c'},
-		{"log-file", required_argument, NULL, 'L'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{"create-slot", no_argument, NULL, 1},
-		{"drop-slot", no_argument, NULL, 2},
-		{"stats", required_argument, NULL, 3},
-		{NULL, 0, NULL, 0}
-	};
 	Config	   *cfg = config_create(sidecar_config_defs, sidecar_config_prefixes);
-	char		errstr[512];
-	char		key[300];
-	int			c;
-	int			verbose = 0;
-	bool		dump = false;
-	bool		ok = true;
 	SidecarAction action = SIDECAR_STREAM;
-	LogLevel	level;
+	DaemonSpec	spec = {"cdc_kafka_sidecar", sidecar_help, "d:S:o:I:E:s:",
+	sidecar_long_options, sidecar_flag, &action};
+	char		errstr[512];
+	bool		ok = true;
 	uint64_t	lsn;
-	struct sigaction sa;
 	int			code;
 
 	/*
@@ -190,84 +201,12 @@ main(int argc, char **argv)
 #endif
 	log_init("cdc_kafka_sidecar");
 	if (cfg == NULL)
-		return 2;
-	while (ok && (c = getopt_long(argc, argv, "d:S:o:I:E:s:X:c:L:vVh", long_options, NULL)) != -1)
+		return DAEMON_EXIT_RUNTIME;
+	code = daemon_parse_args(&spec, cfg, argc, argv);
+	if (code >= 0)
 	{
-		switch (c)
-		{
-			case 'd':
-				ok = sidecar_set(cfg, "database.conninfo", optarg, errstr, sizeof(errstr));
-				break;
-			case 'S':
-				ok = sidecar_set(cfg, "slot.name", optarg, errstr, sizeof(errstr));
-				break;
-			case 'o':
-				{
-					const char *eq = strchr(optarg, '=');
-					int			n = eq ? (int) (eq - optarg) : (int) strlen(optarg);
-
-					snprintf(key, sizeof(key), "plugin.%.*s", n, optarg);
-					ok = sidecar_set(cfg, key, eq ? eq + 1 : "", errstr, sizeof(errstr));
-				}
-				break;
-			case 'I':
-				ok = sidecar_set(cfg, "start.lsn", optarg, errstr, sizeof(errstr));
-				break;
-			case 'E':
-				ok = sidecar_set(cfg, "end.lsn", optarg, errstr, sizeof(errstr));
-				break;
-			case 's':
-				ok = sidecar_set(cfg, "status.interval.s", optarg, errstr, sizeof(errstr));
-				break;
-			case 'X':
-				if (strcmp(optarg, "dump") == 0)
-					dump = true;
-				else
-					ok = config_set_pair(cfg, optarg, CONFIG_SRC_FLAG, errstr, sizeof(errstr));
-				break;
-			case 'c':
-				ok = config_load_file(cfg, optarg, errstr, sizeof(errstr));
-				break;
-			case 'L':
-				ok = sidecar_set(cfg, "log.file", optarg, errstr, sizeof(errstr));
-				break;
-			case 'v':
-				verbose++;
-				break;
-			case 'V':
-				printf("cdc_kafka_sidecar %s (librdkafka %s)\n", SIDECAR_VERSION,
-					   rd_kafka_version_str());
-				config_destroy(cfg);
-				return 0;
-			case 'h':
-				sidecar_usage(cfg, stdout);
-				config_destroy(cfg);
-				return 0;
-			case 1:
-				ok = sidecar_set(cfg, "slot.create", "true", errstr, sizeof(errstr));
-				break;
-			case 2:
-				action = SIDECAR_DROP_SLOT;
-				break;
-			case 3:
-				ok = sidecar_set(cfg, "stats.interval.s", optarg, errstr, sizeof(errstr));
-				break;
-			default:
-				fprintf(stderr, "Try \"cdc_kafka_sidecar --help\" for more information.\n");
-				config_destroy(cfg);
-				return 1;
-		}
-	}
-	if (ok && optind < argc)
-	{
-		snprintf(errstr, sizeof(errstr), "unexpected argument \"%s\"", argv[optind]);
-		ok = false;
-	}
-	if (ok && dump)
-	{
-		config_dump(cfg, stdout);
 		config_destroy(cfg);
-		return 0;
+		return code;
 	}
 	/* cross-key checks */
 	if (ok && !config_is_set(cfg, "database.conninfo"))
@@ -294,25 +233,13 @@ main(int argc, char **argv)
 			ok = false;
 		}
 	}
-	if (ok && config_is_set(cfg, "log.file"))
-		ok = log_open(config_get(cfg, "log.file"), errstr, sizeof(errstr));
 	if (!ok)
 	{
 		log_error("%s", errstr);
 		config_destroy(cfg);
-		return 1;
+		return DAEMON_EXIT_CONFIG;
 	}
-	log_level_parse(config_get(cfg, "log.level"), &level);
-	log_set_level(level + verbose);
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = sidecar_sigexit_handler;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = sidecar_sighup_handler;
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	daemon_signals(&sidecar_signals.stop, &sidecar_signals.reopen_log);
 
 	code = sidecar_run(cfg, action, &sidecar_signals);
 	config_destroy(cfg);

@@ -13,7 +13,6 @@
  *-------------------------------------------------------------------------
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 
 #include "config.h"
 #include "consumer.h"
+#include "daemon.h"
 #include "deadletter.h"
 #include "kafka_conf.h"
 #include "list_files.h"
@@ -91,39 +91,63 @@ static const ConfigPrefix writer_prefixes[] = {
 static volatile sig_atomic_t stop_requested = 0;
 static volatile sig_atomic_t reopen_requested = 0;
 
-static void
-handle_stop(int sig)
-{
-	stop_requested = 1;
-}
+static const char writer_help[] =
+"cdc_delta_writer consumes Debezium change topics into Delta Lake tables.\n\n"
+"Usage:\n"
+"  cdc_delta_writer -b BROKERS -r ROOT (-t TOPIC ... | -p PATTERN) [OPTION]...\n"
+"  cdc_delta_writer ls TABLE_PATH [VERSION]   print the table's live Parquet\n"
+"                                             files (latest or given version)\n\n"
+"Options:\n"
+"  -b, --brokers=LIST     Kafka bootstrap servers (kafka.bootstrap.servers)\n"
+"  -t, --topic=TOPIC      consume TOPIC (repeatable)\n"
+"  -p, --pattern=REGEX    consume every topic matching REGEX\n"
+"  -r, --root=ROOT        tables go to ROOT/<schema>/<table>; ROOT is a\n"
+"                         directory, file:///dir or s3://bucket/prefix\n";
 
-static void
-handle_hup(int sig)
-{
-	reopen_requested = 1;
-}
+static const struct option writer_long_options[] = {
+	{"brokers", required_argument, NULL, 'b'},
+	{"topic", required_argument, NULL, 't'},
+	{"pattern", required_argument, NULL, 'p'},
+	{"root", required_argument, NULL, 'r'},
+	{NULL, 0, NULL, 0}
+};
 
-static void
-usage(FILE *out, const Config *cfg)
+/* The writer's own flags: each sets its configuration key; -t adds one. */
+static bool
+writer_flag(Config *cfg, int c, const char *value, void *arg,
+			char *errstr, size_t errlen)
 {
-	fprintf(out,
-			"cdc_delta_writer consumes Debezium change topics into Delta Lake tables.\n\n"
-			"Usage:\n"
-			"  cdc_delta_writer -b BROKERS -r ROOT (-t TOPIC ... | -p PATTERN) [OPTION]...\n"
-			"  cdc_delta_writer ls TABLE_PATH [VERSION]   print the table's live Parquet\n"
-			"                                             files (latest or given version)\n\n"
-			"Options:\n"
-			"  -b, --brokers=LIST     Kafka bootstrap servers (kafka.bootstrap.servers)\n"
-			"  -t, --topic=TOPIC      consume TOPIC (repeatable)\n"
-			"  -p, --pattern=REGEX    consume every topic matching REGEX\n"
-			"  -r, --root=ROOT        tables go to ROOT/<schema>/<table>; ROOT is a\n"
-			"                         directory, file:///dir or s3://bucket/prefix\n"
-			"  -c, --config=FILE      key=value lines, as -X\n"
-			"  -X key=value           set a configuration key; -X dump prints them all\n"
-			"  -v, --verbose          more logging (repeat for debug)\n"
-			"  -h, --help             this help\n\n");
-	if (cfg)
-		config_print_help(cfg, out);
+	switch (c)
+	{
+		case 'b':
+			return config_set(cfg, "kafka.bootstrap.servers", value,
+							  CONFIG_SRC_FLAG, errstr, errlen);
+		case 't':
+			{
+				const char *old = config_get(cfg, "topics");
+				size_t		len = (old ? strlen(old) : 0) + strlen(value) + 2;
+				char	   *all = malloc(len);
+				bool		ok;
+
+				if (all == NULL)
+				{
+					snprintf(errstr, errlen, "out of memory");
+					return false;
+				}
+				snprintf(all, len, "%s%s%s", old && old[0] ? old : "",
+						 old && old[0] ? "," : "", value);
+				ok = config_set(cfg, "topics", all, CONFIG_SRC_FLAG, errstr, errlen);
+				free(all);
+				return ok;
+			}
+		case 'p':
+			return config_set(cfg, "topic.pattern", value, CONFIG_SRC_FLAG,
+							  errstr, errlen);
+		case 'r':
+			return config_set(cfg, "root", value, CONFIG_SRC_FLAG, errstr, errlen);
+	}
+	snprintf(errstr, errlen, "unknown option");
+	return false;
 }
 
 static void
@@ -153,49 +177,19 @@ open_root(const Config *cfg, const char *root, char *errstr, size_t errlen)
 	return objstore_open(root, &o, errstr, errlen);
 }
 
-static bool
-append_topic(char **topics, const char *t)
-{
-	size_t		old = *topics ? strlen(*topics) : 0;
-	char	   *n = realloc(*topics, old + strlen(t) + 2);
-
-	if (n == NULL)
-		return false;
-	if (old)
-		n[old++] = ',';
-	strcpy(n + old, t);
-	*topics = n;
-	return true;
-}
-
 int
 main(int argc, char **argv)
 {
-	static const struct option long_opts[] = {
-		{"brokers", required_argument, NULL, 'b'},
-		{"topic", required_argument, NULL, 't'},
-		{"pattern", required_argument, NULL, 'p'},
-		{"root", required_argument, NULL, 'r'},
-		{"config", required_argument, NULL, 'c'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}
-	};
-	char		errstr[512];
+	DaemonSpec	spec = {"cdc_delta_writer", writer_help, "b:t:p:r:",
+	writer_long_options, writer_flag, NULL};
 	Config	   *cfg;
-	char	   *topics = NULL;
-	const char *config_file = NULL;
-	bool		dump = false;
-	int			verbose = 0;
-	int			c;
-	LogLevel	level;
+	char		errstr[512];
 	ConsumerOptions copts = {0};
 	DeadLetter *dl = NULL;
 	Consumer   *consumer;
 	char		dlpath[4096];
 	const char *s;
 	const char *root;
-	struct sigaction sa;
 	bool		runtime_failure = false;
 	int			rc;
 
@@ -206,134 +200,39 @@ main(int argc, char **argv)
 	if (cfg == NULL)
 	{
 		log_error("out of memory");
-		rc = 1;
-		goto done;
+		return DAEMON_EXIT_RUNTIME;
 	}
-	while ((c = getopt_long(argc, argv, "b:t:p:r:c:X:vh", long_opts, NULL)) != -1)
-	{
-		bool		ok = true;
+	rc = daemon_parse_args(&spec, cfg, argc, argv);
+	if (rc >= 0)
+		goto done;
 
-		switch (c)
-		{
-			case 'b':
-				ok = config_set(cfg, "kafka.bootstrap.servers", optarg,
-								CONFIG_SRC_FLAG, errstr, sizeof(errstr));
-				break;
-			case 't':
-				if (!append_topic(&topics, optarg))
-				{
-					log_error("out of memory");
-					rc = 1;
-					goto done;
-				}
-				break;
-			case 'p':
-				ok = config_set(cfg, "topic.pattern", optarg, CONFIG_SRC_FLAG,
-								errstr, sizeof(errstr));
-				break;
-			case 'r':
-				ok = config_set(cfg, "root", optarg, CONFIG_SRC_FLAG,
-								errstr, sizeof(errstr));
-				break;
-			case 'c':
-				config_file = optarg;
-				break;
-			case 'X':
-				if (strcmp(optarg, "dump") == 0)
-					dump = true;
-				else
-					ok = config_set_pair(cfg, optarg, CONFIG_SRC_FLAG,
-										 errstr, sizeof(errstr));
-				break;
-			case 'v':
-				verbose++;
-				break;
-			case 'h':
-				usage(stdout, cfg);
-				rc = 0;
-				goto done;
-			default:
-				fprintf(stderr, "Try \"cdc_delta_writer --help\" for more information.\n");
-				rc = 1;
-				goto done;
-		}
-		if (!ok)
-		{
-			log_error("%s", errstr);
-			rc = 1;
-			goto done;
-		}
-	}
-	if (optind < argc)
-	{
-		log_error("unexpected argument \"%s\"", argv[optind]);
-		rc = 1;
-		goto done;
-	}
-	if (topics && !config_set(cfg, "topics", topics, CONFIG_SRC_FLAG,
-							  errstr, sizeof(errstr)))
-	{
-		log_error("%s", errstr);
-		rc = 1;
-		goto done;
-	}
-	free(topics);
-	topics = NULL;
-	/* flags were set first but win: config_set ranks by source */
-	if (config_file && !config_load_file(cfg, config_file, errstr, sizeof(errstr)))
-	{
-		log_error("%s", errstr);
-		rc = 1;
-		goto done;
-	}
-	if (dump)
-	{
-		config_dump(cfg, stdout);
-		rc = 0;
-		goto done;
-	}
-
-	log_level_parse(config_get(cfg, "log.level"), &level);
-	level += verbose;
-	if (level > LOG_LEVEL_DEBUG)
-		level = LOG_LEVEL_DEBUG;
-	log_set_level(level);
-	s = config_get(cfg, "log.file");
-	if (s && s[0] && !log_open(s, errstr, sizeof(errstr)))
-	{
-		log_error("%s", errstr);
-		rc = 1;
-		goto done;
-	}
-
-	memset(&copts, 0, sizeof(copts));
 	root = config_get(cfg, "root");
 	copts.topics = config_get(cfg, "topics");
 	copts.pattern = config_get(cfg, "topic.pattern");
 	if (root == NULL || root[0] == '\0')
 	{
 		log_error("no table root: give -r DIR (or root=DIR)");
-		rc = 1;
+		rc = DAEMON_EXIT_CONFIG;
 		goto done;
 	}
 	if ((copts.topics == NULL || !copts.topics[0]) &&
 		(copts.pattern == NULL || !copts.pattern[0]))
 	{
 		log_error("no topics: give -t TOPIC or -p PATTERN");
-		rc = 1;
+		rc = DAEMON_EXIT_CONFIG;
 		goto done;
 	}
 	if (copts.topics && copts.pattern)
 	{
 		log_error("give either topics (-t) or a pattern (-p), not both");
-		rc = 1;
+		rc = DAEMON_EXIT_CONFIG;
 		goto done;
 	}
 	copts.static_assign = strcmp(config_get(cfg, "assignment"), "static") == 0;
 	if (copts.static_assign && copts.pattern)
 	{
 		log_error("assignment=static needs topics (-t), not a pattern");
-		rc = 1;
+		rc = DAEMON_EXIT_CONFIG;
 		goto done;
 	}
 	copts.skip_gaps = strcmp(config_get(cfg, "offset.gap"), "skip") == 0;
@@ -351,7 +250,7 @@ main(int argc, char **argv)
 	if (copts.store == NULL)
 	{
 		log_error("%s", errstr);
-		rc = 1;
+		rc = DAEMON_EXIT_CONFIG;
 		goto done;
 	}
 	s = config_get(cfg, "deadletter.path");
@@ -360,7 +259,7 @@ main(int argc, char **argv)
 		/* a dead-letter file is appended to and fsynced: it stays local */
 		log_error("with an object-store root (%s), set deadletter.path to a local file",
 				  objstore_describe(copts.store));
-		rc = 1;
+		rc = DAEMON_EXIT_CONFIG;
 		goto done;
 	}
 	if (s == NULL || s[0] == '\0')
@@ -373,24 +272,18 @@ main(int argc, char **argv)
 	if (dl == NULL)
 	{
 		log_error("%s", errstr);
-		rc = 1;
+		rc = DAEMON_EXIT_CONFIG;
 		goto done;
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handle_stop;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = handle_hup;
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	daemon_signals(&stop_requested, &reopen_requested);
 
 	consumer = consumer_new(cfg, &copts, dl, &runtime_failure, errstr,
 							sizeof(errstr));
 	if (consumer == NULL)
 	{
 		log_error("%s", errstr);
-		rc = runtime_failure ? 2 : 1;
+		rc = runtime_failure ? DAEMON_EXIT_RUNTIME : DAEMON_EXIT_CONFIG;
 		goto done;
 	}
 	log_info("consuming %s%s into %s", copts.topics ? "topics " : "pattern ",
@@ -409,7 +302,6 @@ main(int argc, char **argv)
 	}
 done:
 	/* every exit frees what it holds (LeakSanitizer: fuzz/, scripts/sanitize.sh) */
-	free(topics);
 	if (dl)
 		deadletter_close(dl);
 	if (copts.store)
