@@ -17,6 +17,8 @@
 # is DuckDB's SQL through DuckDB's Node package (t/js/duckdb_cli.mjs), as
 # the DuckDB shell binary is not in Debian.  One line is replaced, `sleep 10`
 # while the writer commits: the test waits for the rows instead of a time.
+# The README runs twice: as written (the mock broker), and on Apache Kafka
+# (scripts/kafka.sh in place of the mock's three lines).
 # Everything else (mock broker, sidecar, writer, `ls`, psql) is the real
 # program.  Fails on a failing command, a missing output, and processes
 # left running after the document's own clean-up.
@@ -62,7 +64,7 @@ sub marked_blocks
 # ---------------------------------------------------------------- stand-ins
 
 my $bindir = "$scratch/bin";
-my $pg;
+my @pgs;
 
 # Each checks the block it replaces and returns the shell text to run.
 my %STANDIN = (
@@ -90,10 +92,11 @@ my %STANDIN = (
 		like($conf{output_plugin_libraries} // '', qr/\bcdc_kafka\b/,
 			'cluster: the block lists cdc_kafka in output_plugin_libraries');
 		like($text, qr/^export PGHOST=\S+ PGPORT=\d+$/m, 'cluster: the block exports PGHOST and PGPORT');
-		$pg = PostgreSQL::Test::Cluster->new('docs');
+		my $pg = PostgreSQL::Test::Cluster->new('docs' . scalar @pgs);
 		$pg->init(allows_streaming => 'logical');	# replication connections allowed
 		$pg->append_conf('postgresql.conf', join('', map { "$_ = '$conf{$_}'\n" } sort keys %conf));
 		$pg->start;
+		push @pgs, $pg;
 		return "export PGHOST='" . $pg->host . "' PGPORT=" . $pg->port . "\n";
 	},
 	'cluster-drop' => sub {
@@ -108,18 +111,28 @@ my @REPLACE = (
 	[ qr/^sleep 10$/m, 'doc_wait_rows $LAB/delta/public/orders 5',
 		'the writer commits within flush.interval.ms: wait for the 5 rows, not a time' ],
 );
+# The README's second run, on Apache Kafka ("with your Kafka, set BOOTSTRAP
+# to its bootstrap servers instead"): scripts/kafka.sh instead of the mock.
+my @REAL_KAFKA = (
+	[ qr/^cdc_kafka_mock_broker -d -f \$LAB\/bootstrap .*\nuntil \[ -s \$LAB\/bootstrap \]; .*\nBOOTSTRAP=\$\(cat \$LAB\/bootstrap\)$/m,
+		"BOOTSTRAP=\$(bash '$root/scripts/kafka.sh' start \$LAB/kafka | sed -n 's/^bootstrap\\.servers=//p')",
+		'Apache Kafka (scripts/kafka.sh) instead of the mock broker' ],
+	[ qr/^rm -rf \$LAB$/m, "bash '$root/scripts/kafka.sh' stop \$LAB/kafka\nrm -rf \$LAB",
+		'... stopped before the lab is removed' ],
+);
 
 # ---------------------------------------------------------------- running
 
 # Runs a document's marked blocks in one bash; returns ok/not per block.
 sub run_document
 {
-	my ($doc) = @_;
+	my ($doc, $pass, @replace) = @_;
 	my @blocks = marked_blocks($doc);
 	ok(scalar @blocks, "$doc has marked blocks");
 	ok(scalar(grep { $_->[0] eq 'run' } @blocks) > 0, "$doc has blocks marked to run")
 	  if $doc eq 'README.md';
-	my $dir = "$scratch/" . ($doc =~ s{\W}{_}gr);
+	my $dir = "$scratch/" . ($doc =~ s{\W}{_}gr) . ($pass ? "_$pass" : '');
+	$doc .= " ($pass)" if $pass;
 	make_path("$dir/tmp");
 	my $script = <<'EOS';
 set -eo pipefail
@@ -163,9 +176,11 @@ EOS
 		}
 		elsif ($kind eq 'run')
 		{
-			for my $r (@REPLACE)
+			for my $r (@REPLACE, @replace)
 			{
-				$text =~ s/$r->[0]/$r->[1]/ and note("$doc:$line: $r->[2]");
+				next unless $text =~ s/$r->[0]/$r->[1]/;
+				note("$doc:$line: $r->[2]");
+				$r->[3]++;
 			}
 		}
 		else
@@ -183,7 +198,7 @@ EOS
 	my ($out, $err) = ('', '');
 	local $ENV{TMPDIR} = "$dir/tmp";
 	my $h = IPC::Run::start([ 'setsid', 'bash', "$dir/script.sh" ], '<', \undef,
-		'>', \$out, '2>', \$err, IPC::Run::timeout(300));
+		'>', \$out, '2>', \$err, IPC::Run::timeout(240));
 	eval { $h->finish; 1 } or do { diag("$doc: $@"); $h->kill_kill; };
 	my $sid = $h->{KIDS}[0]{PID};	# setsid: the session of everything it ran
 	for my $i (0 .. $#runs)
@@ -206,6 +221,8 @@ EOS
 }
 
 run_document($_) for 'README.md', 'doc/production.md';
-$pg->stop if $pg;
+run_document('README.md', 'kafka', @REAL_KAFKA);
+is(join(' ', map { $_->[3] // 0 } @REAL_KAFKA), '1 1', 'the Apache Kafka run replaced what it meant to');
+$_->stop for @pgs;
 
 done_testing();
