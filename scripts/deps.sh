@@ -41,3 +41,6 @@ for peer in kafka debezium s3; do
 	bash "$ROOT/scripts/peers.sh" dir "$peer" >/dev/null 2>&1 ||
 		as_root env CDC_CACHE="${CDC_CACHE:-/var/cache/cdc_kafka}" bash "$ROOT/scripts/peers.sh" fetch "$peer"
 done
+# The broker's class-data archive: a third less CPU at each of its starts.
+[ -f "$(bash "$ROOT/scripts/peers.sh" dir kafka)/broker.jsa" ] ||
+	as_root env CDC_CACHE="${CDC_CACHE:-/var/cache/cdc_kafka}" bash "$ROOT/scripts/kafka.sh" prepare

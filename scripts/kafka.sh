@@ -7,6 +7,8 @@
 #                                     printed once every broker answers metadata
 #   scripts/kafka.sh stop DIR [N]     stop every broker of DIR (or node N) cleanly
 #   scripts/kafka.sh pid DIR [N]      the process ids of the running brokers
+#   scripts/kafka.sh prepare          fetch the jars and make the broker's
+#                                     class-data archive (scripts/deps.sh, as root)
 #
 # The first start of a DIR picks free 127.0.0.1 ports, writes each node's
 # server.properties and formats its KRaft storage; later starts (after stop,
@@ -26,18 +28,23 @@
 # Read at every start:
 #   KAFKA_HEAP_OPTS           default -Xmx512m -Xms64m
 #   KAFKA_JVM_OPTS            default the serial collector (quickest start, least RSS)
+#   KAFKA_QUICK=1             only the JIT's first tier (C1): a third less CPU
+#                             to start and in short runs (the tests); not for
+#                             benchmarks, where the broker's peak speed counts
 #   KAFKA_START_TIMEOUT       seconds to wait for metadata (default 120)
 # Each node's files are DIR/nodeN/: server.properties, data/, pid, and its
 # logs in logs/server.log (log4j) and logs/stdout.log (the JVM's own output).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
-usage() { echo "usage: $0 start|stop|pid DIR [NODE]" >&2; exit 1; }
-[ $# -ge 2 ] || usage
-cmd=$1
-[ "$cmd" = start ] && mkdir -p "$2"
-DIR=$(cd "$2" 2>/dev/null && pwd) || { echo "kafka: no directory $2" >&2; exit 1; }
+usage() { echo "usage: $0 start|stop|pid DIR [NODE] | prepare" >&2; exit 1; }
+cmd=${1:-}
 only=${3:-}
+if [ "$cmd" != prepare ]; then
+	[ $# -ge 2 ] || usage
+	[ "$cmd" = start ] && mkdir -p "$2"
+	DIR=$(cd "$2" 2>/dev/null && pwd) || { echo "kafka: no directory $2" >&2; exit 1; }
+fi
 
 say() { echo "kafka: $*" >&2; }
 
@@ -155,9 +162,12 @@ init_dir()
 		echo "127.0.0.1:${ports[$((2 * i - 2))]}" >"$node/address"
 	done
 	# The nodes format in parallel (a JVM start each).
-	local pids=()
+	local pids=() jsa
+	jsa=$(jsa)
 	for i in $(seq 1 "$n"); do
-		java -Xmx128m -Dlog4j.configuration="file:$ROOT/scripts/peers/kafka/log4j.properties" \
+		# shellcheck disable=SC2046
+		java -Xmx128m -XX:TieredStopAtLevel=1 $( [ -r "$jsa" ] && echo "-XX:SharedArchiveFile=$jsa" ) \
+			-Dlog4j.configuration="file:$ROOT/scripts/peers/kafka/log4j.properties" \
 			-Dkafka.logs.dir="$DIR/node$i/logs" -cp "$CP" kafka.tools.StorageTool \
 			format -t "$cid" -c "$DIR/node$i/server.properties" \
 			${sasl_ssl:+--add-scram "SCRAM-SHA-512=[name=cdc_kafka,password=$(cat "$DIR/tls/cdc_kafka.password")]"} \
@@ -170,13 +180,21 @@ init_dir()
 	echo "$n" >"$DIR/brokers"
 }
 
+# The broker's classes, parsed and verified once, mapped by every start
+# (class-data sharing): about a third of the CPU a start takes.  Made by
+# "prepare"; a JVM that cannot use it (another JDK) ignores it.
+jsa() { echo "$(bash "$ROOT/scripts/peers.sh" dir kafka)/broker.jsa"; }
+
 start_node()
 {
-	local i=$1 node=$DIR/node$1
+	local i=$1 node=$DIR/node$1 jsa
 	node_pid "$i" >/dev/null && return 0
+	jsa=$(jsa)
 	# shellcheck disable=SC2086
 	nohup java ${KAFKA_HEAP_OPTS:--Xmx512m -Xms64m} \
 		${KAFKA_JVM_OPTS:--XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true} \
+		${KAFKA_QUICK:+-XX:TieredStopAtLevel=1} \
+		$( [ -r "$jsa" ] && echo "-XX:SharedArchiveFile=$jsa" ) \
 		-Dlog4j.configuration="file:$ROOT/scripts/peers/kafka/log4j.properties" \
 		-Dkafka.logs.dir="$node/logs" -cp "$CP" kafka.Kafka "$node/server.properties" \
 		</dev/null >>"$node/logs/stdout.log" 2>&1 &
@@ -267,7 +285,26 @@ stop()
 	done
 }
 
+# Fetches the jars; archives the classes a broker loads from start to stop.
+prepare()
+{
+	bash "$ROOT/scripts/peers.sh" fetch kafka
+	local jsa tmp
+	jsa=$(jsa)
+	[ -f "$jsa" ] && return 0
+	tmp=$(mktemp -d)
+	mkdir "$tmp/k"
+	KAFKA_JVM_OPTS="-XX:+UseSerialGC -XX:ArchiveClassesAtExit=$jsa.new" DIR=$tmp/k start >/dev/null
+	DIR=$tmp/k stop
+	rm -rf "$tmp"
+	[ -s "$jsa.new" ] || { say "no class-data archive was written"; exit 1; }
+	chmod a+r "$jsa.new"
+	mv "$jsa.new" "$jsa"
+	say "class-data archive $jsa"
+}
+
 case $cmd in
+prepare) prepare ;;
 start) start ;;
 stop) stop ;;
 pid)
