@@ -7,8 +7,9 @@
 #
 # The time limits below are shutdown.timeout.ms (or none) plus 2-3 s for a
 # loaded machine: before the fix the first two cases took 9-10 s, the time
-# left of the metadata request.  Mock broker: a broker taken down and back
-# on demand.
+# left of the metadata request.  Mock broker: a broker down and back at
+# once (a clean stop of Apache Kafka takes 10-20 s on the test machine, and
+# the cases need the broker down only while events are in flight).
 use strict;
 use warnings;
 
