@@ -25,9 +25,9 @@ FUZZ_WRITER_SRCS = $(filter-out writer/main.c,$(WRITER_OBJS:.o=.c)) \
 	$(WRITER_STORAGE_OBJS:.o=.c) $(COMMON_OBJS:.o=.c)
 FUZZ_SIDECAR_SRCS = $(filter-out sidecar/main.c,$(SIDECAR_OBJS:.o=.c)) \
 	$(COMMON_OBJS:.o=.c)
-FUZZ_EVENT_SRCS = writer/event.c writer/decimal.c writer/bytebuf.c
+FUZZ_EVENT_SRCS = writer/event.c writer/decimal.c writer/storage/bytebuf.c
 
-fuzz/build/obj/%.o: %.c $(wildcard writer/*.h common/*.h sidecar/*.h)
+fuzz/build/obj/%.o: %.c $(wildcard writer/*.h writer/storage/*.h writer/storage/*/*.h common/*.h sidecar/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DAEMON_CPPFLAGS) -I$(srcdir)/writer -c -o $@ $<
 

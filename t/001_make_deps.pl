@@ -38,8 +38,8 @@ is($rc, 0, 'and is up to date') or diag($out);
 
 # Every C file and header, and what each includes with #include "...": a
 # name is looked for next to the including file, then in the -I folders
-# (common/ for the daemons, writer/ for writer/test/ and the object
-# store, writer/storage/objstore/ for the latter).
+# (common/ for the daemons, writer/ and each folder of the storage
+# library writer/storage/ for the writer's objects).
 my (%includes, @c_files, @headers);
 find(sub {
 		return unless /\.[ch]$/;
@@ -57,7 +57,8 @@ find(sub {
 sub resolve
 {
 	my ($from, $name) = @_;
-	for my $dir (dirname($from), 'common', 'writer', 'writer/storage/objstore')
+	for my $dir (dirname($from), 'common', 'writer', 'writer/storage',
+		'writer/storage/parquet', 'writer/storage/delta', 'writer/storage/objstore')
 	{
 		my $p = "$dir/$name";
 		1 while $p =~ s{[^/]+/\.\./}{};

@@ -1,8 +1,8 @@
 # The Delta writer's storage library against independent readers: Parquet
-# files from writer/parquet.c read by DuckDB (every type, nulls, empty and
+# files from writer/storage/parquet/parquet.c read by DuckDB (every type, nulls, empty and
 # non-ASCII and 1 MB strings, decimals at scale, row groups, pages,
 # dictionary and PLAIN, footer statistics, Delta stats), a Delta log from
-# writer/delta_log.c replayed by our own JS reader and its checkpoint read
+# writer/storage/delta/delta_log.c replayed by our own JS reader and its checkpoint read
 # by DuckDB, commit conflicts, and path sanitising.
 use strict;
 use warnings;

@@ -1,10 +1,11 @@
-# writer/: cdc_delta_writer, Kafka change topics -> Delta Lake tables.
-# The storage library (Parquet, Thrift, Delta log, paths) has its own
-# storage.mk; this file adds the daemon around it.
+# writer/: cdc_delta_writer, Kafka change topics -> Delta Lake tables: the
+# daemon (consumer, events, tables, dead letters, table names) on top of
+# the storage library in writer/storage/ (Parquet, Delta log, object
+# store), which has its own storage.mk.
 # (storage.mk appends to DAEMON_OBJS with a filter over itself, which
 # needs a simply expanded variable)
 DAEMON_OBJS := $(DAEMON_OBJS)
--include $(srcdir)/writer/storage.mk
+-include $(srcdir)/writer/storage/storage.mk
 
 WRITER_OBJS = \
 	writer/main.o \
@@ -13,6 +14,7 @@ WRITER_OBJS = \
 	writer/decimal.o \
 	writer/table.o \
 	writer/deadletter.o \
+	writer/paths.o \
 	writer/list_files.o
 
 DAEMONS += writer/cdc_delta_writer

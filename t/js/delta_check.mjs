@@ -1,5 +1,5 @@
 // delta_check.mjs: an independent look at a Delta table written through
-// writer/delta_log.c: replays the JSON commits itself (PROTOCOL.md action
+// writer/storage/delta/delta_log.c: replays the JSON commits itself (PROTOCOL.md action
 // reconciliation), reads _last_checkpoint and the checkpoint Parquet file
 // with DuckDB, and reads the live data files with DuckDB.
 //
