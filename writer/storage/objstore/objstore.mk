@@ -20,7 +20,7 @@ DAEMON_OBJS += $(OBJSTORE_TEST).o
 
 $(OBJSTORE_OBJS) $(OBJSTORE_TEST).o: DAEMON_CPPFLAGS += -I$(srcdir)/writer
 
-$(OBJSTORE_TEST): $(OBJSTORE_TEST).o $(OBJSTORE_OBJS) writer/bytebuf.o
+$(OBJSTORE_TEST): $(OBJSTORE_TEST).o $(OBJSTORE_OBJS) writer/storage/bytebuf.o
 	$(DAEMON_CC) $(DAEMON_CFLAGS) -o $@ $^ $(OBJSTORE_LIBS)
 
 all: $(OBJSTORE_TEST)
