@@ -88,7 +88,7 @@ static const char sidecar_help[] =
 "Options:\n"
 "  -d, --dbname=CONNSTR     connection string (database.conninfo)\n"
 "  -S, --slot=SLOT          replication slot (slot.name)\n"
-"  -o, --option=NAME[=VALUE] plugin option (plugin.NAME); format=kafka is implied\n"
+"  -o, --option=NAME[=VALUE] plugin option (plugin.NAME); format=kafka and headers=true are implied\n"
 "  -I, --startpos=LSN       where to start streaming (start.lsn)\n"
 "  -E, --endpos=LSN         stop at LSN, once Kafka holds it all (end.lsn)\n"
 "  -s, --status-interval=SECS  status update interval (status.interval.s)\n"
