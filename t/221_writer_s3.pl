@@ -100,6 +100,15 @@ my $kb = CdcKafka::start_kafka(topics => [ 'lab_cdc.inventory.customers:1',
 	is_deeply($r->{errors}, [], 'seed: the downloaded log replays cleanly');
 	is(join("\n", map { $_->{r} } @{ $r->{results}[0] }), $expected,
 		'seed: DuckDB\'s current state of the S3 table equals the table in PostgreSQL');
+	my %live;
+	for my $a (CdcWriter::log_actions("$copy/lake/inventory/customers"))
+	{
+		$live{"s3://cdc-lake/lake/inventory/customers/$a->{add}{path}"} = 1 if $a->{add};
+		delete $live{"s3://cdc-lake/lake/inventory/customers/$a->{remove}{path}"} if $a->{remove};
+	}
+	my $ls = `'@{[ CdcWriter::writer_program() ]}' ls s3://cdc-lake/lake/inventory/customers`;
+	is_deeply([ sort split /\n/, $ls ], [ sort keys %live ],
+		'seed: cdc_delta_writer ls lists the S3 table\'s live files as s3:// URLs');
 	$node->stop;
 }
 

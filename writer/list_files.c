@@ -85,9 +85,12 @@ list_files_main(int argc, char **argv)
 			return 1;
 		}
 	}
-	/* delta_open would start a new table where there is none */
+	/*
+	 * A directory without a log is not a table (an s3:// or file:// root
+	 * is looked at by listing its log: no commit, no table).
+	 */
 	snprintf(logdir, sizeof(logdir), "%s/_delta_log", dir);
-	if (stat(logdir, &st) != 0 || !S_ISDIR(st.st_mode))
+	if (strstr(dir, "://") == NULL && (stat(logdir, &st) != 0 || !S_ISDIR(st.st_mode)))
 	{
 		log_error("\"%s\" is not a Delta table (no _delta_log directory)", dir);
 		return 1;
