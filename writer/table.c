@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -79,7 +80,10 @@ typedef struct TableColumn
 {
 	char	   *name;			/* owned */
 	char	   *delta_type;		/* owned: Delta type name */
-	PqColumnDef def;			/* def.name aliases name */
+	char	   *physical;		/* owned: column mapping's physical name, or
+								 * NULL when the table maps no columns */
+	int64_t		id;				/* column mapping id, 0 = none */
+	PqColumnDef def;			/* def.name aliases physical, else name */
 } TableColumn;
 
 /* A topic-partition feeding this table. */
@@ -124,6 +128,8 @@ struct Table
 
 	TableColumn *cols;
 	int			ncols;
+	bool		mapped;			/* column mapping on (see add_source_column) */
+	int64_t		max_id;			/* highest column mapping id given */
 	int			meta[META_COUNT];	/* column index of each meta column */
 	int		   *hint;			/* value index -> last matching column */
 	int			nhint;
@@ -182,15 +188,29 @@ table_names_from_topic(const char *topic, char *schema, size_t schemalen,
 		snprintf(table, tablelen, "_");
 }
 
+/* Points a column's Parquet definition at its name in the data files. */
+static void
+alias_def_name(TableColumn *c)
+{
+	c->def.name = c->physical ? c->physical : c->name;
+	c->def.field_id = (int32_t) c->id;
+}
+
+/*
+ * Adds a column.  physical and id are column mapping's (from the log), or
+ * NULL and 0 for a new column, which gets a fresh id and a "col-<uuid>"
+ * physical name when the table maps columns.
+ */
 static bool
-add_column(Table *t, const char *name, const char *delta_type, char *errstr,
-		   size_t errlen)
+add_column(Table *t, const char *name, const char *delta_type,
+		   const char *physical, int64_t id, char *errstr, size_t errlen)
 {
 	TableColumn *nc;
 	TableColumn *c;
 	PqType		type;
 	int			precision = 0,
 				scale = 0;
+	char		fresh[48];
 
 	if (!delta_type_parse(delta_type, &type, &precision, &scale))
 	{
@@ -212,15 +232,23 @@ add_column(Table *t, const char *name, const char *delta_type, char *errstr,
 		free(c->delta_type);
 		goto oom;
 	}
-	c->def.name = c->name;
+	if (t->mapped && physical == NULL)
+	{
+		delta_new_physical_name(fresh);
+		physical = fresh;
+	}
+	if (t->mapped && id <= 0)
+		id = t->max_id + 1;
+	if (id > t->max_id)
+		t->max_id = id;
+	c->physical = physical ? bytebuf_xstrdup(physical) : NULL;
+	c->id = id;
 	c->def.type = type;
 	c->def.precision = precision;
 	c->def.scale = scale;
 	c->def.nullable = true;
+	alias_def_name(c);
 	t->ncols++;
-	/* every column pointer was just moved: re-alias the names */
-	for (int i = 0; i < t->ncols; i++)
-		t->cols[i].def.name = t->cols[i].name;
 	free(t->staged);
 	t->staged = calloc(t->ncols, sizeof(Staged));
 	if (t->staged == NULL)
@@ -278,7 +306,7 @@ ensure_meta_columns(Table *t, char *errstr, size_t errlen)
 		if (i < 0)
 		{
 			if (!add_column(t, meta_columns[m].name, meta_columns[m].delta_type,
-							errstr, errlen))
+							NULL, 0, errstr, errlen))
 				return false;
 			i = t->ncols - 1;
 		}
@@ -355,9 +383,12 @@ table_open(ObjStore *store, const char *topic, const TableOptions *opts,
 			log_info("table %s: %s", dir, notice);
 	}
 	cols = delta_schema(t->delta, &ncols);
+	t->mapped = delta_column_mapping(t->delta);
+	t->max_id = delta_max_column_id(t->delta);
 	for (int i = 0; i < ncols; i++)
 	{
-		if (!add_column(t, cols[i].name, cols[i].type, errstr, errlen))
+		if (!add_column(t, cols[i].name, cols[i].type, cols[i].physical_name,
+						cols[i].id, errstr, errlen))
 		{
 			table_close(t);
 			return NULL;
@@ -390,6 +421,7 @@ table_close(Table *t)
 	{
 		free(t->cols[i].name);
 		free(t->cols[i].delta_type);
+		free(t->cols[i].physical);
 	}
 	for (int i = 0; i < t->nparts; i++)
 		free(t->parts[i].topic);
@@ -825,8 +857,48 @@ delta_schema_of(const Table *t)
 		schema[i].name = t->cols[i].name;
 		schema[i].type = t->cols[i].delta_type;
 		schema[i].nullable = true;
+		schema[i].physical_name = t->cols[i].physical;
+		schema[i].id = t->cols[i].id;
 	}
 	return schema;
+}
+
+/*
+ * Another writer turned column mapping on (see start_mapping): take its ids
+ * and physical names.  The file we hold named every column by its name,
+ * which stays right for a column whose physical name is its name (it was in
+ * the log before mapping) or that the log does not have yet (it keeps its
+ * name as physical name); any other column of a file with rows cannot be
+ * committed under the log's mapping, and the table stops.
+ */
+static bool
+adopt_log_mapping(Table *t, const DeltaColumn *cols, int ncols, char *errstr,
+				  size_t errlen)
+{
+	t->mapped = true;
+	t->max_id = delta_max_column_id(t->delta);
+	for (int i = 0; i < t->ncols; i++)
+	{
+		TableColumn *c = &t->cols[i];
+		const DeltaColumn *lc = NULL;
+
+		for (int k = 0; k < ncols && lc == NULL; k++)
+			if (strcmp(cols[k].name, c->name) == 0 && cols[k].physical_name)
+				lc = &cols[k];
+		if (lc && t->file_rows > 0 && strcmp(lc->physical_name, c->name) != 0)
+		{
+			snprintf(errstr, errlen, "another writer turned column mapping on "
+					 "and named column \"%s\" \"%s\" in the data files",
+					 c->name, lc->physical_name);
+			return false;
+		}
+		free(c->physical);
+		c->physical = bytebuf_xstrdup(lc ? lc->physical_name : c->name);
+		c->id = lc ? lc->id : ++t->max_id;
+		alias_def_name(c);
+	}
+	log_info("table %s: column mapping turned on by another writer", t->dir);
+	return true;
 }
 
 /*
@@ -840,10 +912,20 @@ adopt_log_columns(Table *t, char *errstr, size_t errlen)
 	int			ncols = 0;
 	const DeltaColumn *cols = delta_schema(t->delta, &ncols);
 
+	if (delta_column_mapping(t->delta) && !t->mapped &&
+		!adopt_log_mapping(t, cols, ncols, errstr, errlen))
+		return false;
 	for (int i = 0; i < ncols; i++)
+	{
+		/* an unmapped log's columns are in its files under their names */
+		const char *physical = cols[i].physical_name ? cols[i].physical_name :
+			t->mapped ? cols[i].name : NULL;
+
 		if (find_column(t, cols[i].name) < 0 &&
-			!add_column(t, cols[i].name, cols[i].type, errstr, errlen))
+			!add_column(t, cols[i].name, cols[i].type, physical, cols[i].id,
+						errstr, errlen))
 			return false;
+	}
 	return ncols == 0 || ensure_meta_columns(t, errstr, errlen);
 }
 
@@ -1066,6 +1148,54 @@ untyped_null(const EventValue *v)
 	return v->type == EV_NULL && v->want_type == NULL;
 }
 
+/*
+ * Column mapping (PROTOCOL.md "Column Mapping", mode name) is turned on for
+ * a table when a column arrives whose name Delta allows only with it
+ * (delta_name_needs_mapping), or whose name equals another column's but for
+ * case: Delta's names are case-insensitive, and Spark refuses a data file
+ * with two such columns, so their physical names must differ (the logical
+ * names stay as the source spells them).  The columns already in the log
+ * keep their names as physical names, as the protocol enables mapping on a
+ * table with data, so files already committed stay readable; every other
+ * column gets "col-<uuid>".  The commit that follows carries the protocol
+ * upgrade (reader 2, writer 5) and the metaData.  Mapping is never turned
+ * off.
+ */
+static bool
+needs_mapping(const Table *t, const char *name)
+{
+	if (delta_name_needs_mapping(name))
+		return true;
+	for (int i = 0; i < t->ncols; i++)
+		if (strcasecmp(t->cols[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+static void
+start_mapping(Table *t)
+{
+	int			nlog = 0;
+	const DeltaColumn *logcols = delta_schema(t->delta, &nlog);
+
+	t->mapped = true;
+	for (int i = 0; i < t->ncols; i++)
+	{
+		TableColumn *c = &t->cols[i];
+		char		fresh[48];
+		bool		committed = false;
+
+		for (int k = 0; k < nlog && !committed; k++)
+			committed = strcmp(logcols[k].name, c->name) == 0;
+		if (!committed)
+			delta_new_physical_name(fresh);
+		c->physical = bytebuf_xstrdup(committed ? c->name : fresh);
+		c->id = ++t->max_id;
+		alias_def_name(c);
+	}
+	log_info("table %s: column mapping on (a column name needs it)", t->dir);
+}
+
 /* Adds the column of source value v, named by the rule above. */
 static bool
 add_source_column(Table *t, const EventValue *v, char *errstr, size_t errlen)
@@ -1076,8 +1206,11 @@ add_source_column(Table *t, const EventValue *v, char *errstr, size_t errlen)
 
 	name[0] = '_';
 	memcpy(name + 1, v->name, n + 1);
+	if (!t->mapped && needs_mapping(t, source_is_reserved(v->name) ? name : name + 1))
+		start_mapping(t);
 	ok = add_column(t, source_is_reserved(v->name) ? name : name + 1,
-					v->want_type ? v->want_type : "string", errstr, errlen);
+					v->want_type ? v->want_type : "string", NULL, 0,
+					errstr, errlen);
 	free(name);
 	return ok;
 }

@@ -7,14 +7,18 @@
 //    remaining commits continue, read with DuckDB, when the commits before
 //    it were cleaned up) (Delta PROTOCOL.md action
 //    reconciliation: live files = adds minus removes), checking the log:
-//    contiguous versions from 0, protocol (reader 1, writer 2) and metaData
-//    in version 0, commitInfo in each commit, add actions with path, size,
+//    contiguous versions from 0, protocol (reader 1, writer 2; or reader 2,
+//    writer 5 with column mapping mode name, each field's id and physical
+//    name, unique ids and physical names, maxColumnId) and metaData in
+//    version 0, commitInfo in each commit, add actions with path, size,
 //    modificationTime, dataChange and stats (numRecords, minValues,
 //    maxValues, nullCount), every live file present with its size, txn
 //    versions never going back.
-// 2. Gives DuckDB the live Parquet files as view "t" and checks that each
-//    file's row count equals its add's numRecords and that the
-//    __kafka_offset statistics match the data.
+// 2. Gives DuckDB the live Parquet files as view "t" (with column mapping,
+//    each physical column under its logical name, as PROTOCOL.md's readers
+//    resolve them) and checks that each file's row count equals its add's
+//    numRecords and that the __kafka_offset statistics (keyed by physical
+//    name under mapping) match the data.
 // 3. Runs each SQL argument against "t"; "{files}" in it stands for the
 //    list of live Parquet files (for parquet_metadata() and the like).
 //
@@ -34,6 +38,7 @@ const live = new Map();
 const txns = {};
 let schema = null;
 let protocol = null;
+let config = {};
 let start = 0;
 let checkpoint = null;
 
@@ -58,7 +63,12 @@ if (commits.length === 0 || Number(commits[0].slice(0, 20)) !== 0) {
 			FROM read_parquet([${files}], union_by_name = true)`)).getRowObjectsJson();
 		for (const r of rows) {
 			if (r.protocol) protocol = JSON.parse(r.protocol);
-			if (r.metaData) schema = JSON.parse(JSON.parse(r.metaData).schemaString);
+			if (r.metaData) {
+				const m = JSON.parse(r.metaData);
+				schema = JSON.parse(m.schemaString);
+				config = Array.isArray(m.configuration) ?
+					Object.fromEntries(m.configuration.map((e) => [e.key, e.value])) : (m.configuration || {});
+			}
 			if (r.txn) { const t = JSON.parse(r.txn); txns[t.appId] = t.version; }
 			if (r.add) {
 				const a = JSON.parse(r.add);
@@ -90,7 +100,8 @@ commits.forEach((f, i) => {
 			errors.push(`${f}: action with ${kind.length} keys`);
 		if (a.protocol) {
 			protocol = a.protocol;
-			if (a.protocol.minReaderVersion !== 1 || a.protocol.minWriterVersion !== 2)
+			const p = [a.protocol.minReaderVersion, a.protocol.minWriterVersion].join(',');
+			if (p !== '1,2' && p !== '2,5')
 				errors.push(`${f}: protocol ${JSON.stringify(a.protocol)}`);
 		} else if (a.metaData) {
 			const m = a.metaData;
@@ -101,6 +112,7 @@ commits.forEach((f, i) => {
 			} catch (e) {
 				errors.push(`${f}: schemaString is not JSON`);
 			}
+			config = m.configuration || {};
 		} else if (a.add) {
 			const ad = a.add;
 			for (const k of ['path', 'size', 'modificationTime', 'dataChange', 'partitionValues'])
@@ -133,6 +145,46 @@ commits.forEach((f, i) => {
 		errors.push(`${f}: ${commitInfo} commitInfo actions`);
 });
 
+// Column mapping (PROTOCOL.md "Column Mapping"): honoured on reader 2 /
+// writer 5 only; then every field has an id and a physical name, both
+// unique (physical names case-insensitively, as Spark reads Parquet).
+const mapped = protocol && protocol.minReaderVersion >= 2 && protocol.minWriterVersion >= 5 &&
+	config['delta.columnMapping.mode'] === 'name';
+const physical = (fl) => (mapped ? (fl.metadata || {})['delta.columnMapping.physicalName'] : fl.name);
+if (protocol && protocol.minReaderVersion >= 2 && !mapped)
+	errors.push(`protocol ${JSON.stringify(protocol)} without column mapping mode name`);
+// Without mapping, a name Delta forbids (Spark's Parquet rule, or two
+// names equal but for case) makes a table other readers refuse.
+if (!mapped && schema) {
+	const seen = new Set();
+	for (const fl of schema.fields) {
+		if (/[ ,;{}()\n\t=]/.test(fl.name) || Buffer.byteLength(fl.name) > 255)
+			errors.push(`field ${JSON.stringify(fl.name)} needs column mapping`);
+		if (seen.has(fl.name.toLowerCase()))
+			errors.push(`field ${JSON.stringify(fl.name)} differs from another only in case, without column mapping`);
+		seen.add(fl.name.toLowerCase());
+	}
+}
+if (mapped && schema) {
+	const ids = new Set();
+	const names = new Set();
+	for (const fl of schema.fields) {
+		const id = (fl.metadata || {})['delta.columnMapping.id'];
+		const pn = (fl.metadata || {})['delta.columnMapping.physicalName'];
+		if (!Number.isInteger(id) || id <= 0 || typeof pn !== 'string' || !pn)
+			errors.push(`field ${JSON.stringify(fl.name)} lacks a mapping id or physical name`);
+		if (ids.has(id) || names.has(String(pn).toLowerCase()))
+			errors.push(`field ${JSON.stringify(fl.name)}: id ${id} or physical name ${pn} used twice`);
+		ids.add(id);
+		names.add(String(pn).toLowerCase());
+		if (id > Number(config['delta.columnMapping.maxColumnId']))
+			errors.push(`field ${JSON.stringify(fl.name)}: id ${id} above maxColumnId`);
+	}
+}
+const offsetName = schema ? physical(schema.fields.find((fl) => fl.name === '__kafka_offset') ||
+	{ name: '__kafka_offset', metadata: {} }) : '__kafka_offset';
+const qi = (s) => '"' + s.replaceAll('"', '""') + '"';
+
 const files = [...live.values()];
 for (const a of files) {
 	const p = path.join(dir, a.path);
@@ -147,7 +199,10 @@ const out = {
 	checkpoint,
 	files: files.length,
 	txns,
-	schema: schema ? schema.fields.map((fl) => ({ name: fl.name, type: fl.type, nullable: fl.nullable })) : [],
+	schema: schema ? schema.fields.map((fl) => ({ name: fl.name, type: fl.type, nullable: fl.nullable,
+		...(mapped ? { physicalName: physical(fl), id: (fl.metadata || {})['delta.columnMapping.id'] } : {}) })) : [],
+	protocol,
+	configuration: config,
 	columns: [],
 	errors,
 	results: [],
@@ -155,9 +210,21 @@ const out = {
 
 if (files.length) {
 	const list = files.map((a) => `'${q(path.join(dir, a.path))}'`).join(',');
-	await conn.run(`CREATE VIEW t AS SELECT * FROM read_parquet([${list}], union_by_name = true)`);
+	if (mapped) {
+		// each logical column from its physical one; null where no file has it
+		const present = new Set((await conn.runAndReadAll(
+			`DESCRIBE SELECT * FROM read_parquet([${list}], union_by_name = true)`)).getRowObjectsJson()
+			.map((r) => r.column_name));
+		for (const c of present)
+			if (!schema.fields.some((fl) => physical(fl) === c))
+				errors.push(`data files have column ${JSON.stringify(c)}, which is no field's physical name`);
+		const sel = schema.fields.map((fl) => (present.has(physical(fl)) ? qi(physical(fl)) : 'NULL') +
+			' AS ' + qi(fl.name)).join(', ');
+		await conn.run(`CREATE VIEW t AS SELECT ${sel} FROM read_parquet([${list}], union_by_name = true)`);
+	} else
+		await conn.run(`CREATE VIEW t AS SELECT * FROM read_parquet([${list}], union_by_name = true)`);
 	const counts = (await conn.runAndReadAll(
-		`SELECT filename, count(*)::BIGINT AS n, min(__kafka_offset)::BIGINT AS lo, max(__kafka_offset)::BIGINT AS hi
+		`SELECT filename, count(*)::BIGINT AS n, min(${qi(offsetName)})::BIGINT AS lo, max(${qi(offsetName)})::BIGINT AS hi
 		   FROM read_parquet([${list}], filename = true, union_by_name = true) GROUP BY filename`)).getRowObjectsJson();
 	const byName = new Map(counts.map((r) => [r.filename, r]));
 	for (const a of files) {
@@ -165,9 +232,9 @@ if (files.length) {
 		const n = r ? Number(r.n) : 0;
 		if (a.stats && a.stats.numRecords !== n)
 			errors.push(`${a.path}: numRecords ${a.stats.numRecords}, DuckDB reads ${n}`);
-		if (r && a.stats && (a.stats.minValues.__kafka_offset !== Number(r.lo) ||
-			a.stats.maxValues.__kafka_offset !== Number(r.hi)))
-			errors.push(`${a.path}: __kafka_offset stats ${a.stats.minValues.__kafka_offset}..${a.stats.maxValues.__kafka_offset}, data ${r.lo}..${r.hi}`);
+		if (r && a.stats && (a.stats.minValues[offsetName] !== Number(r.lo) ||
+			a.stats.maxValues[offsetName] !== Number(r.hi)))
+			errors.push(`${a.path}: __kafka_offset stats ${a.stats.minValues[offsetName]}..${a.stats.maxValues[offsetName]}, data ${r.lo}..${r.hi}`);
 	}
 	out.columns = (await conn.runAndReadAll('DESCRIBE t')).getRowObjectsJson()
 		.map((r) => ({ name: r.column_name, type: r.column_type }));

@@ -58,7 +58,7 @@ cmd_append(int argc, char **argv)
 		{"note", PQ_STRING, 0, 0, true},
 	};
 	int			ncols;
-	DeltaColumn dcols[5];
+	DeltaColumn dcols[5] = {0};
 	char		types[5][32];
 	char		errstr[512];
 	char		rel[128];

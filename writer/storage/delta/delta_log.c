@@ -84,6 +84,7 @@ struct DeltaTable
 	char	   *schema_string;
 	DeltaColumn *cols;
 	int			ncols;
+	bool		generated;		/* a column has delta.generationExpression */
 	int64_t		created_time;
 	char	  **config_keys;
 	char	  **config_values;
@@ -108,6 +109,8 @@ struct DeltaTable
 };
 
 /* ---------- small helpers ---------- */
+
+static void delta_new_uuid(char *out);
 
 static uint32_t
 delta_str_hash(const char *s)
@@ -139,6 +142,7 @@ delta_free_schema(DeltaTable *t)
 	{
 		free(t->cols[i].name);
 		free(t->cols[i].type);
+		free(t->cols[i].physical_name);
 	}
 	free(t->cols);
 	t->cols = NULL;
@@ -303,6 +307,7 @@ delta_parse_schema(DeltaTable *t, const char *schema_string,
 		return false;
 	}
 	delta_free_schema(t);
+	t->generated = false;
 	n = (int) json_object_array_length(fields);
 	t->cols = calloc(n > 0 ? n : 1, sizeof(DeltaColumn));
 	for (int i = 0; i < n; i++)
@@ -310,7 +315,8 @@ delta_parse_schema(DeltaTable *t, const char *schema_string,
 		json_object *f = json_object_array_get_idx(fields, i);
 		json_object *name,
 				   *type,
-				   *nullable;
+				   *nullable,
+				   *md;
 
 		if (!json_object_object_get_ex(f, "name", &name) ||
 			!json_object_object_get_ex(f, "type", &type))
@@ -326,6 +332,20 @@ delta_parse_schema(DeltaTable *t, const char *schema_string,
 										  json_object_to_json_string_ext(type, JSON_C_TO_STRING_PLAIN));
 		t->cols[i].nullable = !json_object_object_get_ex(f, "nullable", &nullable) ||
 			json_object_get_boolean(nullable);
+		if (json_object_object_get_ex(f, "metadata", &md) &&
+			json_object_is_type(md, json_type_object))
+		{
+			json_object *v;
+
+			if (json_object_object_get_ex(md, "delta.columnMapping.physicalName", &v) &&
+				json_object_is_type(v, json_type_string))
+				t->cols[i].physical_name = bytebuf_xstrdup(json_object_get_string(v));
+			if (json_object_object_get_ex(md, "delta.columnMapping.id", &v) &&
+				json_object_is_type(v, json_type_int))
+				t->cols[i].id = json_object_get_int64(v);
+			if (json_object_object_get_ex(md, "delta.generationExpression", &v))
+				t->generated = true;
+		}
 		t->ncols = i + 1;
 	}
 	t->schema_string = bytebuf_xstrdup(schema_string);
@@ -434,11 +454,11 @@ delta_apply_protocol(DeltaTable *t, int min_reader, int min_writer,
 {
 	t->min_reader = min_reader;
 	t->min_writer = min_writer;
-	if (t->min_reader > 1 || t->min_writer > 2)
+	if (t->min_reader > 2 || t->min_writer > 5)
 	{
 		snprintf(errstr, errlen,
 				 "%s: table needs reader version %d, writer version %d; "
-				 "this writer supports 1 and 2", what,
+				 "this writer supports up to reader 2, writer 5", what,
 				 t->min_reader, t->min_writer);
 		return false;
 	}
@@ -1402,6 +1422,60 @@ delta_file_path(const DeltaTable *t, int i)
 	return t->files[t->live[i]].path;
 }
 
+static const char *
+delta_config_get(const DeltaTable *t, const char *key)
+{
+	for (int i = 0; i < t->nconfig; i++)
+		if (strcmp(t->config_keys[i], key) == 0)
+			return t->config_values[i];
+	return NULL;
+}
+
+#define DELTA_CM_MODE "delta.columnMapping.mode"
+#define DELTA_CM_MAX_ID "delta.columnMapping.maxColumnId"
+
+bool
+delta_column_mapping(const DeltaTable *t)
+{
+	const char *mode = delta_config_get(t, DELTA_CM_MODE);
+
+	/* the property counts only on a protocol that has the feature */
+	return t->min_reader >= 2 && t->min_writer >= 5 && mode != NULL &&
+		(strcmp(mode, "name") == 0 || strcmp(mode, "id") == 0);
+}
+
+int64_t
+delta_max_column_id(const DeltaTable *t)
+{
+	const char *v = delta_config_get(t, DELTA_CM_MAX_ID);
+	int64_t		max = v ? strtoll(v, NULL, 10) : 0;
+
+	for (int i = 0; i < t->ncols; i++)
+		if (t->cols[i].id > max)
+			max = t->cols[i].id;
+	return max;
+}
+
+bool
+delta_name_needs_mapping(const char *name)
+{
+	if (strlen(name) > DELTA_MAX_PLAIN_NAME)
+		return true;
+	for (const unsigned char *p = (const unsigned char *) name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || strchr(" ,;{}()=", *p) != NULL)
+			return true;
+	return false;
+}
+
+void
+delta_new_physical_name(char *buf)
+{
+	char		uuid[40];
+
+	delta_new_uuid(uuid);
+	sprintf(buf, "col-%s", uuid);
+}
+
 void
 delta_set_checkpoint_interval(DeltaTable *t, int interval)
 {
@@ -1527,6 +1601,8 @@ delta_new_uuid(char *out)
 			r[10], r[11], r[12], r[13], r[14], r[15]);
 }
 
+static void delta_put_i64(ByteBuf *b, int64_t v);
+
 static void
 delta_build_schema_string(ByteBuf *b, const DeltaColumn *cols, int n)
 {
@@ -1541,7 +1617,16 @@ delta_build_schema_string(ByteBuf *b, const DeltaColumn *cols, int n)
 		json_out_cstring(b, cols[i].type);
 		bytebuf_puts(b, cols[i].nullable ? ",\"nullable\":true" :
 					 ",\"nullable\":false");
-		bytebuf_puts(b, ",\"metadata\":{}}");
+		if (cols[i].id > 0)
+		{
+			bytebuf_puts(b, ",\"metadata\":{\"delta.columnMapping.id\":");
+			delta_put_i64(b, cols[i].id);
+			bytebuf_puts(b, ",\"delta.columnMapping.physicalName\":");
+			json_out_cstring(b, cols[i].physical_name);
+			bytebuf_puts(b, "}}");
+		}
+		else
+			bytebuf_puts(b, ",\"metadata\":{}}");
 	}
 	bytebuf_puts(b, "]}");
 }
@@ -1555,7 +1640,10 @@ delta_schema_equal(const DeltaTable *t, const DeltaColumn *cols, int n)
 	{
 		if (strcmp(t->cols[i].name, cols[i].name) != 0 ||
 			strcmp(t->cols[i].type, cols[i].type) != 0 ||
-			t->cols[i].nullable != cols[i].nullable)
+			t->cols[i].nullable != cols[i].nullable ||
+			t->cols[i].id != cols[i].id ||
+			strcmp(t->cols[i].physical_name ? t->cols[i].physical_name : "",
+				   cols[i].physical_name ? cols[i].physical_name : "") != 0)
 			return false;
 	}
 	return true;
@@ -1587,6 +1675,35 @@ delta_put_i64(ByteBuf *b, int64_t v)
 	bytebuf_puts(b, num);
 }
 
+/*
+ * Writer versions 3 and 4 add CHECK constraints, generated columns and the
+ * change data feed, which this writer does not enforce or write: a table
+ * on such a protocol (as reader 2 / writer 5 tables from other engines may
+ * be) is written only when it uses none of them.
+ */
+static bool
+delta_writer_features_ok(const DeltaTable *t, char *errstr, size_t errlen)
+{
+	const char *cdf = delta_config_get(t, "delta.enableChangeDataFeed");
+
+	for (int i = 0; t->min_writer >= 3 && i < t->nconfig; i++)
+		if (strncmp(t->config_keys[i], "delta.constraints.", 18) == 0)
+		{
+			snprintf(errstr, errlen, "table \"%s\" has a CHECK constraint "
+					 "(%s), which this writer does not enforce", t->dir,
+					 t->config_keys[i]);
+			return false;
+		}
+	if (t->min_writer >= 4 && (t->generated || (cdf && strcmp(cdf, "true") == 0)))
+	{
+		snprintf(errstr, errlen, "table \"%s\" has %s, which this writer "
+				 "does not write", t->dir,
+				 t->generated ? "a generated column" : "the change data feed on");
+		return false;
+	}
+	return true;
+}
+
 DeltaResult
 delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 {
@@ -1599,6 +1716,9 @@ delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 	char		what[4200];
 	char		uuid[40];
 	ObjStoreResult put;
+	bool		mapping_on;
+	bool		mapped_schema;
+	int64_t		max_id;
 
 	errstr[0] = '\0';
 	if (v == 0 && (c->schema == NULL || c->nschema <= 0))
@@ -1617,6 +1737,28 @@ delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 	}
 	new_schema = c->schema != NULL && c->nschema > 0 &&
 		(v == 0 || !delta_schema_equal(t, c->schema, c->nschema));
+	if (!delta_writer_features_ok(t, errstr, errlen))
+		return DELTA_ERROR;
+	mapping_on = v > 0 && delta_column_mapping(t);
+	mapped_schema = false;
+	max_id = mapping_on ? delta_max_column_id(t) : 0;
+	for (int i = 0; new_schema && i < c->nschema; i++)
+	{
+		if (c->schema[i].id > 0)
+			mapped_schema = true;
+		if (c->schema[i].id > max_id)
+			max_id = c->schema[i].id;
+	}
+	for (int i = 0; (mapping_on || mapped_schema) && new_schema && i < c->nschema; i++)
+	{
+		if (c->schema[i].id <= 0 || c->schema[i].physical_name == NULL ||
+			c->schema[i].physical_name[0] == '\0')
+		{
+			snprintf(errstr, errlen, "column \"%s\" has no column mapping "
+					 "id and physical name", c->schema[i].name);
+			return DELTA_ERROR;
+		}
+	}
 
 	/* commitInfo first, as Spark does; readers do not depend on order */
 	bytebuf_puts(&b, "{\"commitInfo\":{\"timestamp\":");
@@ -1630,9 +1772,19 @@ delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 	delta_put_i64(&b, v - 1);
 	bytebuf_puts(&b, ",\"isBlindAppend\":true,\"engineInfo\":\""
 				 DELTA_ENGINE_INFO "\"}}\n");
-	if (v == 0)
+	if (v == 0 && !mapped_schema)
 		bytebuf_puts(&b, "{\"protocol\":{\"minReaderVersion\":1,"
 					 "\"minWriterVersion\":2}}\n");
+	else if (mapped_schema && (v == 0 || t->min_reader < 2 || t->min_writer < 5))
+	{
+		/*
+		 * Column mapping turned on, here or for an existing table (whose
+		 * columns keep their names as physical names, which is how
+		 * PROTOCOL.md enables it on a table with data): reader 2, writer 5.
+		 */
+		bytebuf_puts(&b, "{\"protocol\":{\"minReaderVersion\":2,"
+					 "\"minWriterVersion\":5}}\n");
+	}
 	if (new_schema)
 	{
 		ByteBuf		s = {0};
@@ -1646,13 +1798,31 @@ delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 					 "\"schemaString\":");
 		json_out_string(&b, (const char *) s.data, s.len);
 		bytebuf_puts(&b, ",\"partitionColumns\":[],\"configuration\":{");
-		for (int i = 0; i < t->nconfig; i++)
 		{
-			if (i > 0)
-				bytebuf_putc(&b, ',');
-			json_out_cstring(&b, t->config_keys[i]);
-			bytebuf_putc(&b, ':');
-			json_out_cstring(&b, t->config_values[i]);
+			const char *sep = "";
+			const char *mode = delta_config_get(t, DELTA_CM_MODE);
+
+			for (int i = 0; i < t->nconfig; i++)
+			{
+				if (mapped_schema &&
+					(strcmp(t->config_keys[i], DELTA_CM_MODE) == 0 ||
+					 strcmp(t->config_keys[i], DELTA_CM_MAX_ID) == 0))
+					continue;
+				bytebuf_puts(&b, sep);
+				sep = ",";
+				json_out_cstring(&b, t->config_keys[i]);
+				bytebuf_putc(&b, ':');
+				json_out_cstring(&b, t->config_values[i]);
+			}
+			if (mapped_schema)
+			{
+				bytebuf_puts(&b, sep);
+				bytebuf_puts(&b, "\"" DELTA_CM_MODE "\":");
+				json_out_cstring(&b, mapping_on && mode ? mode : "name");
+				bytebuf_puts(&b, ",\"" DELTA_CM_MAX_ID "\":\"");
+				delta_put_i64(&b, max_id);
+				bytebuf_putc(&b, '"');
+			}
 		}
 		bytebuf_puts(&b, "},\"createdTime\":");
 		delta_put_i64(&b, t->created_time >= 0 ? t->created_time : now);

@@ -2,7 +2,8 @@
  *
  * delta_log.h
  *	  Reading and appending a Delta table's _delta_log (reader version 1,
- *	  writer version 2): replay, txn versions, atomic commits, checkpoints.
+ *	  writer version 2; reader 2, writer 5 with column mapping): replay,
+ *	  txn versions, atomic commits, checkpoints.
  *
  * delta_open starts from the newest complete classic checkpoint (its own,
  * written every checkpoint_interval commits, or another engine's) and
@@ -37,6 +38,9 @@ typedef struct DeltaColumn
 								 * byte, boolean, double, float, date,
 								 * timestamp, binary, decimal(p,s) */
 	bool		nullable;
+	/* column mapping (PROTOCOL.md "Column Mapping"): both set, or neither */
+	char	   *physical_name;	/* the name in data files and stats */
+	int64_t		id;				/* delta.columnMapping.id, 0 = none */
 } DeltaColumn;
 
 typedef struct DeltaAdd
@@ -138,7 +142,10 @@ extern const char *delta_file_path(const DeltaTable *t, int i);
 /*
  * Writes version delta_version(t) + 1.  Version 0 gets protocol + metaData;
  * later versions get metaData only when c->schema differs from the
- * current one.  After the commit, writes a checkpoint when the new version
+ * current one.  A schema whose columns carry mapping ids turns column
+ * mapping on (mode name): the commit then also upgrades the protocol to
+ * reader 2 / writer 5 and records delta.columnMapping.maxColumnId; once on,
+ * every column must carry an id and a physical name.  After the commit, writes a checkpoint when the new version
  * is a multiple of the checkpoint interval (a failing checkpoint is only a
  * warning in errstr; the commit stands and DELTA_OK is returned).
  */
@@ -150,6 +157,26 @@ extern DeltaResult delta_commit(DeltaTable *t, const DeltaCommit *c,
  * -1), written with its first commit; false if the table exists.
  */
 extern bool delta_set_config(DeltaTable *t, const char *key, const char *value);
+
+/*
+ * true when the table maps columns (mode name or id on reader 2 / writer
+ * 5): its data files and stats use each column's physical_name.
+ */
+extern bool delta_column_mapping(const DeltaTable *t);
+
+/* delta.columnMapping.maxColumnId (0 without mapping). */
+extern int64_t delta_max_column_id(const DeltaTable *t);
+
+/*
+ * true when a column name is one Delta allows only with column mapping:
+ * a space, one of ,;{}()= or a control character, or longer than
+ * DELTA_MAX_PLAIN_NAME bytes.
+ */
+#define DELTA_MAX_PLAIN_NAME 255
+extern bool delta_name_needs_mapping(const char *name);
+
+/* A new column's physical name, "col-<uuid>" (buf >= 48 bytes). */
+extern void delta_new_physical_name(char *buf);
 
 /* Default 10; 0 disables checkpoints. */
 extern void delta_set_checkpoint_interval(DeltaTable *t, int interval);

@@ -118,6 +118,7 @@ typedef struct PqColumn
 	int			precision;
 	int			scale;
 	bool		nullable;
+	int32_t		field_id;		/* SchemaElement.field_id, 0 = none */
 	bool		row_set;		/* set in the current row */
 
 	/* the page being filled */
@@ -472,6 +473,7 @@ pq_column_init(PqColumn *c, const PqColumnDef *def, const PqOptions *opt,
 	c->precision = def->precision;
 	c->scale = def->scale;
 	c->nullable = def->nullable;
+	c->field_id = def->field_id;
 	switch (def->type)
 	{
 		case PQ_BOOLEAN:
@@ -1251,17 +1253,41 @@ pq_schema_element(ThriftWriter *tw, PqColumn *c)
 	}
 	thrift_field_i32(tw, 3, c->nullable ? 1 : 0);
 	thrift_field_string(tw, 4, c->name);
+	/* converted_type (6), scale (7), precision (8) */
 	switch (c->type)
 	{
 		case PQ_STRING:
 			thrift_field_i32(tw, 6, CT_UTF8);
+			break;
+		case PQ_INT16:
+			thrift_field_i32(tw, 6, CT_INT_16);
+			break;
+		case PQ_DATE:
+			thrift_field_i32(tw, 6, CT_DATE);
+			break;
+		case PQ_TIMESTAMP_US:
+			thrift_field_i32(tw, 6, CT_TIMESTAMP_MICROS);
+			break;
+		case PQ_DECIMAL:
+			thrift_field_i32(tw, 6, CT_DECIMAL);
+			thrift_field_i32(tw, 7, c->scale);
+			thrift_field_i32(tw, 8, c->precision);
+			break;
+		default:
+			break;
+	}
+	if (c->field_id > 0)
+		thrift_field_i32(tw, 9, c->field_id);
+	/* logicalType (10) */
+	switch (c->type)
+	{
+		case PQ_STRING:
 			thrift_field_struct_begin(tw, 10);
 			thrift_field_struct_begin(tw, 1);	/* STRING */
 			thrift_struct_end(tw);
 			thrift_struct_end(tw);
 			break;
 		case PQ_INT16:
-			thrift_field_i32(tw, 6, CT_INT_16);
 			thrift_field_struct_begin(tw, 10);
 			thrift_field_struct_begin(tw, 10);	/* INTEGER */
 			thrift_field_i8(tw, 1, 16); /* bitWidth */
@@ -1270,14 +1296,12 @@ pq_schema_element(ThriftWriter *tw, PqColumn *c)
 			thrift_struct_end(tw);
 			break;
 		case PQ_DATE:
-			thrift_field_i32(tw, 6, CT_DATE);
 			thrift_field_struct_begin(tw, 10);
 			thrift_field_struct_begin(tw, 6);	/* DATE */
 			thrift_struct_end(tw);
 			thrift_struct_end(tw);
 			break;
 		case PQ_TIMESTAMP_US:
-			thrift_field_i32(tw, 6, CT_TIMESTAMP_MICROS);
 			thrift_field_struct_begin(tw, 10);
 			thrift_field_struct_begin(tw, 8);	/* TIMESTAMP */
 			thrift_field_bool(tw, 1, true); /* isAdjustedToUTC */
@@ -1289,9 +1313,6 @@ pq_schema_element(ThriftWriter *tw, PqColumn *c)
 			thrift_struct_end(tw);
 			break;
 		case PQ_DECIMAL:
-			thrift_field_i32(tw, 6, CT_DECIMAL);
-			thrift_field_i32(tw, 7, c->scale);
-			thrift_field_i32(tw, 8, c->precision);
 			thrift_field_struct_begin(tw, 10);
 			thrift_field_struct_begin(tw, 5);	/* DECIMAL */
 			thrift_field_i32(tw, 1, c->scale);

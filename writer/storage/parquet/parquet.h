@@ -49,6 +49,8 @@ typedef struct PqColumnDef
 	int			precision;		/* PQ_DECIMAL only, 1..38 */
 	int			scale;			/* PQ_DECIMAL only, 0..precision */
 	bool		nullable;		/* OPTIONAL vs REQUIRED in the schema */
+	int32_t		field_id;		/* SchemaElement.field_id (Delta column mapping
+								 * id), 0 = none */
 } PqColumnDef;
 
 typedef struct PqOptions
