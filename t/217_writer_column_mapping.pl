@@ -22,6 +22,7 @@ my $work = $ENV{TESTDIR};
 my $root = "$work/delta";
 my $wlog = "$work/writer.log";
 my $slog = "$work/sidecar.log";
+my $r;
 
 my @odd = ('a b', 'x,y', 'p;q', 'c{d}', 'e(f)', "n\nl", "t\tab", 'k=v', 'Mixed', 'mixed', 'plain');
 my $node = CdcKafka::start_pg('colmap');
@@ -77,7 +78,46 @@ CdcWriter::produce($kb->bootstrap, $ltopic, map {
 my $ldir = "$root/public/longname";
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($ldir) == 2 }, 120), 'longname: the rows are committed')
   or diag(CdcKafka::slurp($wlog));
+
+# Tables another engine made with column mapping (reader 2 / writer 5, the
+# physical name "col-1" for "id"): the writer appends to one through its
+# mapping; the other has a CHECK constraint, which the writer does not
+# enforce, so that table is paused and the others go on.
+my %other;
+for my $name ('othereng', 'checked')
+{
+	my $d = "$root/public/$name";
+	$other{$name} = $d;
+	mkdir "$root/public";
+	mkdir $d;
+	mkdir "$d/_delta_log";
+	my $schema = encode_json({ type => 'struct', fields => [ { name => 'id', type => 'integer', nullable => JSON::PP::true,
+		metadata => { 'delta.columnMapping.id' => 1, 'delta.columnMapping.physicalName' => 'col-1' } } ] });
+	my %conf = ('delta.columnMapping.mode' => 'name', 'delta.columnMapping.maxColumnId' => '1');
+	$conf{'delta.constraints.positive'} = 'id > 0' if $name eq 'checked';
+	open(my $fh, '>', "$d/_delta_log/00000000000000000000.json") or die;
+	print $fh encode_json({ commitInfo => { timestamp => 1700000000000, operation => 'CREATE TABLE' } }) . "\n"
+	  . encode_json({ protocol => { minReaderVersion => 2, minWriterVersion => 5 } }) . "\n"
+	  . encode_json({ metaData => { id => '6f7a0c52-1d3e-4b7a-9c1e-' . ($name eq 'checked' ? '000000000001' : '000000000002'),
+			format => { provider => 'parquet', options => {} }, schemaString => $schema,
+			partitionColumns => [], configuration => \%conf, createdTime => 1700000000000 } }) . "\n";
+	close $fh;
+	CdcWriter::produce($kb->bootstrap, "lab.public.$name",
+		CdcWriter::event(topic => "lab.public.$name", fields => [ [ id => 'int32', optional => JSON::PP::false ] ],
+			key => { id => 7 }, after => { id => 7 }));
+}
+ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($other{othereng}) == 1 }, 120),
+	'othereng: the writer appends to another engine\'s mapped table')
+  or diag(CdcKafka::slurp($wlog));
+ok(CdcWriter::wait_for(sub { CdcKafka::slurp($wlog) =~ /public\/checked.*CHECK constraint \(delta\.constraints\.positive\).*paused/ }, 60),
+	'checked: a table with a CHECK constraint is paused, the constraint named')
+  or diag(CdcKafka::slurp($wlog));
+ok(!-e "$other{checked}/_delta_log/00000000000000000001.json", 'checked: nothing was committed to it');
 is(CdcWriter::stop_writer($w), 0, 'the writer exits 0 on SIGTERM');
+$r = CdcWriter::delta_read($other{othereng}, 'SELECT id, __op FROM t');
+is_deeply($r->{errors}, [], 'othereng: the log replays cleanly and DuckDB reads it through the mapping');
+is_deeply($r->{results}[0], [ { id => 7, __op => 'c' } ], 'othereng: the row reads back');
+is($r->{schema}[0]{physicalName}, 'col-1', 'othereng: "id" keeps the other engine\'s physical name');
 
 # a restart reads the mapped tables from their logs (and checkpoints) and
 # goes on with the same physical names
@@ -125,7 +165,8 @@ sub mapping_ok
 	is($r->{configuration}{'delta.columnMapping.maxColumnId'}, scalar @ids, "$what: maxColumnId is the highest id");
 }
 
-my ($r, $delta, $pg) = current_state($odir, 'odd', 'id', @odd);
+my ($delta, $pg);
+($r, $delta, $pg) = current_state($odir, 'odd', 'id', @odd);
 mapping_ok($r, 'odd');
 is_deeply($delta, $pg, 'odd: the current state equals PostgreSQL\'s');
 is(scalar @$pg, 5, 'odd: five rows in PostgreSQL');

@@ -366,7 +366,8 @@ table_open(ObjStore *store, const char *topic, const TableOptions *opts,
 	snprintf(dir, sizeof(dir), "%s/%s", objstore_describe(store), key);
 	t->dir = strdup(dir);
 	t->delta = delta_open_store(store, key, errstr, errlen);
-	if (t->delta == NULL || t->dir == NULL)
+	if (t->delta == NULL || t->dir == NULL ||
+		!delta_writable(t->delta, errstr, errlen))
 	{
 		table_close(t);
 		return NULL;

@@ -1681,8 +1681,8 @@ delta_put_i64(ByteBuf *b, int64_t v)
  * on such a protocol (as reader 2 / writer 5 tables from other engines may
  * be) is written only when it uses none of them.
  */
-static bool
-delta_writer_features_ok(const DeltaTable *t, char *errstr, size_t errlen)
+bool
+delta_writable(const DeltaTable *t, char *errstr, size_t errlen)
 {
 	const char *cdf = delta_config_get(t, "delta.enableChangeDataFeed");
 
@@ -1737,7 +1737,7 @@ delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 	}
 	new_schema = c->schema != NULL && c->nschema > 0 &&
 		(v == 0 || !delta_schema_equal(t, c->schema, c->nschema));
-	if (!delta_writer_features_ok(t, errstr, errlen))
+	if (!delta_writable(t, errstr, errlen))
 		return DELTA_ERROR;
 	mapping_on = v > 0 && delta_column_mapping(t);
 	mapped_schema = false;

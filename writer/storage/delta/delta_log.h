@@ -178,6 +178,14 @@ extern bool delta_name_needs_mapping(const char *name);
 /* A new column's physical name, "col-<uuid>" (buf >= 48 bytes). */
 extern void delta_new_physical_name(char *buf);
 
+/*
+ * false (errstr says why) when the table's protocol asks for what this
+ * writer does not write: writer versions 3 and 4 with a CHECK constraint,
+ * a generated column or the change data feed on.  delta_commit refuses
+ * such a table too.
+ */
+extern bool delta_writable(const DeltaTable *t, char *errstr, size_t errlen);
+
 /* Default 10; 0 disables checkpoints. */
 extern void delta_set_checkpoint_interval(DeltaTable *t, int interval);
 
