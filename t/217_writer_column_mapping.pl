@@ -30,7 +30,8 @@ sub ident { my ($n) = @_; $n =~ s/"/""/g; return qq("$n"); }
 $node->safe_psql('postgres', 'CREATE TABLE odd (id int PRIMARY KEY, '
 	  . join(', ', map { ident($_) . ' text' } @odd) . ');
 	CREATE TABLE grow (id int PRIMARY KEY, v text);
-	CREATE TABLE fine (id int PRIMARY KEY, v text);');
+	CREATE TABLE fine (id int PRIMARY KEY, v text);
+	CREATE TABLE shared (id int PRIMARY KEY, v text);');
 
 my $kb = CdcKafka::start_kafka();
 my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $kb->bootstrap, slot => 'cm',
@@ -50,21 +51,48 @@ sub insert_odd
 insert_odd(1 .. 3);
 $node->safe_psql('postgres', q{UPDATE odd SET "a b" = 'changed', "Mixed" = NULL WHERE id = 2;
 	INSERT INTO grow VALUES (1, 'one'), (2, 'two');
-	INSERT INTO fine VALUES (1, 'one');});
+	INSERT INTO fine VALUES (1, 'one');
+	INSERT INTO shared VALUES (1, 'one');});
 my $odir = "$root/public/odd";
 my $gdir = "$root/public/grow";
 my $fdir = "$root/public/fine";
+my $sdir = "$root/public/shared";
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($odir) == 4 && CdcWriter::committed_rows($gdir) == 2
-			&& CdcWriter::committed_rows($fdir) == 1 }, 120),
+			&& CdcWriter::committed_rows($fdir) == 1 && CdcWriter::committed_rows($sdir) == 1 }, 120),
 	'the first changes are committed')
   or diag(CdcKafka::slurp($wlog));
+
+# Another writer of table "shared" turns column mapping on (its columns keep
+# their names as physical names) while this writer holds the table: this
+# writer's next commit meets that version, takes the mapping from the log
+# and commits under it.
+{
+	my @acts = CdcWriter::log_actions($sdir);
+	my ($md) = reverse map { $_->{metaData} || () } @acts;
+	my $schema = decode_json($md->{schemaString});
+	my $id = 0;
+	$_->{metadata} = { 'delta.columnMapping.id' => ++$id, 'delta.columnMapping.physicalName' => $_->{name} }
+	  for @{ $schema->{fields} };
+	$md->{schemaString} = encode_json($schema);
+	$md->{configuration} = { %{ $md->{configuration} }, 'delta.columnMapping.mode' => 'name',
+		'delta.columnMapping.maxColumnId' => "$id" };
+	my @commits = glob("$sdir/_delta_log/*.json");
+	my $next = sprintf('%s/_delta_log/%020d.json', $sdir, scalar @commits);
+	open(my $fh, '>', $next) or die;
+	print $fh encode_json({ commitInfo => { timestamp => 1700000000000, operation => 'SET TBLPROPERTIES' } }) . "\n"
+	  . encode_json({ protocol => { minReaderVersion => 2, minWriterVersion => 5 } }) . "\n"
+	  . encode_json({ metaData => $md }) . "\n";
+	close $fh;
+}
 
 # schema evolution: grow gets a column that needs mapping, and one equal to
 # "v" but for case
 $node->safe_psql('postgres', q{ALTER TABLE grow ADD COLUMN "new col" text, ADD COLUMN "V" text;
 	INSERT INTO grow VALUES (3, 'three', 'new three', 'big three');});
 insert_odd(6);
-ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($gdir) == 3 && CdcWriter::committed_rows($odir) == 5 }, 120),
+$node->safe_psql('postgres', q{INSERT INTO shared VALUES (2, 'two');});
+ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($gdir) == 3 && CdcWriter::committed_rows($odir) == 5
+			&& CdcWriter::committed_rows($sdir) == 2 }, 120),
 	'grow: the row with new columns is committed, odd a second commit')
   or diag(CdcKafka::slurp($wlog));
 
@@ -208,6 +236,13 @@ for my $d ($odir, $gdir)
 $r = CdcWriter::delta_read($ldir, 'SELECT id, "' . $long . '" AS v FROM t ORDER BY id');
 mapping_ok($r, 'longname');
 is_deeply($r->{results}[0], [ { id => 1, v => 'value 1' }, { id => 2, v => 'value 2' } ], 'longname: the values read back');
+
+($r, $delta, $pg) = current_state($sdir, 'shared', 'id', 'v');
+mapping_ok($r, 'shared');
+is_deeply($delta, $pg, 'shared: the current state equals PostgreSQL\'s');
+like(CdcKafka::slurp($wlog), qr/public\/shared: column mapping turned on by another writer/,
+	'shared: the writer took the mapping another writer turned on');
+ok(!(grep { $_->{physicalName} ne $_->{name} } @{ $r->{schema} }), 'shared: with the physical names that writer gave');
 
 # a table that needs no mapping stays on reader 1 / writer 2 with plain names
 $r = CdcWriter::delta_read($fdir, 'SELECT id, v FROM t');
