@@ -1,4 +1,5 @@
 -- Schema changes mid-stream, dropped and generated columns.
+\i sql/setup.inc
 \set VERBOSITY terse
 SET synchronous_commit = on;
 CREATE TABLE evolving (id int PRIMARY KEY, a text, doomed text,

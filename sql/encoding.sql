@@ -1,6 +1,7 @@
 -- A server encoding other than UTF-8: text is converted to UTF-8 and
 -- written with \u escapes, so the JSON is the same bytes in either
 -- encoding; an empty string stays empty.
+\i sql/setup.inc
 \set VERBOSITY terse
 CREATE DATABASE cdc_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;
 \c cdc_latin1

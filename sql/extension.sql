@@ -1,6 +1,8 @@
 -- The extension's SQL: snapshot_events, emit (outbox) and the slots view.
+\i sql/setup.inc
 \set VERBOSITY terse
 SET synchronous_commit = on;
+SELECT extname, extnamespace::regnamespace FROM pg_extension WHERE extname = 'cdc_kafka';
 CREATE TABLE snap (id int PRIMARY KEY, name text NOT NULL, at date);
 INSERT INTO snap SELECT g, 'row ' || g, DATE '2024-01-01' + g FROM generate_series(1, 5) g;
 CREATE TABLE snap_nokey (v text);

@@ -1,4 +1,5 @@
 -- include/exclude filters on schema and schema.table (anchored regexes).
+\i sql/setup.inc
 \set VERBOSITY terse
 SET synchronous_commit = on;
 CREATE SCHEMA f_sales;

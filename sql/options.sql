@@ -1,5 +1,6 @@
 -- Every option is validated at startup; a bad one names itself and what
 -- is allowed.
+\i sql/setup.inc
 \set VERBOSITY default
 SET synchronous_commit = on;
 SELECT 'init' FROM pg_create_logical_replication_slot('opt_slot', 'cdc_kafka');

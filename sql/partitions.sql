@@ -1,4 +1,5 @@
 -- Partitions publish under their root's topic, unless told otherwise.
+\i sql/setup.inc
 \set VERBOSITY terse
 SET synchronous_commit = on;
 CREATE TABLE measures (id int, region text, v numeric(6,2), PRIMARY KEY (id, region))

@@ -1,4 +1,5 @@
 -- before under each REPLICA IDENTITY, key changes, tables without a key.
+\i sql/setup.inc
 \set VERBOSITY terse
 SET synchronous_commit = on;
 CREATE TABLE ri_default (id int PRIMARY KEY, name text NOT NULL, note text, n int NOT NULL);

@@ -1,6 +1,7 @@
 -- The seed lab's table and its exact DML, as a Debezium consumer (the
 -- lab's Spark job) reads it: topic lab_cdc.inventory.customers, key
 -- payload.id, value payload.op / payload.after.*.
+\i sql/setup.inc
 \set VERBOSITY terse
 SET synchronous_commit = on;
 -- the lab's own files (run from the project root, as pg_regress is)

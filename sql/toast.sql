@@ -1,4 +1,5 @@
 -- Unchanged TOASTed values are not in the WAL: Debezium's placeholder.
+\i sql/setup.inc
 \set VERBOSITY terse
 SET synchronous_commit = on;
 CREATE TABLE toasted (id int PRIMARY KEY, big text, blob bytea, small text);

@@ -1,6 +1,7 @@
 -- Topic names: Kafka allows only [a-zA-Z0-9._-], so every other character
 -- of a schema or table name becomes "_", one per UTF-16 unit, as Debezium's
 -- topic naming does; the source block keeps the real names.
+\i sql/setup.inc
 \set VERBOSITY terse
 SET synchronous_commit = on;
 CREATE SCHEMA "Café";

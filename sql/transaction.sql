@@ -1,5 +1,6 @@
 -- Debezium transaction metadata: BEGIN/END on <prefix>.transaction and the
 -- transaction block of each event.
+\i sql/setup.inc
 \set VERBOSITY terse
 SET synchronous_commit = on;
 CREATE TABLE tx_a (id int PRIMARY KEY);

@@ -1,4 +1,5 @@
 -- Truncate events and logical decoding messages.
+\i sql/setup.inc
 \set VERBOSITY terse
 SET synchronous_commit = on;
 CREATE TABLE trunc_a (id int PRIMARY KEY);

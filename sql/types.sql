@@ -3,6 +3,7 @@
 -- text of each value, and JSON validity of every event.  Special values:
 -- NULL, NaN, +-Infinity, -0, BC and far-future dates, empty strings and
 -- arrays, control and non-ASCII characters, 100k-character text.
+\i sql/setup.inc
 \set VERBOSITY terse
 SET synchronous_commit = on;
 SET extra_float_digits = 0;

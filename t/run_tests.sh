@@ -63,8 +63,9 @@ else
 	REGRESS_BINDIR=$BINDIR
 fi
 # The suite's files, from the Makefile (with this machine's PGXS: the PATH
-# below may hold another server's pg_config).
-REGRESS_LIST=$(cd "$ROOT" && make -s --no-print-directory PG_CONFIG="$PG_CONFIG" regress-list)
+# below may hold another server's pg_config); REGRESS="toast ddl" runs only
+# those, as "make installcheck REGRESS=..." does.
+REGRESS_LIST=${REGRESS:-$(cd "$ROOT" && make -s --no-print-directory PG_CONFIG="$PG_CONFIG" regress-list)}
 export PATH="$BINDIR:$ROOT/sidecar:$ROOT/writer:$ROOT/tools:$PATH"
 cd "$ROOT"
 passed=0
@@ -87,20 +88,42 @@ run_regress()
 	# pg_regress sees them.
 	mkdir -p "$dir/in"
 	cp -r "$ROOT/sql" "$ROOT/expected" "$ROOT/docker" "$dir/in/"
-	(cd "$dir/in" && "$PG_REGRESS" --inputdir="$dir/in" --outputdir="$dir" \
-		--bindir="$REGRESS_BINDIR" --host="$dir" --port="$port" --user=postgres \
-		--dbname=contrib_regression $REGRESS_LIST) \
-		>"$dir/out.txt" 2>&1
+	regress_run "$dir" "$port" $REGRESS_LIST
+	# Each file runs alone as well (in a fresh database, as "make
+	# installcheck REGRESS=name" would): none depends on another's leftovers.
+	local t
+	set -- $REGRESS_LIST
+	if [ $# -gt 1 ]; then
+		for t in "$@"; do
+			regress_run "$dir/alone/$t" "$port" "$t" >/dev/null
+			echo "regress alone: $t ... $([ "$regress_bad" = 0 ] && echo ok || echo FAILED)"
+		done
+	fi
 	pg_ctl -D "$dir/data" -m fast stop >/dev/null
-	cat "$dir/out.txt"
-	local ok bad
+}
+
+# pg_regress against the running server, output in OUTDIR; counts its
+# results (regress_bad: how many failed).
+regress_run()
+{
+	local outdir=$1 port=$2 ok
+	shift 2
+	mkdir -p "$outdir"
+	(cd "$WORK/regress/in" && "$PG_REGRESS" --inputdir="$WORK/regress/in" --outputdir="$outdir" \
+		--bindir="$REGRESS_BINDIR" --host="$WORK/regress" --port="$port" --user=postgres \
+		--dbname=contrib_regression "$@") \
+		>"$outdir/out.txt" 2>&1
+	cat "$outdir/out.txt"
 	# pg_regress writes "name ... ok" up to 15, TAP ("ok N - name") since 16
-	ok=$(grep -cE '^(ok|test |     ).* \.\.\. ok|^ok [0-9]' "$dir/out.txt")
-	bad=$(grep -cE '\.\.\. FAILED|^not ok [0-9]' "$dir/out.txt")
+	ok=$(grep -cE '^(ok|test |     ).* \.\.\. ok|^ok [0-9]' "$outdir/out.txt")
+	regress_bad=$(grep -cE '\.\.\. FAILED|^not ok [0-9]' "$outdir/out.txt")
+	if [ "$ok" = 0 ] && [ "$regress_bad" = 0 ]; then
+		regress_bad=1	# pg_regress itself failed
+	fi
 	passed=$((passed + ok))
-	failed=$((failed + bad))
-	if [ -s "$dir/regression.diffs" ]; then
-		head -200 "$dir/regression.diffs"
+	failed=$((failed + regress_bad))
+	if [ -s "$outdir/regression.diffs" ]; then
+		head -200 "$outdir/regression.diffs"
 	fi
 }
 
