@@ -97,5 +97,4 @@ prepare:
 	bash scripts/deps.sh
 	$(MAKE) all
 	$(MAKE) install
-	bash scripts/pg.sh install
 endif

@@ -7,11 +7,12 @@
 #   scripts/pg.sh root VERSION...      make (once, as root) the Debian root of each
 #                                      release: $CDC_CACHE/roots/VERSION
 #   scripts/pg.sh dir VERSION          print the root of a release (fails if not made)
-#   scripts/pg.sh install [VERSION...] build the plugin with that server's PGXS
-#                                      and install it into the root (as root);
-#                                      no VERSION: into every root that is made
+#   scripts/pg.sh build VERSION DIR    build this checkout's plugin with that
+#                                      server's PGXS, into DIR (under /tmp)
 #   scripts/pg.sh run VERSION CMD...   run CMD inside the root as its "postgres"
-#                                      user; this machine's /tmp is its /tmp
+#                                      user; this machine's /tmp is its /tmp;
+#                                      with CDC_PG_PLUGIN=DIR, the server has the
+#                                      plugin built into DIR
 #   scripts/pg.sh bindir VERSION DIR   make DIR hold scripts named as the server's
 #                                      programs that run them inside the root
 #   scripts/pg.sh pgxsdir VERSION      the server's PGXS directory, as seen from here
@@ -19,15 +20,14 @@
 #                                      sql/logical.conf (or FILE) without the settings
 #                                      the server in BINDIR does not know
 #
-# This machine's own server (15) needs none of this.  Roots live in
+# Running needs unprivileged user namespaces (Debian's default).  This
+# machine's own server (15) needs none of this.  Roots live in
 # $CDC_CACHE/roots; the test harness runs against one with CDC_PG=VERSION
 # (t/run_tests.sh).  A fresh root takes about 3 minutes and 1.5 GB.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CDC_CACHE=${CDC_CACHE:-/var/cache/cdc_kafka}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-
-RELEASES="17 18"
 
 # The Debian release that carries each PostgreSQL release.  forky has no
 # debootstrap script here: sid's fits it.
@@ -125,6 +125,8 @@ make_root()
 	{ root_apt "$dir" update && root_apt "$dir" install --no-install-recommends $(packages_of "$v") &&
 		root_apt "$dir" clean; } >>"$log" 2>&1 ||
 		{ tail -n 20 "$log" >&2; echo "pg.sh: installing PostgreSQL $v in its root failed (log: $log)" >&2; exit 1; }
+	# where "run" shows a checkout's plugin (see build_plugin)
+	touch "$dir/usr/lib/postgresql/$v/lib/cdc_kafka.so"
 	packages_recipe "$v" >"$dir/.cdc_kafka_packages"
 	trap - EXIT
 	echo "pg.sh: root of PostgreSQL $v made in $(( $(date +%s) - start ))s" >&2
@@ -158,13 +160,17 @@ run_in_root()
 	IFS=: read -r uid gid < <(awk -F: '$1 == "postgres" { print $3 ":" $4 }' "$dir/etc/passwd")
 	case $PWD in /tmp | /tmp/*) wd=$PWD ;; esac
 	exec unshare --user --map-root-user --mount --propagation private -- /bin/sh -c '
-		dir=$1 uid=$2 gid=$3 wd=$4 path=$5
-		shift 5
+		dir=$1 uid=$2 gid=$3 wd=$4 path=$5 v=$6 plugin=$7
+		shift 7
 		mount --rbind /tmp "$dir/tmp" && mount --rbind /dev "$dir/dev" &&
 			mount --rbind /proc "$dir/proc" || exit 1
+		if [ -n "$plugin" ]; then
+			mount --bind "$plugin/extension" "$dir/usr/share/postgresql/$v/extension" &&
+				mount --bind "$plugin/cdc_kafka.so" "$dir/usr/lib/postgresql/$v/lib/cdc_kafka.so" || exit 1
+		fi
 		exec unshare --user --map-user="$uid" --map-group="$gid" --root="$dir" --wd="$wd" \
 			-- /usr/bin/env PATH="$path" "$@"' \
-		sh "$dir" "$uid" "$gid" "$wd" "$(pg_bindir "$v"):/usr/bin:/bin" "$@"
+		sh "$dir" "$uid" "$gid" "$wd" "$(pg_bindir "$v"):/usr/bin:/bin" "$v" "${CDC_PG_PLUGIN:-}" "$@"
 }
 
 # A directory of this machine's path that looks like the server's bindir:
@@ -185,22 +191,37 @@ make_bindir()
 	echo "$out"
 }
 
-# Builds the plugin and the extension with the server's PGXS inside its
-# root (from a copy of this checkout's files) and installs them there.
-install_plugin()
+# This checkout's plugin and extension, built with the server's PGXS inside
+# its root (as this machine's postgres user, without privileges) into DIR,
+# under /tmp: DIR/cdc_kafka.so, and DIR/extension, the root's extension
+# directory with this checkout's files in it.  "run" with
+# CDC_PG_PLUGIN=DIR shows the server these in place of the root's, in its
+# private mount namespace: each test run has the plugin of its own
+# checkout, and nothing is ever installed into the shared root.
+build_plugin()
 {
-	local v=$1 dir src
+	local v=$1 out=$2 dir ext
 	need_root_made "$v"
-	[ "$(id -u)" = 0 ] || { echo "pg.sh: installing into the root of PostgreSQL $v needs root" >&2; exit 1; }
+	if [ "$(id -u)" = 0 ]; then
+		exec runuser -u postgres -- "$0" build "$v" "$out"
+	fi
+	case $(realpath -m "$out") in
+	/tmp/*) ;;
+	*) echo "pg.sh: $out is not under /tmp, which is all the root sees" >&2; exit 1 ;;
+	esac
 	dir=$(root_dir "$v")
-	src=$dir/usr/src/cdc_kafka
-	rm -rf "$src"
-	mkdir -p "$src"
-	(cd "$ROOT" && cp -r Makefile cdc_kafka.control cdc_kafka--*.sql plugin sql expected "$src/")
-	rm -f "$src"/plugin/*.o "$src"/plugin/*.d "$src"/plugin/*.bc
-	chroot "$dir" make -s -C /usr/src/cdc_kafka PG_CONFIG="$(pg_bindir "$v")/pg_config" WITH_DAEMONS=no all install >/dev/null ||
-		{ echo "pg.sh: building the plugin for PostgreSQL $v failed" >&2; exit 1; }
-	echo "pg.sh: plugin built and installed in the root of PostgreSQL $v" >&2
+	ext=/usr/share/postgresql/$v/extension
+	rm -rf "$out"
+	mkdir -p "$out/src"
+	(cd "$ROOT" && cp -r Makefile cdc_kafka.control cdc_kafka--*.sql plugin "$out/src/")
+	rm -f "$out"/src/plugin/*.o "$out"/src/plugin/*.d "$out"/src/plugin/*.bc
+	CDC_PG_PLUGIN= "$0" run "$v" make -C "$out/src" PG_CONFIG="$(pg_bindir "$v")/pg_config" \
+		WITH_DAEMONS=no with_llvm=no DESTDIR="$out/inst" all install >"$out/build.log" 2>&1 ||
+		{ tail -n 30 "$out/build.log" >&2; echo "pg.sh: building the plugin for PostgreSQL $v failed" >&2; exit 1; }
+	cp -r "$dir$ext" "$out/extension"
+	rm -f "$out"/extension/cdc_kafka*
+	cp "$out/inst$ext"/cdc_kafka* "$out/extension/"
+	cp "$out/inst/usr/lib/postgresql/$v/lib/cdc_kafka.so" "$out/cdc_kafka.so"
 }
 
 # The settings the server whose programs are in BINDIR knows, one a line.
@@ -227,10 +248,9 @@ case $cmd in
 root)
 	[ $# -ge 1 ] || usage
 	for v in "$@"; do make_root "$v"; done ;;
-install)
-	# no release named: every root that is made
-	[ $# -ge 1 ] || set -- $(for v in $RELEASES; do root_made "$v" && echo "$v"; done)
-	for v in "$@"; do install_plugin "$v"; done ;;
+build)
+	[ $# = 2 ] || usage
+	build_plugin "$@" ;;
 dir)
 	[ $# = 1 ] || usage
 	need_root_made "$1"
