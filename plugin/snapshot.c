@@ -16,6 +16,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xlog.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
@@ -208,8 +209,11 @@ snapshot_events(PG_FUNCTION_ARGS)
 	out.src.commit_time = GetCurrentTransactionStartTimestamp();
 	out.src.last_commit_lsn = InvalidXLogRecPtr;
 	out.src.lsn = opts->snapshot_lsn;
-	/* Debezium's snapshot reads carry the id of the transaction reading */
-	out.src.xid = XLogRecPtrIsInvalid(opts->snapshot_lsn) ?
+	/*
+	 * Debezium's snapshot reads carry the id of the transaction reading; a
+	 * standby (16+) can assign none, so there they carry none (null txId)
+	 */
+	out.src.xid = XLogRecPtrIsInvalid(opts->snapshot_lsn) || RecoveryInProgress() ?
 		InvalidTransactionId : GetTopTransactionId();
 	out.row_cxt = AllocSetContextCreate(CurrentMemoryContext,
 										"cdc_kafka snapshot row",

@@ -17,12 +17,12 @@ $primary->safe_psql('postgres', "INSERT INTO t SELECT g, 'old' FROM generate_ser
 my $standby = CdcKafka::start_standby($primary, 'standby1');
 $primary->wait_for_catchup($standby);
 my $major = CdcKafka::server_major($primary);
-my $mb = CdcKafka::start_mock_broker(topics => ["$topic:1"]);
+my $kb = CdcKafka::start_kafka(topics => ["$topic:1"]);
 my $log = "$ENV{TESTDIR}/sidecar.log";
 
 sub start
 {
-	return CdcKafka::start_sidecar(node => $standby, bootstrap => $mb->bootstrap,
+	return CdcKafka::start_sidecar(node => $standby, bootstrap => $kb->bootstrap,
 		slot => 'onstandby', create => 1, log => $log,
 		args => [ '-o', 'topic-prefix=sb', '-X', 'reconnect.backoff.max.ms=1000' ]);
 }
@@ -35,7 +35,7 @@ if ($major < 16)
 	is($sc->full_result(0) >> 8, 2, 'exit 2: a runtime error, not a retry');
 	like(CdcKafka::slurp($log), qr/logical decoding cannot be used while in recovery/,
 		"it says why: the server's own reason");
-	$mb->stop;
+	$kb->stop;
 	$standby->stop;
 	$primary->stop;
 	done_testing();
@@ -46,7 +46,7 @@ if ($major < 16)
 sub ids
 {
 	return [ map { CdcKafka::json_or_undef($_->{key})->{payload}{id} }
-		  grep { defined $_->{value} } CdcKafka::kcat_consume($mb->bootstrap, $topic) ];
+		  grep { defined $_->{value} } CdcKafka::kcat_consume($kb->bootstrap, $topic) ];
 }
 
 # Creating a logical slot on a standby waits for the primary's next
@@ -65,6 +65,10 @@ is($primary->safe_psql('postgres',
 	'0', 'and not on the primary');
 ok(CdcKafka::wait_until(sub { @{ ids() } == 3 }, 60), 'the initial snapshot, read on the standby')
   or diag(CdcKafka::slurp($log));
+my ($read) = grep { defined $_->{value} } CdcKafka::kcat_consume($kb->bootstrap, $topic);
+my $source = CdcKafka::json_or_undef($read->{value})->{payload}{source};
+is_deeply([ $source->{snapshot}, $source->{txId} ], [ 'first', undef ],
+	'its reads carry no transaction id: a standby can assign none');
 
 $primary->safe_psql('postgres', "INSERT INTO t SELECT g, 'a' FROM generate_series(4, 6) g");
 $primary->safe_psql('postgres', "UPDATE t SET v = 'b' WHERE id = 5");
@@ -96,7 +100,7 @@ is_deeply(ids(), [ 1 .. 6, 5, 7 .. 12, 1, 13 ], 'still exactly once')
   or diag(explain(ids()));
 is(CdcKafka::stop_sidecar($sc), 0, 'SIGTERM: exit 0');
 
-$mb->stop;
+$kb->stop;
 $standby->stop;
 $primary->stop;
 done_testing();

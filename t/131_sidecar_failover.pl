@@ -15,7 +15,7 @@ use Test::More;
 use CdcKafka;
 
 my $topic = 'fo.public.t';
-my $mb = CdcKafka::start_mock_broker(topics => ["$topic:1"]);
+my $kb = CdcKafka::start_kafka(topics => ["$topic:1"]);
 my $log = "$ENV{TESTDIR}/sidecar.log";
 my $primary = CdcKafka::start_pg('primary');
 $primary->safe_psql('postgres', 'CREATE TABLE t (id int PRIMARY KEY, v text)');
@@ -24,14 +24,14 @@ my $major = CdcKafka::server_major($primary);
 
 if ($major < 17)
 {
-	my $sc = CdcKafka::start_sidecar(node => $primary, bootstrap => $mb->bootstrap,
+	my $sc = CdcKafka::start_sidecar(node => $primary, bootstrap => $kb->bootstrap,
 		slot => 'fo', create => 1, log => $log, args => [ '-o', 'topic-prefix=fo' ]);
 	ok(CdcKafka::wait_until(sub { CdcKafka::slurp($log) =~ /streaming slot "fo"/ }, 60),
 		'the sidecar streams') or diag(CdcKafka::slurp($log));
 	like(CdcKafka::slurp($log), qr/"fo" is not a failover slot: failover slots need PostgreSQL 17/,
 		'slot.failover (on by default) is left out, saying why');
 	is(CdcKafka::stop_sidecar($sc), 0, 'SIGTERM: exit 0');
-	$mb->stop;
+	$kb->stop;
 	$primary->stop;
 	done_testing();
 	exit 0;
@@ -47,12 +47,12 @@ $primary->reload;
 sub ids
 {
 	return [ map { CdcKafka::json_or_undef($_->{key})->{payload}{id} }
-		  grep { defined $_->{value} } CdcKafka::kcat_consume($mb->bootstrap, $topic) ];
+		  grep { defined $_->{value} } CdcKafka::kcat_consume($kb->bootstrap, $topic) ];
 }
 
 my $conninfo = 'host=127.0.0.1,127.0.0.1 port=' . $primary->port . ',' . $standby->port
   . ' dbname=postgres target_session_attrs=read-write';
-my $sc = CdcKafka::start_sidecar(node => $primary, bootstrap => $mb->bootstrap,
+my $sc = CdcKafka::start_sidecar(node => $primary, bootstrap => $kb->bootstrap,
 	slot => 'fo', create => 1, log => $log,
 	args => [ '-d', $conninfo, '-o', 'topic-prefix=fo', '-X', 'reconnect.backoff.max.ms=1000' ]);
 ok(CdcKafka::wait_until(sub { CdcKafka::slurp($log) =~ /streaming slot "fo"/ }, 60),
@@ -112,6 +112,6 @@ is_deeply(ids(), [ 1 .. 9, 2, 10 .. 12, 3 ], 'after it: nothing lost, nothing tw
   or diag(explain(ids()));
 is(CdcKafka::stop_sidecar($sc), 0, 'SIGTERM: exit 0');
 
-$mb->stop;
+$kb->stop;
 $standby->stop;
 done_testing();
