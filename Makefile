@@ -71,10 +71,16 @@ clean: clean-plugin-deps
 clean-plugin-deps:
 	rm -f $(OBJS:.o=.d)
 
-# An object compiled before its list existed (an older checkout) is
-# rebuilt once, so that it gets one.
+# Rebuilt as well: an object compiled before its list existed (an older
+# checkout), and one whose list names a header that is gone (moved or
+# removed: PGXS's ".SECONDARY:" keeps make from taking a missing header,
+# the empty rule -MP writes for it, as a change).
 .PHONY: deps-missing
-$(foreach o,$(OBJS) $(DAEMON_OBJS),$(if $(wildcard $(o:.o=.d)),,$(eval $(o): deps-missing)))
+deps_headers = $(filter %.h,$(subst \, ,$(file < $(1:.o=.d))))
+$(foreach o,$(OBJS) $(DAEMON_OBJS),$(if $(wildcard $(o:.o=.d)),\
+	$(if $(filter-out $(wildcard $(call deps_headers,$(o))),$(call deps_headers,$(o))),\
+		$(eval $(o): deps-missing)),\
+	$(eval $(o): deps-missing)))
 
 # "make installcheck" runs pg_regress against a running server (one with
 # sql/logical.conf's settings): psql is the server's, whatever bindir the

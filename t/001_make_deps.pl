@@ -37,9 +37,9 @@ is($rc, 0, 'the copy builds') or diag($out);
 is($rc, 0, 'and is up to date') or diag($out);
 
 # Every C file and header, and what each includes with #include "...": a
-# name is looked for next to the including file, then in the -I folders
-# (common/ for the daemons, writer/ and each folder of the storage
-# library writer/storage/ for the writer's objects).
+# name is looked for next to the including file, then among the project's
+# headers on its side of the build (the Makefiles give the daemons one -I
+# per folder; the plugin, built apart, includes only its own).
 my (%includes, @c_files, @headers);
 find(sub {
 		return unless /\.[ch]$/;
@@ -57,14 +57,13 @@ find(sub {
 sub resolve
 {
 	my ($from, $name) = @_;
-	for my $dir (dirname($from), 'common', 'writer', 'writer/storage',
-		'writer/storage/parquet', 'writer/storage/delta', 'writer/storage/objstore')
-	{
-		my $p = "$dir/$name";
-		1 while $p =~ s{[^/]+/\.\./}{};
-		return $p if -f "$tree/$p";
-	}
-	return undef;		# a PostgreSQL or system header
+	my $p = dirname($from) . "/$name";
+	1 while $p =~ s{[^/]+/\.\./}{};
+	return $p if -f "$tree/$p";
+	my $plugin = $from =~ m{^plugin/};
+	my @found = grep { ($plugin xor !m{^plugin/}) && substr("/$_", -length($name) - 1) eq "/$name" } @headers;
+	die "$from includes \"$name\", which names " . scalar(@found) . " headers\n" if @found > 1;
+	return $found[0];	# none: a PostgreSQL or system header
 }
 
 # The project's headers a file includes, directly or not.
@@ -92,7 +91,7 @@ for my $h (sort @headers)
 {
 	my @want = sort map { (my $o = $_) =~ s/\.c$/.o/; $o } grep { $deps{$_}{$h} } keys %deps;
 	my $mtime = (stat "$tree/$h")[9];
-	utime(undef, time + 100, "$tree/$h") or die "$h: $!";
+	utime(time + 100, time + 100, "$tree/$h") or die "$h: $!";
 	my ($rc, $out) = make('-n');
 	utime($mtime, $mtime, "$tree/$h") or die "$h: $!";
 	my %got;
@@ -100,5 +99,19 @@ for my $h (sort @headers)
 	is_deeply([ sort keys %got ], \@want,
 		"$h: rebuilds the " . scalar(@want) . ' object(s) that include it');
 }
+
+# A header that is gone (moved to another folder of the include path, or
+# removed) while the sources stay as they were: every object that included
+# it is rebuilt, as it may now read another file (or fail to compile),
+# never kept as it was.
+my $gone = 'sidecar/lsn_track.h';
+my @want = sort map { (my $o = $_) =~ s/\.c$/.o/; $o } grep { $deps{$_}{$gone} } keys %deps;
+rename("$tree/$gone", "$tree/$gone.away") or die "$gone: $!";
+($rc, $out) = make('-n');
+rename("$tree/$gone.away", "$tree/$gone") or die "$gone: $!";
+my %got;
+$got{$1} = 1 while $out =~ /\s-o\s+(\S+\.o)\s/g;
+is_deeply([ sort keys %got ], \@want,
+	"$gone gone: the " . scalar(@want) . ' object(s) that included it are rebuilt');
 
 done_testing();
