@@ -72,6 +72,7 @@ typedef struct Sidecar
 	bool		tombstones;
 
 	Heartbeat	heartbeat;
+	bool		heartbeat_topic_ready;	/* exists (or was created) */
 
 	int64_t		started_ms;		/* for the time-to-first-event log line */
 	bool		first_logged;
@@ -556,6 +557,19 @@ sidecar_stream(Sidecar *s, uint64_t startpos, bool *connected)
 	*connected = true;
 	heartbeat_set_server(&s->heartbeat, s->producer.rk,
 						 s->topic_prefix ? s->topic_prefix : s->repl.dbname);
+	/*
+	 * The heartbeat topic, like an event topic, is created by the sidecar
+	 * where the broker does not create topics (learn = false: its content
+	 * is never read back).
+	 */
+	if (s->heartbeat.rkt && !s->heartbeat_topic_ready)
+	{
+		const char *hb = rd_kafka_topic_name(s->heartbeat.rkt);
+
+		if (sidecar_topic(s, hb, strlen(hb), false) == NULL)
+			return STREAM_STOPPED;	/* only a signal ends its retries */
+		s->heartbeat_topic_ready = true;
+	}
 	/* until it has succeeded once: a retry after a broken connection too */
 	if (!s->slot_ready && config_get_bool(s->cfg, "slot.create"))
 	{

@@ -3,7 +3,7 @@
 #   1. The sidecar creates each missing topic through the admin API with
 #      topic.creation.default.partitions / .replication.factor / topic
 #      settings (as Debezium's topic.creation.default.*), says so in one
-#      log line per topic, and streams into it.
+#      log line per topic, and streams into it; the heartbeat topic too.
 #   2. An event larger than the broker accepts stops the sidecar with exit
 #      2 and an error naming the table, the key and the size; nothing past
 #      it is confirmed.  Once the topic accepts larger messages, a restart
@@ -21,7 +21,7 @@ my $kb = CdcKafka::start_kafka(config => 'auto.create.topics.enable=false messag
 my $log = "$ENV{TESTDIR}/sidecar.log";
 my @args = ('-o', 'topic-prefix=tc', '-X', 'topic.creation.default.partitions=3',
 	'-X', 'topic.creation.default.replication.factor=1',
-	'-X', 'topic.creation.default.retention.ms=123456789');
+	'-X', 'topic.creation.default.retention.ms=123456789', '-X', 'heartbeat.interval.ms=300');
 
 # The broker itself refuses to create topics (kcat's metadata request asks
 # it to): what follows can only work if the sidecar creates them.
@@ -38,10 +38,17 @@ is(CdcKafka::kcat_partitions($kb->bootstrap, 'tc.public.items'), 3,
 	'topic.creation.default.partitions: 3 partitions');
 my @items = CdcKafka::kcat_consume($kb->bootstrap, 'tc.public.items');
 is(scalar @items, 30, 'every row once');
-my @lines = CdcKafka::slurp($log) =~ /^.*created it with.*$/mg;
+my @lines = CdcKafka::slurp($log) =~ /^.*tc\.public\.items.*created it with.*$/mg;
 is(scalar @lines, 1, 'one log line for the created topic') or diag(explain(\@lines));
 like($lines[0] // '', qr/topic tc\.public\.items did not exist and the broker does not create topics: created it with 3 partition\(s\), replication factor 1/,
 	'the line names the topic, its partitions and replication factor');
+
+ok(CdcKafka::wait_until(sub {
+	scalar(CdcKafka::kcat_consume($kb->bootstrap, '__debezium-heartbeat.tc')) >= 2 }, 60),
+	'the heartbeat topic was created too, and heartbeats go there')
+  or diag(CdcKafka::slurp($log));
+like(CdcKafka::slurp($log), qr/topic __debezium-heartbeat\.tc did not exist and the broker does not create topics: created it with 3 partition/,
+	'one log line for the heartbeat topic');
 
 # The topic's settings, as the broker reports them (Kafka's own tool).
 my $cp = `bash $CdcKafka::ROOT/scripts/peers.sh classpath kafka`;
