@@ -160,7 +160,7 @@ sub leader
 {
 	my ($self, $topic, $partition) = @_;
 	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'kcat', '-L', '-J', '-b', $self->{bootstrap}, '-t', $topic ],
+	IPC::Run::run([ 'kcat', '-L', '-J', '-m', '30', '-b', $self->{bootstrap}, '-t', $topic ],
 		'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(60))
 	  or croak "kcat -L failed: $err";
 	for my $t (@{ JSON::PP->new->decode($out)->{topics} })
@@ -269,6 +269,9 @@ package CdcKafka;
 
 # ---------------------------------------------------------------- kcat
 
+# (kcat's metadata calls get -m 30: on a busy machine a broker may take
+# longer than kcat's default 5 s to answer.)
+#
 # Every message of a topic from the beginning to the current end, as
 # hashrefs {topic, partition, offset, key, value, headers => {k => v}},
 # sorted by partition then offset.  Null keys and values are undef.
@@ -277,7 +280,7 @@ package CdcKafka;
 sub kcat_consume
 {
 	my ($bootstrap, $topic, %opts) = @_;
-	my @cmd = ('kcat', '-C', '-b', $bootstrap, '-t', $topic, '-e', '-J', '-q',
+	my @cmd = ('kcat', '-C', '-m', '30', '-b', $bootstrap, '-t', $topic, '-e', '-J', '-q',
 		'-o', 'beginning', '-X', 'topic.metadata.refresh.interval.ms=1000');
 	push @cmd, '-p', $opts{partition} if defined $opts{partition};
 	my ($out, $err) = ('', '');
@@ -324,7 +327,7 @@ sub kcat_partitions
 {
 	my ($bootstrap, $topic) = @_;
 	my ($out, $err) = ('', '');
-	IPC::Run::run(['kcat', '-L', '-J', '-b', $bootstrap, '-t', $topic],
+	IPC::Run::run(['kcat', '-L', '-J', '-m', '30', '-b', $bootstrap, '-t', $topic],
 		'<', \undef, '>', \$out, '2>', \$err, IPC::Run::timeout(60))
 	  or croak "kcat -L failed: $err";
 	my $md = JSON::PP->new->decode($out);
