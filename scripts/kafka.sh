@@ -115,8 +115,12 @@ init_dir()
 	for i in $(seq 1 "$n"); do
 		voters="$voters${voters:+,}$i@127.0.0.1:${ports[$((2 * i - 1))]}"
 	done
-	# A cluster id is 16 random bytes in URL-safe base64 without padding.
-	cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+	# A cluster id is 16 random bytes in URL-safe base64 without padding;
+	# one that starts with "-" would read as an option to the format tool.
+	cid=-
+	while [ "${cid#-}" != "$cid" ]; do
+		cid=$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+	done
 	for i in $(seq 1 "$n"); do
 		local node=$DIR/node$i
 		mkdir -p "$node/data" "$node/logs"

@@ -155,7 +155,7 @@ run_tap()
 	if [ "$rc" != 0 ] && [ "$bad" = 0 ]; then
 		echo "$t: exited without a complete, passing plan (prove: $rc)"; tail -30 "$out"
 		# a die goes to the test's own log (PostgreSQL::Test::Utils), not to $out
-		tail -5 "$testdir"/{tmp_check/log,log}/"regress_log_$(basename "$t" .pl)" 2>/dev/null
+		tail -n 5 "$testdir"/{tmp_check/log,log}/"regress_log_$(basename "$t" .pl)" 2>/dev/null
 		failed=$((failed + 1))
 	fi
 }
