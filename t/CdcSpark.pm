@@ -1,0 +1,159 @@
+# CdcSpark.pm: Spark with Delta Lake as a reader of the writer's tables, for
+# the TAP tests (scripts/spark-sql.sh --batch, one JVM per test file).
+#
+#   my $spark = CdcSpark->start('spark35');   # starts the JVM early (it is slow)
+#   my $a = $spark->sql($dir, 'SELECT ...');  # {rows => [...], columns => [...]} or {error => ...}
+#   $spark->agrees_with_duckdb($dir, 'label');   # the assertions below
+#   $spark->stop;
+#
+# Spark reads the table through Delta's own log reader, DuckDB through
+# t/js/delta_read.mjs (our replay of the log); agrees_with_duckdb asserts
+# that both see the same rows, value for value, and that DESCRIBE HISTORY and
+# DESCRIBE DETAIL describe the log as it is.
+package CdcSpark;
+
+use strict;
+use warnings;
+
+use Carp;
+use IPC::Run;
+use JSON::PP;
+use MIME::Base64;
+use Test::More;
+
+use CdcKafka;
+use CdcWriter;
+
+my $JSON = JSON::PP->new->utf8->canonical;
+
+# Spark's peer must have been fetched (scripts/deps.sh does it).
+sub start
+{
+	my ($class, $peer) = @_;
+	my ($in, $out, $err) = ('', '', '');
+	local $ENV{SPARK_PEER} = $peer;
+	# each answer within 5 minutes (the timer restarts with each request)
+	my $timer = IPC::Run::timeout(300);
+	my $h = IPC::Run::start([ "$CdcKafka::ROOT/scripts/spark-sql.sh", '--batch' ],
+		'<', \$in, '>', \$out, '2>', \$err, $timer);
+	return bless { h => $h, timer => $timer, in => \$in, out => \$out, err => \$err,
+		peer => $peer }, $class;
+}
+
+sub peer { return $_[0]{peer}; }
+
+# One statement; with $dir, "t" is the table's newest snapshot.
+sub sql
+{
+	my ($self, $dir, $sql) = @_;
+	${ $self->{in} } .= $JSON->encode({ table => $dir, sql => $sql }) . "\n";
+	my $out = $self->{out};
+	$self->{timer}->start(300);
+	eval { $self->{h}->pump until $$out =~ /\n/; 1 }
+	  or croak "$self->{peer}: spark-sql.sh ended: ${ $self->{err} }";
+	$$out =~ s/^([^\n]*)\n//;
+	return $JSON->decode($1);
+}
+
+sub stop
+{
+	my ($self) = @_;
+	return unless $self->{h};
+	$self->{timer}->start(120);
+	eval { $self->{h}->finish; 1 } or $self->{h}->kill_kill;
+	delete $self->{h};
+	return;
+}
+
+sub DESTROY { $_[0]->stop; }
+
+# A value as text both readers agree on, by DuckDB's column type: DuckDB's
+# JSON gives big integers as strings, timestamps as "2018-06-20 13:13:16.5+00"
+# and blobs as "\x00A"; our Spark program gives numbers, ISO instants
+# ("2018-06-20T13:13:16.500Z") and base64.
+sub canonical
+{
+	my ($type, $v, $engine) = @_;
+	return 'NULL' unless defined $v;
+	if ($type =~ /^TIMESTAMP/)
+	{
+		$v =~ s/^(\+?)(\d+-\d\d-\d\d)[ T]/$2T/;
+		$v =~ s/(?:Z|\+00(?::00)?)$//;
+		$v =~ s/(\.\d*?)0+$/$1/;
+		$v =~ s/\.$//;
+		return $v;
+	}
+	if ($type eq 'BLOB')
+	{
+		my $bytes = $engine eq 'spark' ? decode_base64($v)
+		  : do { (my $b = $v) =~ s/\\x([0-9A-Fa-f]{2})/chr(hex $1)/ge; $b };
+		return unpack('H*', $bytes);
+	}
+	if ($type eq 'FLOAT' || $type eq 'DOUBLE')
+	{
+		return $v if $v =~ /[a-z]/i && $v !~ /e/i;	# NaN, Infinity
+		# FLOAT: both print the float's shortest form, which may differ
+		# once widened; 7 significant digits say the same float
+		return $type eq 'FLOAT' ? sprintf('%.7g', $v) : sprintf('%.17g', $v);
+	}
+	return "$v";
+}
+
+# Spark and DuckDB read the same table: same columns, same rows (ordered by
+# topic, partition, offset), and Spark's DESCRIBE HISTORY / DETAIL match the
+# log.  Returns the DuckDB read (delta_read.mjs output) for more checks.
+sub agrees_with_duckdb
+{
+	my ($self, $dir, $label) = @_;
+	$label = "$self->{peer}: $label";
+	my $order = 'ORDER BY __kafka_topic, __kafka_partition, __kafka_offset';
+	my $duck = CdcWriter::delta_read($dir, "SELECT * FROM t $order");
+	my $sp = $self->sql($dir, "SELECT * FROM t $order");
+	is($sp->{error}, undef, "$label: Spark reads the table through Delta's log");
+	my @names = map { $_->{name} } @{ $duck->{columns} };
+	is_deeply([ map { $_->[0] } @{ $sp->{columns} // [] } ], \@names,
+		"$label: Spark's columns are DuckDB's");
+	my %type = map { $_->{name} => $_->{type} } @{ $duck->{columns} };
+	my $rows = sub {
+		my ($engine, $rs) = @_;
+		return [ map { my $r = $_; join("\x1f", map { canonical($type{$_}, $r->{$_}, $engine) } @names) } @$rs ];
+	};
+	my ($s, $d) = ($rows->('spark', $sp->{rows} // []), $rows->('duckdb', $duck->{results}[0]));
+	is(scalar @$s, scalar @$d, "$label: Spark reads as many rows as DuckDB (" . scalar(@$d) . ')');
+	my @diff = grep { $s->[$_] ne ($d->[$_] // '') } 0 .. $#$s;
+	is_deeply([ map { { spark => $s->[$_], duckdb => $d->[$_] } } @diff[ 0 .. ($#diff < 2 ? $#diff : 2) ] ],
+		[], "$label: every value as DuckDB reads it");
+
+	my @actions = CdcWriter::log_actions($dir);
+	my @ops = map { $_->{commitInfo}{operation} } grep { $_->{commitInfo} } @actions;
+	my ($protocol) = reverse grep { $_ } map { $_->{protocol} } @actions;
+	$protocol //= { minReaderVersion => 1, minWriterVersion => 2 };
+	my $h = $self->sql(undef, "DESCRIBE HISTORY delta.`$dir`");
+	is($h->{error}, undef, "$label: DESCRIBE HISTORY");
+	my @hist = sort { $a->{version} <=> $b->{version} } @{ $h->{rows} // [] };
+	# a log cleaned up by a checkpoint keeps only the newer commits
+	is_deeply([ map { $_->{operation} } @hist[ -@ops .. -1 ] ], \@ops,
+		"$label: DESCRIBE HISTORY lists each commit's operation");
+	is($hist[-1]{version}, $duck->{version}, "$label: DESCRIBE HISTORY ends at the table's version");
+	my $det = $self->sql(undef, "DESCRIBE DETAIL delta.`$dir`");
+	is($det->{error}, undef, "$label: DESCRIBE DETAIL");
+	my $dt = $det->{rows}[0] // {};
+	is_deeply([ @$dt{qw(format numFiles minReaderVersion minWriterVersion)} ],
+		[ 'delta', $duck->{files}, @$protocol{qw(minReaderVersion minWriterVersion)} ], "$label: DESCRIBE DETAIL: format, live files, protocol");
+	return $duck;
+}
+
+# The seed table's current state as Spark computes it from the change log
+# (latest row per id, deletes dropped), as "id|first|last|email" lines, the
+# form the seed tests take from PostgreSQL.
+sub seed_current_state
+{
+	my ($self, $dir) = @_;
+	my $a = $self->sql($dir, q{SELECT concat_ws('|', id, first_name, last_name, email) AS r
+		FROM (SELECT *, row_number() OVER (PARTITION BY id ORDER BY __kafka_offset DESC) AS rn FROM t) latest
+		WHERE rn = 1 AND __op <> 'd' ORDER BY id});
+	croak "$self->{peer}: $a->{error}" if $a->{error};
+	return join("\n", map { $_->{r} } @{ $a->{rows} });
+}
+
+1;

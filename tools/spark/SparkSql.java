@@ -1,0 +1,213 @@
+/*
+ * SparkSql: runs SQL on Delta tables with Spark and Delta Lake's own log
+ * reader (spark.read.format("delta")), in one local[2] JVM, and prints the
+ * results as JSON.  scripts/spark-sql.sh builds and runs it; the tests use
+ * it to check that Spark reads every table cdc_delta_writer writes.
+ *
+ *   SparkSql TABLE_DIR SQL...   each SQL runs with the table as view "t";
+ *                               one JSON object per row on stdout
+ *   SparkSql --batch            reads requests from stdin, one JSON object
+ *                               a line: {"table": DIR (optional), "sql": SQL};
+ *                               answers each with one line:
+ *                               {"rows": [...], "columns": [[name, type], ...]}
+ *                               or {"error": MESSAGE}
+ *
+ * Values: numbers as JSON numbers (NaN and infinities as strings), decimals
+ * as exact strings, binary as base64, dates as YYYY-MM-DD, timestamps as
+ * ISO-8601 instants in UTC (2018-06-20T13:13:16.945104Z), structs as
+ * objects, arrays as arrays, maps as objects.
+ */
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.BinaryType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DecimalType;
+import org.apache.spark.sql.types.DoubleType;
+import org.apache.spark.sql.types.FloatType;
+import org.apache.spark.sql.types.MapType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+import scala.collection.JavaConverters;
+
+public class SparkSql
+{
+	private static final JsonNodeFactory F = JsonNodeFactory.instance;
+	private static final ObjectMapper M = new ObjectMapper();
+
+	public static void main(String[] args) throws Exception
+	{
+		if (args.length == 0 || (!args[0].equals("--batch") && args.length < 2))
+		{
+			System.err.println("usage: SparkSql TABLE_DIR SQL... | SparkSql --batch");
+			System.exit(1);
+		}
+		/* Spark writes to stdout now and then: keep stdout for our JSON. */
+		PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out),
+										  true, "UTF-8");
+		System.setOut(System.err);
+		SparkSession spark = session();
+		int rc = 0;
+		if (args[0].equals("--batch"))
+		{
+			BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+			String line;
+			while ((line = in.readLine()) != null)
+			{
+				if (line.isBlank())
+					continue;
+				ObjectNode answer;
+				try
+				{
+					JsonNode req = M.readTree(line);
+					String table = req.hasNonNull("table") ? req.get("table").asText() : null;
+					answer = run(spark, table, req.get("sql").asText());
+				}
+				catch (Exception e)
+				{
+					answer = F.objectNode();
+					answer.put("error", message(e));
+				}
+				out.println(M.writeValueAsString(answer));
+			}
+		}
+		else
+		{
+			for (int i = 1; i < args.length; i++)
+			{
+				try
+				{
+					for (JsonNode row : run(spark, args[0], args[i]).get("rows"))
+						out.println(M.writeValueAsString(row));
+				}
+				catch (Exception e)
+				{
+					System.err.println("spark-sql: " + message(e));
+					rc = 1;
+					break;
+				}
+			}
+		}
+		out.flush();
+		spark.stop();
+		System.exit(rc);
+	}
+
+	/* A local session with Delta's SQL extension and catalog, UTC, no UI. */
+	private static SparkSession session() throws Exception
+	{
+		String warehouse = Files.createTempDirectory("spark-sql-warehouse").toString();
+		return SparkSession.builder()
+			.appName("cdc_kafka spark-sql")
+			.master("local[2]")
+			.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+			.config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+			.config("spark.sql.session.timeZone", "UTC")
+			.config("spark.sql.datetime.java8API.enabled", "true")
+			.config("spark.sql.shuffle.partitions", "2")
+			.config("spark.sql.warehouse.dir", warehouse)
+			.config("spark.ui.enabled", "false")
+			.config("spark.sql.debug.maxToStringFields", "1000")
+			.config("spark.driver.host", "127.0.0.1")
+			.config("spark.driver.bindAddress", "127.0.0.1")
+			.getOrCreate();
+	}
+
+	/*
+	 * Runs one statement; with a table, "t" is a fresh view of its newest
+	 * snapshot (a view made earlier would keep an older one).
+	 */
+	private static ObjectNode run(SparkSession spark, String table, String sql)
+	{
+		if (table != null)
+			spark.read().format("delta").load(table).createOrReplaceTempView("t");
+		Dataset<Row> df = spark.sql(sql);
+		StructType schema = df.schema();
+		ObjectNode answer = F.objectNode();
+		ArrayNode columns = answer.putArray("columns");
+		for (StructField f : schema.fields())
+			columns.addArray().add(f.name()).add(f.dataType().simpleString());
+		ArrayNode rows = answer.putArray("rows");
+		for (Row r : df.collectAsList())
+			rows.add(struct(r, schema));
+		return answer;
+	}
+
+	private static ObjectNode struct(Row r, StructType schema)
+	{
+		ObjectNode o = F.objectNode();
+		StructField[] fields = schema.fields();
+		for (int i = 0; i < fields.length; i++)
+			o.set(fields[i].name(), value(r.isNullAt(i) ? null : r.get(i), fields[i].dataType()));
+		return o;
+	}
+
+	private static JsonNode value(Object v, DataType t)
+	{
+		if (v == null)
+			return F.nullNode();
+		if (t instanceof StructType)
+			return struct((Row) v, (StructType) t);
+		if (t instanceof ArrayType)
+		{
+			ArrayNode a = F.arrayNode();
+			DataType et = ((ArrayType) t).elementType();
+			for (Object e : JavaConverters.seqAsJavaList((scala.collection.Seq<?>) v))
+				a.add(value(e, et));
+			return a;
+		}
+		if (t instanceof MapType)
+		{
+			ObjectNode o = F.objectNode();
+			DataType vt = ((MapType) t).valueType();
+			Map<?, ?> m = JavaConverters.mapAsJavaMap((scala.collection.Map<?, ?>) v);
+			for (Map.Entry<?, ?> e : m.entrySet())
+				o.set(String.valueOf(e.getKey()), value(e.getValue(), vt));
+			return o;
+		}
+		if (t instanceof DecimalType)
+			return F.textNode(((java.math.BigDecimal) v).toPlainString());
+		if (t instanceof BinaryType)
+			return F.textNode(Base64.getEncoder().encodeToString((byte[]) v));
+		if (t instanceof DoubleType || t instanceof FloatType)
+		{
+			double d = ((Number) v).doubleValue();
+			if (Double.isNaN(d) || Double.isInfinite(d))
+				return F.textNode(String.valueOf(d));
+			return t instanceof FloatType ? F.numberNode((Float) v) : F.numberNode(d);
+		}
+		if (v instanceof Number)
+		{
+			if (v instanceof Long)
+				return F.numberNode((Long) v);
+			return F.numberNode(((Number) v).intValue());
+		}
+		if (v instanceof Boolean)
+			return F.booleanNode((Boolean) v);
+		/* String, java.time.Instant and LocalDate (java8API) print ISO. */
+		return F.textNode(v.toString());
+	}
+
+	private static String message(Throwable e)
+	{
+		String m = e.getMessage();
+		return e.getClass().getSimpleName() + ": " + (m == null ? "" : m.split("\n")[0]);
+	}
+}
