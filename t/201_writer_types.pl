@@ -15,8 +15,11 @@ use Math::BigInt;
 use Test::More;
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
 
+# Spark starts slowly: it does so while the test runs
+my $spark = CdcSpark->start('spark35');
 my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
 mkdir $work;
 my $root = "$work/delta";
@@ -243,6 +246,11 @@ for my $f (glob("$ndir/_delta_log/*.json"))
 	$metas += grep { /^\{"metaData"/ } <$fh>;
 }
 is($metas, 2, 'schema evolution wrote a second metaData action');
+
+# Spark, through Delta's own log reader, reads what DuckDB reads
+$spark->agrees_with_duckdb($dir, 'every type');
+$spark->agrees_with_duckdb($ndir, 'schemaless, with schema evolution');
+$spark->stop;
 
 $kb->stop;
 done_testing();

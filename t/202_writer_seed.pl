@@ -15,8 +15,12 @@ use PostgreSQL::Test::Cluster;
 use Test::More;
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
 
+# Spark starts slowly: it does so while the test runs; the seed's tables are
+# read by the seed lab's own Spark and Delta too
+my @sparks = (CdcSpark->start('spark35'), CdcSpark->start('spark33'));
 my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
 mkdir $work;
 my $log = "$work/writer.log";
@@ -130,8 +134,15 @@ for my $mode ('on', 'off')
 		"schemas $mode: each event exactly once after the restart");
 	is(join("\n", map { $_->{r} } @{ $r->{results}[1] }),
 		$expected_later, "schemas $mode: current state still equals PostgreSQL");
+	for my $spark (@sparks)
+	{
+		$spark->agrees_with_duckdb($dir, "schemas $mode");
+		is($spark->seed_current_state($dir), $expected_later,
+			$spark->peer . ": schemas $mode: Spark's current state equals PostgreSQL");
+	}
 }
 
+$_->stop for @sparks;
 $kb->stop;
 $node->stop;
 done_testing();

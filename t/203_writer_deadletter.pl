@@ -12,8 +12,11 @@ use MIME::Base64;
 use Test::More;
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
 
+# Spark starts slowly: it does so while the test runs
+my $spark = CdcSpark->start('spark35');
 my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
 mkdir $work;
 my $root = "$work/delta";
@@ -122,6 +125,11 @@ is_deeply($r->{results}[0], [ { id => 1, name => 'first', price => '1.00', __op 
 	'with the row and its columns');
 
 sub slurp { open(my $f, '<', $_[0]) or die; local $/; return <$f>; }
+
+# Spark, through Delta's own log reader, reads what DuckDB reads
+$spark->agrees_with_duckdb($dir, 'rows around dead-lettered messages');
+$spark->agrees_with_duckdb($fresh_dir, 'a table created without rows, then evolved');
+$spark->stop;
 
 $kb->stop;
 done_testing();

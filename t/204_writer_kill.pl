@@ -16,8 +16,11 @@ use Test::More;
 use Time::HiRes qw(usleep time);
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
 
+# Spark starts slowly: it does so while the test runs
+my $spark = CdcSpark->start('spark35');
 my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
 mkdir $work;
 my $root = "$work/delta";
@@ -124,6 +127,10 @@ $w = CdcWriter::start_writer($kb->bootstrap, $root, $log, @args, '-X', 'assignme
 ok(CdcWriter::wait_for(sub { !-e $stale }, 60), 'a restarted writer removes an hour-old temp file from _delta_log');
 ok(-e $young, 'and leaves a young one alone');
 is(CdcWriter::stop_writer($w), 0, 'SIGTERM exits 0');
+
+# Spark, through Delta's own log reader, reads what DuckDB reads
+$spark->agrees_with_duckdb($dir, 'a table written through 24 kills, with checkpoints');
+$spark->stop;
 
 $kb->stop;
 done_testing();

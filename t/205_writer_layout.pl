@@ -11,8 +11,11 @@ use JSON::PP;
 use Test::More;
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
 
+# Spark starts slowly: it does so while the test runs
+my $spark = CdcSpark->start('spark35');
 my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
 mkdir $work;
 my $log = "$work/writer.log";
@@ -158,6 +161,11 @@ sub slurp { open(my $f, '<', $_[0]) or return ''; local $/; return <$f>; }
 	is(CdcWriter::stop_writer($w), 0, 'assignment=static: SIGTERM exits 0');
 	unlike(slurp($slog), qr/COMMITFAIL|Unknown member/, 'assignment=static: no failed group offset commits in the log');
 }
+
+# Spark, through Delta's own log reader, reads what DuckDB reads
+$spark->agrees_with_duckdb($dirs{$_}, "$_: many row groups and pages") for sort keys %dirs;
+$spark->agrees_with_duckdb("$work/delta_bytes/public/dict", 'files cut at flush.bytes');
+$spark->stop;
 
 $kb->stop;
 done_testing();

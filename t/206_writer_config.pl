@@ -10,8 +10,11 @@ use IPC::Run;
 use Test::More;
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
 
+# Spark starts slowly: it does so while the test runs
+my $spark = CdcSpark->start('spark35');
 my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
 mkdir $work;
 my $root = "$work/delta";
@@ -95,6 +98,10 @@ ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows("$root/_/_") == 1 && CdcW
 is(CdcWriter::stop_writer($w), 0, 'SIGTERM exits 0');
 my @outside = grep { !m{^\Q$root\E(/|$)} } map { my $p = $_; chomp $p; $p } `find $work -newer $work/w.conf -name '*.parquet'`;
 is_deeply(\@outside, [], 'no Parquet file outside the root');
+
+# Spark, through Delta's own log reader, reads what DuckDB reads
+$spark->agrees_with_duckdb($_, "odd topic name: $_") for ("$root/_/_", "$root/y/-2d2e-2d2e");
+$spark->stop;
 
 $kb->stop;
 done_testing();

@@ -10,8 +10,12 @@ use PostgreSQL::Test::Cluster;
 use Test::More;
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
 
+# Spark starts slowly: it does so while the test runs; the seed's tables are
+# read by the seed lab's own Spark and Delta too
+my @sparks = (CdcSpark->start('spark35'), CdcSpark->start('spark33'));
 my $work = $ENV{TESTDIR};
 my $root = "$work/delta";
 my $wlog = "$work/writer.log";
@@ -146,6 +150,18 @@ is_deeply($r->{results}[0], [ { id => 5, s => undef, extra => 'more', t => 'five
 my $dead = CdcKafka::slurp("$root/_deadletter.jsonl");
 like($dead, qr/"topic":"lab_cdc\.public\.typed".*"reason":"column \\"s\\" \(short\) cannot hold this value"/,
 	'the value that does not fit is in the dead-letter file');
+
+# Spark, through Delta's own log reader, reads what DuckDB reads
+my $pg_customers = $node->safe_psql('postgres',
+	"SELECT id || '|' || first_name || '|' || last_name || '|' || email FROM inventory.customers ORDER BY id");
+for my $spark (@sparks)
+{
+	$spark->agrees_with_duckdb($cdir, 'customers');
+	is($spark->seed_current_state($cdir), $pg_customers,
+		$spark->peer . ": customers: Spark's current state equals PostgreSQL");
+	$spark->agrees_with_duckdb($tdir, 'typed, with schema evolution');
+	$spark->stop;
+}
 
 $kb->stop;
 $node->stop;

@@ -13,8 +13,11 @@ use Test::More;
 use Time::HiRes qw(usleep time);
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
 
+# Spark starts slowly: it does so while the test runs
+my $spark = CdcSpark->start('spark35');
 my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
 mkdir $work;
 my $root = "$work/delta";
@@ -70,6 +73,10 @@ my $logs = CdcKafka::slurp("$work/a.log") . CdcKafka::slurp("$work/b.log");
 unlike($logs, qr/another writer committed|; stopping/, 'no writer stopped on a conflict');
 my $races = () = $logs =~ /was another writer's; retrying/g;
 note("$races commit races lost and retried");
+
+# Spark, through Delta's own log reader, reads what DuckDB reads
+$spark->agrees_with_duckdb($dir, 'two writers of one consumer group on one table');
+$spark->stop;
 
 $kb->stop;
 done_testing();

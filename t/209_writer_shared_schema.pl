@@ -11,8 +11,11 @@ use JSON::PP;
 use Test::More;
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
 
+# Spark starts slowly: it does so while the test runs
+my $spark = CdcSpark->start('spark35');
 my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
 mkdir $work;
 my $root = "$work/delta";
@@ -63,6 +66,10 @@ is_deeply($r->{errors}, [], 'DuckDB reads the table');
 is_deeply($r->{results}[0], [ { id => 1, name => 'one', x => undef }, { id => 2, name => 'two', x => undef },
 		{ id => 3, name => 'three', x => 'bx' }, { id => 4, name => 'four', x => 'ax' } ],
 	'every row, with the new column where it was given');
+
+# Spark, through Delta's own log reader, reads what DuckDB reads
+$spark->agrees_with_duckdb($dir, 'two topics on one table, one adding a column');
+$spark->stop;
 
 $kb->stop;
 done_testing();
