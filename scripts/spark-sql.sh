@@ -14,11 +14,11 @@
 # 3.3) or spark33 (the seed lab's Spark 3.3.2 with delta-core 2.3.0).
 # SPARK_MEM is the JVM heap (default 1g).  The program
 # (tools/spark/SparkSql.java) is compiled once per source version into
-# $CDC_SPARK_BUILD (default /tmp/cdc_kafka_spark.$UID).
+# $CDC_JAVA_BUILD (default /tmp/cdc_kafka_java.$UID).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 peer=${SPARK_PEER:-spark35}
 cp=$("$ROOT/scripts/peers.sh" classpath "$peer")
-classes=$("$ROOT/scripts/spark-build.sh" "$peer" "$ROOT/tools/spark/SparkSql.java")
+classes=$("$ROOT/scripts/peer-build.sh" "$peer" "$ROOT/tools/spark/SparkSql.java")
 # C1 only: a short run spends less CPU compiling than it would save
 exec "$ROOT/scripts/spark-java.sh" -XX:TieredStopAtLevel=1 -cp "$classes:$cp" SparkSql "$@"
