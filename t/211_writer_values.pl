@@ -19,8 +19,11 @@ use MIME::Base64;
 use Test::More;
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
 
+# Spark starts slowly: it does so while the test runs
+my $spark = CdcSpark->start('spark35');
 my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
 mkdir $work;
 my $dump = CdcKafka::program('writer/test/event_dump');
@@ -250,6 +253,10 @@ my @lines = map { $J->decode($_) } <$fh>;
 close $fh;
 is(scalar @lines, scalar @bad_e2e, 'one dead-letter line per bad message');
 is_deeply([ map { $_->{offset} } @lines ], [ 1 .. scalar @bad_e2e ], 'at their offsets');
+
+# Spark, through Delta's own log reader, reads what DuckDB reads
+$spark->agrees_with_duckdb($dir, 'values at the edges (decimal scale 1000)');
+$spark->stop;
 
 $kb->stop;
 done_testing();

@@ -10,8 +10,11 @@ use File::Temp qw(tempdir);
 use Test::More;
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
 
+# Spark starts slowly: it does so while the test runs
+my $spark = CdcSpark->start('spark35');
 my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
 mkdir $work;
 my $root = "$work/delta";
@@ -64,6 +67,10 @@ ok($rows[0]{__source_lsn} =~ /^\d+$/ && $rows[0]{__source_txid} =~ /^\d+$/ && $r
 ok(defined $rows[0]{__kafka_timestamp}, '__kafka_timestamp is the Kafka timestamp');
 my @cols = sort keys %{ $rows[0] };
 is_deeply(\@cols, [ sort('id', @stored, @meta) ], 'every column once, nothing else');
+
+# Spark, through Delta's own log reader, reads what DuckDB reads
+$spark->agrees_with_duckdb($dir, 'source columns named like the change-log columns');
+$spark->stop;
 
 $kb->stop;
 done_testing();

@@ -13,8 +13,11 @@ use JSON::PP;
 use Test::More;
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
 
+# Spark starts slowly: it does so while the test runs
+my $spark = CdcSpark->start('spark35');
 my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
 mkdir $work;
 my $root = "$work/delta";
@@ -87,6 +90,10 @@ ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($seen{dashes}) == 4 }),
 	'a restart writes into the same shortened directory');
 is(CdcWriter::stop_writer($w), 0, 'and exits 0');
 is(scalar(() = glob("$root/*/*")), scalar @names, 'no other directory was made');
+
+# Spark, through Delta's own log reader, reads what DuckDB reads
+$spark->agrees_with_duckdb($seen{$_}, "table dir of $_") for sort keys %seen;
+$spark->stop;
 
 $mb->stop;
 done_testing();
