@@ -128,6 +128,12 @@ sub check_exactly_once
 	my $last = decode_json(slurp_file("$dir/_delta_log/_last_checkpoint"));
 	my $cp = $last->{version};
 	ok(-e sprintf("$dir/_delta_log/%020d.checkpoint.parquet", $cp), "own: checkpoint $cp exists");
+	# zstd, as the Delta protocol recommends for checkpoints (DuckDB says so)
+	my ($codecs, $cerr) = ('', '');
+	IPC::Run::run([ 'node', "$CdcKafka::ROOT/t/js/duckdb_cli.mjs", '-csv', '-noheader', '-c',
+			sprintf("SELECT DISTINCT compression FROM parquet_metadata('$dir/_delta_log/%020d.checkpoint.parquet')", $cp) ],
+		'<', \undef, '>', \$codecs, '2>', \$cerr, IPC::Run::timeout(120));
+	is($codecs, "ZSTD\n", 'own: the checkpoint is zstd-compressed') or diag($cerr);
 	my ($rc, $json_state) = run_tool('state', $dir);
 	is($rc, 0, 'own: state before the cleanup');
 	my $txns_before = CdcWriter::txn_versions($dir);
