@@ -332,8 +332,8 @@ is($rc, 0, 'docker/lab-changes.sql applies to the seed') or diag($err);
 	"SELECT string_agg(id || ' ' || email, ', ' ORDER BY id) FROM inventory.customers");
 is($out =~ s/\s+$//r,
 	'1 sally.thomas@acme.com, 2 george@foobar.com, 3 edward@walker.com, 4 annek@noanswer.org, '
-	  . '5 ana.souza@example.com, 6 bruno.lima@example.com, 7 carla.mendes@example.com, '
-	  . '8 daniel.rocha@example.com, 9 elisa.costa@example.com',
+	  . '5 glauber.rocha@terraemtranse.movie, 6 hilton@tatuagem.movie, 7 fernando.meireles@cidadededeus.movie, '
+	  . '8 meireles@cidadededeus.movie, 9 claudio.assis@amarelomanga.movie',
 	'... leaving the lab\'s final state') or diag($err);
 
 # What the sidecar will read from its slot, with its plugin options.
