@@ -25,6 +25,7 @@ use CdcKafka;
 use CdcWriter;
 
 my $JSON = JSON::PP->new->utf8->canonical;
+my $ANSWER_S = 600;
 
 # Spark's peer must have been fetched (scripts/deps.sh does it).
 sub start
@@ -32,8 +33,9 @@ sub start
 	my ($class, $peer) = @_;
 	my ($in, $out, $err) = ('', '', '');
 	local $ENV{SPARK_PEER} = $peer;
-	# each answer within 5 minutes (the timer restarts with each request)
-	my $timer = IPC::Run::timeout(300);
+	# each answer within $ANSWER_S seconds (the timer restarts with each
+	# request): generous, a JVM on a loaded 2-core machine can crawl
+	my $timer = IPC::Run::timeout($ANSWER_S);
 	my $h = IPC::Run::start([ "$CdcKafka::ROOT/scripts/spark-sql.sh", '--batch' ],
 		'<', \$in, '>', \$out, '2>', \$err, $timer);
 	return bless { h => $h, timer => $timer, in => \$in, out => \$out, err => \$err,
@@ -48,9 +50,11 @@ sub sql
 	my ($self, $dir, $sql) = @_;
 	${ $self->{in} } .= $JSON->encode({ table => $dir, sql => $sql }) . "\n";
 	my $out = $self->{out};
-	$self->{timer}->start(300);
+	$self->{timer}->start($ANSWER_S);
+	my $err = $self->{err};
 	eval { $self->{h}->pump until $$out =~ /\n/; 1 }
-	  or croak "$self->{peer}: spark-sql.sh ended: ${ $self->{err} }";
+	  or croak "$self->{peer}: no answer to \"$sql\" ($@); its stderr ends with: "
+	  . substr($$err, length($$err) > 2000 ? -2000 : 0);
 	$$out =~ s/^([^\n]*)\n//;
 	return $JSON->decode($1);
 }
