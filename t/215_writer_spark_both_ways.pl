@@ -27,7 +27,7 @@ my $root = "$work/delta";
 my $log = "$work/writer.log";
 my $topic = 'sp.public.events';
 my $dir = "$root/public/events";
-my $mb = CdcKafka::start_mock_broker(topics => ["$topic:2"]);
+my $kb = CdcKafka::start_kafka(topics => ["$topic:2"]);
 my $seq = 0;
 
 sub produce_n
@@ -43,14 +43,14 @@ sub produce_n
 			key => { seq => $s }, key_fields => [ [ seq => 'int64', optional => JSON::PP::false ] ],
 			after => \%after);
 	}
-	CdcWriter::produce($mb->bootstrap, $topic, @ev);
+	CdcWriter::produce($kb->bootstrap, $topic, @ev);
 	return;
 }
 
 sub run_writer_until
 {
 	my ($want, $what) = @_;
-	my $w = CdcWriter::start_writer($mb->bootstrap, $root, $log, '-t', $topic,
+	my $w = CdcWriter::start_writer($kb->bootstrap, $root, $log, '-t', $topic,
 		'-X', 'assignment=static', '-X', 'flush.rows=10', '-X', 'flush.interval.ms=100',
 		'-X', 'checkpoint.interval=4');
 	ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($dir) >= $want }, 120),
@@ -142,5 +142,5 @@ spark_ok("OPTIMIZE $t", 'OPTIMIZE after the writer');
 seqs_are(\@want, 'after a second OPTIMIZE');
 
 $spark->stop;
-$mb->stop;
+$kb->stop;
 done_testing();
