@@ -124,7 +124,8 @@ sub agrees_with_duckdb
 	};
 	my ($s, $d) = ($rows->('spark', $sp->{rows} // []), $rows->('duckdb', $duck->{results}[0]));
 	is(scalar @$s, scalar @$d, "$label: Spark reads as many rows as DuckDB (" . scalar(@$d) . ')');
-	my @diff = grep { $s->[$_] ne ($d->[$_] // '') } 0 .. $#$s;
+	my $last = $#$s > $#$d ? $#$s : $#$d;
+	my @diff = grep { ($s->[$_] // '(none)') ne ($d->[$_] // '(none)') } 0 .. $last;
 	is_deeply([ map { { spark => $s->[$_], duckdb => $d->[$_] } } @diff[ 0 .. ($#diff < 2 ? $#diff : 2) ] ],
 		[], "$label: every value as DuckDB reads it");
 
