@@ -543,7 +543,8 @@ config_mask_conninfo(const char *conninfo, char *buf, size_t bufsize)
 	bool		uri = strncmp(p, "postgres://", 11) == 0 ||
 		strncmp(p, "postgresql://", 13) == 0;
 
-#define PUT(c) do { if (o + 1 < bufsize) buf[o++] = (c); } while (0)
+	/* c is evaluated once, buffer full or not: callers pass *p++ */
+#define PUT(c) do { char c_ = (c); if (o + 1 < bufsize) buf[o++] = c_; } while (0)
 #define PUTS(s) do { for (const char *q_ = (s); *q_; q_++) PUT(*q_); } while (0)
 
 	if (bufsize == 0)

@@ -8,7 +8,8 @@
 #   make fuzz FUZZ_SECONDS=600     a longer run
 #   make fuzz-build                build only
 #
-# A crash, a sanitizer report or a leak fails the run; the input that
+# A crash, a sanitizer report, a leak or an input that runs over 10 s (a
+# hang) fails the run; the input that
 # caused it is saved as fuzz/build/crash-* (reproduce: fuzz/build/<target>
 # fuzz/build/crash-...).  New inputs found go to fuzz/build/corpus/, not
 # into the seed corpus.
@@ -53,7 +54,7 @@ fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p fuzz/build/corpus/$$t; \
 		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-		fuzz/build/$$t -max_total_time=$(FUZZ_SECONDS) -close_fd_mask=3 \
+		fuzz/build/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -close_fd_mask=3 \
 			-print_final_stats=1 -artifact_prefix=fuzz/build/ \
 			fuzz/build/corpus/$$t fuzz/corpus/$$t 2>fuzz/build/$$t.log || \
 			{ grep -A40 -m1 'ERROR\|runtime error\|deadly signal' fuzz/build/$$t.log; \
