@@ -197,8 +197,9 @@ EOS
 
 	my ($out, $err) = ('', '');
 	local $ENV{TMPDIR} = "$dir/tmp";
+	# a hang guard, not a timing assumption: Spark's start on a loaded machine
 	my $h = IPC::Run::start([ 'setsid', 'bash', "$dir/script.sh" ], '<', \undef,
-		'>', \$out, '2>', \$err, IPC::Run::timeout(240));
+		'>', \$out, '2>', \$err, IPC::Run::timeout(900));
 	eval { $h->finish; 1 } or do { diag("$doc: $@"); $h->kill_kill; };
 	my $sid = $h->{KIDS}[0]{PID};	# setsid: the session of everything it ran
 	for my $i (0 .. $#runs)
