@@ -6,12 +6,17 @@
 # mapping is upgraded in the commit of the first such column, its columns
 # keeping their names as physical names, so its older files stay readable.
 # The writer reads the mapped table back from its log and checkpoint after a
-# restart.  plugin -> sidecar -> Apache Kafka -> writer -> DuckDB, rows equal
+# restart.  A name equal to an earlier column's but for case (Unicode case,
+# as Spark compares) is stored as "__case_<h>_<name>", mapping or not:
+# Delta's names are unique case-insensitively, and Spark refused the table
+# that held both (COLUMN_ALREADY_EXISTS).  plugin -> sidecar -> Apache Kafka -> writer -> DuckDB, rows equal
 # to PostgreSQL's.  (Without mapping the schema carried the names as they
 # are, which t/js/delta_read.mjs and Spark refuse.)
 use strict;
 use warnings;
 
+use Digest::SHA qw(sha256_hex);
+use Encode qw(encode_utf8);
 use JSON::PP;
 use Test::More;
 
@@ -28,13 +33,20 @@ my $slog = "$work/sidecar.log";
 my $r;
 
 my @odd = ('a b', 'x,y', 'p;q', 'c{d}', 'e(f)', "n\nl", "t\tab", 'k=v', 'Mixed', 'mixed', 'plain');
+# the columns of "cased", the Unicode ones as UTF-8 bytes (what psql and
+# the JSON reader hand over)
+my @cased = ('Name', 'name', 'NAME', encode_utf8("\x{c4}pfel"), encode_utf8("\x{e4}pfel"), 'other');
 my $node = CdcKafka::start_pg('colmap');
 sub ident { my ($n) = @_; $n =~ s/"/""/g; return qq("$n"); }
+# the Delta name of a column whose name clashes with an earlier one's
+sub case_alias { my ($n) = @_; return '__case_' . substr(sha256_hex($n), 0, 8) . "_$n"; }
 $node->safe_psql('postgres', 'CREATE TABLE odd (id int PRIMARY KEY, '
 	  . join(', ', map { ident($_) . ' text' } @odd) . ');
 	CREATE TABLE grow (id int PRIMARY KEY, v text);
 	CREATE TABLE fine (id int PRIMARY KEY, v text);
-	CREATE TABLE shared (id int PRIMARY KEY, v text);');
+	CREATE TABLE shared (id int PRIMARY KEY, v text);
+	CREATE TABLE cased (id int PRIMARY KEY, '
+	  . join(', ', map { ident($_) . ' text' } @cased) . ');');
 
 my $kb = CdcKafka::start_kafka();
 my $sc = CdcKafka::start_sidecar(node => $node, bootstrap => $kb->bootstrap, slot => 'cm',
@@ -56,12 +68,16 @@ $node->safe_psql('postgres', q{UPDATE odd SET "a b" = 'changed', "Mixed" = NULL 
 	INSERT INTO grow VALUES (1, 'one'), (2, 'two');
 	INSERT INTO fine VALUES (1, 'one');
 	INSERT INTO shared VALUES (1, 'one');});
+$node->safe_psql('postgres', 'INSERT INTO cased SELECT g, ' . join(', ', map { "'$_ ' || g" } @cased)
+	  . ' FROM generate_series(1, 3) g; UPDATE cased SET "NAME" = NULL WHERE id = 2');
 my $odir = "$root/public/odd";
 my $gdir = "$root/public/grow";
 my $fdir = "$root/public/fine";
 my $sdir = "$root/public/shared";
+my $cdir = "$root/public/cased";
 ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($odir) == 4 && CdcWriter::committed_rows($gdir) == 2
-			&& CdcWriter::committed_rows($fdir) == 1 && CdcWriter::committed_rows($sdir) == 1 }, 120),
+			&& CdcWriter::committed_rows($fdir) == 1 && CdcWriter::committed_rows($sdir) == 1
+			&& CdcWriter::committed_rows($cdir) == 4 }, 120),
 	'the first changes are committed')
   or diag(CdcKafka::slurp($wlog));
 
@@ -169,19 +185,25 @@ is(CdcKafka::stop_sidecar($sc), 0, 'the sidecar exits 0');
 sub current_state
 {
 	my ($dir, $table, @cols) = @_;
-	# SELECT *: DuckDB's names are case-insensitive, "mixed" would find "Mixed"
 	my $r = CdcWriter::delta_read($dir, "SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY id "
 		  . 'ORDER BY __source_lsn DESC, __kafka_offset DESC) AS rn FROM t) WHERE rn = 1 AND __op <> \'d\' ORDER BY id');
 	my $pg = decode_json($node->safe_psql('postgres',
 			"SELECT coalesce(json_agg(json_build_array("
 			  . join(', ', map { my $c = $_; $c =~ s/"/""/g; qq(x."$c") } @cols)
 			  . ") ORDER BY id), '[]') FROM $table x"));
-	# and it shows the second of two names equal but for case as "<name>_1"
-	my %seen;
-	my @duck = map { $seen{ lc $_ }++ ? "${_}_1" : $_ } @cols;
-	my @delta = map { my $row = $_; [ map { $row->{$_} } @duck ] } @{ $r->{results}[0] };
+	my @delta = map { my $row = $_; [ map { $row->{$_} } delta_names(@cols) ] } @{ $r->{results}[0] };
 	$_ = [ map { defined $_ ? "$_" : undef } @$_ ] for @delta, @$pg;
 	return ($r, \@delta, $pg);
+}
+
+# The Delta names (as JSON reads them) of source columns @cols (UTF-8), in
+# table order: a name that clashes with an earlier one but for case takes
+# its alias.
+sub delta_names
+{
+	my (@cols) = @_;
+	my %seen;
+	return map { Encode::decode_utf8($seen{ lc Encode::decode_utf8($_) }++ ? case_alias($_) : $_) } @cols;
 }
 
 sub mapping_ok
@@ -201,8 +223,8 @@ my ($delta, $pg);
 mapping_ok($r, 'odd');
 is_deeply($delta, $pg, 'odd: the current state equals PostgreSQL\'s');
 is(scalar @$pg, 5, 'odd: five rows in PostgreSQL');
-is_deeply([ map { $_->{name} } grep { $_->{name} !~ /^__/ } @{ $r->{schema} } ], [ 'id', @odd ],
-	'odd: the logical names are the source names');
+is_deeply([ map { $_->{name} } grep { $_->{name} !~ /^__(?!case_)/ } @{ $r->{schema} } ], [ 'id', delta_names(@odd) ],
+	'odd: the logical names are the source names, "mixed" as "' . case_alias('mixed') . '"');
 ok(!(grep { $_->{physicalName} !~ /^col-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/ } @{ $r->{schema} }),
 	'odd (mapped from its first commit): every physical name is col-<uuid>');
 
@@ -223,7 +245,7 @@ my %gp = map { $_->{name} => $_->{physicalName} } @{ $r->{schema} };
 is($gp{id}, 'id', 'grow: a column from before the upgrade keeps its name as physical name');
 is($gp{__kafka_offset}, '__kafka_offset', 'grow: so do the change-log columns');
 like($gp{'new col'}, qr/^col-/, 'grow: the new column "new col" has a col-<uuid> physical name');
-like($gp{V}, qr/^col-/, 'grow: "V", equal to "v" but for case, has a col-<uuid> physical name');
+like($gp{ case_alias('V') }, qr/^col-/, 'grow: "V", equal to "v" but for case, is "' . case_alias('V') . '", with a col-<uuid> physical name');
 my @gproto = map { $_->{protocol} } grep { $_->{protocol} } CdcWriter::log_actions($gdir);
 is_deeply([ map { "$_->{minReaderVersion},$_->{minWriterVersion}" } @gproto ], [ '1,2', '2,5' ],
 	'grow: created on reader 1 / writer 2, upgraded to reader 2 / writer 5 once');
@@ -254,10 +276,25 @@ is_deeply([ $r->{protocol}{minReaderVersion}, $r->{protocol}{minWriterVersion} ]
 	'fine: a table that needs no mapping stays on reader 1, writer 2');
 ok(!exists $r->{configuration}{'delta.columnMapping.mode'}, 'fine: and has no mapping mode');
 
-# Spark reads the mapped tables through their mapping, as DuckDB does.
-# Not "odd" and "grow": they hold names equal but for case, which Delta
-# requires to be unique case-insensitively and Spark refuses
-# (COLUMN_ALREADY_EXISTS)
+# names equal but for case need no mapping: each later one is stored under
+# its alias, and the table stays on reader 1 / writer 2
+($r, $delta, $pg) = current_state($cdir, 'cased', 'id', @cased);
+is_deeply($r->{errors}, [], 'cased: the log replays cleanly');
+is_deeply($delta, $pg, 'cased: the current state equals PostgreSQL\'s');
+is(scalar @$pg, 3, 'cased: three rows in PostgreSQL');
+is_deeply([ map { $_->{name} } grep { $_->{name} !~ /^__(?!case_)/ } @{ $r->{schema} } ],
+	[ map { Encode::decode_utf8($_) } 'id', 'Name', case_alias('name'), case_alias('NAME'), $cased[3], case_alias($cased[4]), 'other' ],
+	'cased: "name", "NAME" and "äpfel" take their aliases, the first of each keeps its name');
+is_deeply([ $r->{protocol}{minReaderVersion}, $r->{protocol}{minWriterVersion} ], [ 1, 2 ],
+	'cased: no column mapping (reader 1, writer 2)');
+like(CdcKafka::slurp($wlog), qr/public\/cased: column "NAME" is stored as "__case_[0-9a-f]{8}_NAME"/,
+	'cased: the writer says under which name it stores a column');
+
+# Spark reads every table as DuckDB does: the mapped ones through their
+# mapping, those with names equal but for case under the aliases
+$spark->agrees_with_duckdb($odir, 'mapped from the first commit, names equal but for case');
+$spark->agrees_with_duckdb($gdir, 'mapping turned on by schema evolution');
+$spark->agrees_with_duckdb($cdir, 'names equal but for case, no mapping');
 $spark->agrees_with_duckdb($ldir, 'a name over 255 bytes');
 $spark->agrees_with_duckdb($sdir, 'mapping turned on by another writer');
 $spark->agrees_with_duckdb($fdir, 'no mapping needed');

@@ -32,9 +32,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/evp.h>
 
 #include "bytebuf.h"
 #include "clock.h"
@@ -44,6 +45,9 @@
 #include "log.h"
 #include "paths.h"
 #include "table.h"
+
+/* how case_alias() names a column */
+#define CASE_ALIAS_PREFIX "__case_"
 
 /* The change-log columns added to every table, in this order. */
 typedef enum MetaColumn
@@ -129,6 +133,7 @@ struct Table
 	TableColumn *cols;
 	int			ncols;
 	bool		mapped;			/* column mapping on (see add_source_column) */
+	bool		case_aliases;	/* a column is named by case_alias() */
 	int64_t		max_id;			/* highest column mapping id given */
 	int			meta[META_COUNT];	/* column index of each meta column */
 	int		   *hint;			/* value index -> last matching column */
@@ -248,6 +253,8 @@ add_column(Table *t, const char *name, const char *delta_type,
 	c->def.scale = scale;
 	c->def.nullable = true;
 	alias_def_name(c);
+	if (strncmp(name, CASE_ALIAS_PREFIX, strlen(CASE_ALIAS_PREFIX)) == 0)
+		t->case_aliases = true;
 	t->ncols++;
 	free(t->staged);
 	t->staged = calloc(t->ncols, sizeof(Staged));
@@ -280,11 +287,46 @@ source_is_reserved(const char *src)
 	return src[0] == '_' && src[1] == '_';
 }
 
+/*
+ * Delta's column names are one name but for case (delta_names_clash), so a
+ * source column whose name clashes with a column the table already has is
+ * stored as "__case_<h>_<name>", h the first 32 bits of the SHA-256 of its
+ * source name in hex: its name stays readable and findable, and two such
+ * columns ("mixed", "MIXED" next to "Mixed") differ by h.  It begins with
+ * "__", so no source column is ever stored under it.  Returns a malloc'ed
+ * name.
+ */
+static char *
+case_alias(const char *src)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	size_t		n = strlen(src);
+	char	   *alias = bytebuf_xmalloc(sizeof(CASE_ALIAS_PREFIX) + 9 + n);
+	char	   *p = alias + strlen(CASE_ALIAS_PREFIX);
+
+	if (!EVP_Digest(src, n, md, &mdlen, EVP_sha256(), NULL) || mdlen < 4)
+		memset(md, 0, 4);		/* no digest: still a name, just not spread */
+	memcpy(alias, CASE_ALIAS_PREFIX, strlen(CASE_ALIAS_PREFIX));
+	for (int i = 0; i < 4; i++)
+	{
+		*p++ = hex[md[i] >> 4];
+		*p++ = hex[md[i] & 15];
+	}
+	*p++ = '_';
+	memcpy(p, src, n + 1);
+	return alias;
+}
+
 /* Column index of source column src, or -1. */
 static int
 find_source_column(const Table *t, const char *src)
 {
-	for (int i = 0; i < t->ncols; i++)
+	char	   *alias;
+	int			i;
+
+	for (i = 0; i < t->ncols; i++)
 	{
 		const char *c = t->cols[i].name;
 
@@ -292,7 +334,12 @@ find_source_column(const Table *t, const char *src)
 			strcmp(c, src) == 0)
 			return i;
 	}
-	return -1;
+	if (!t->case_aliases)
+		return -1;
+	alias = case_alias(src);
+	i = find_column(t, alias);
+	free(alias);
+	return i;
 }
 
 /* Makes sure the change-log columns exist and notes where they are. */
@@ -1152,27 +1199,12 @@ untyped_null(const EventValue *v)
 /*
  * Column mapping (PROTOCOL.md "Column Mapping", mode name) is turned on for
  * a table when a column arrives whose name Delta allows only with it
- * (delta_name_needs_mapping), or whose name equals another column's but for
- * case: Delta's names are case-insensitive, and Spark refuses a data file
- * with two such columns, so their physical names must differ (the logical
- * names stay as the source spells them).  The columns already in the log
- * keep their names as physical names, as the protocol enables mapping on a
- * table with data, so files already committed stay readable; every other
- * column gets "col-<uuid>".  The commit that follows carries the protocol
- * upgrade (reader 2, writer 5) and the metaData.  Mapping is never turned
- * off.
+ * (delta_name_needs_mapping).  The columns already in the log keep their
+ * names as physical names, as the protocol enables mapping on a table with
+ * data, so files already committed stay readable; every other column gets
+ * "col-<uuid>".  The commit that follows carries the protocol upgrade
+ * (reader 2, writer 5) and the metaData.  Mapping is never turned off.
  */
-static bool
-needs_mapping(const Table *t, const char *name)
-{
-	if (delta_name_needs_mapping(name))
-		return true;
-	for (int i = 0; i < t->ncols; i++)
-		if (strcasecmp(t->cols[i].name, name) == 0)
-			return true;
-	return false;
-}
-
 static void
 start_mapping(Table *t)
 {
@@ -1197,22 +1229,42 @@ start_mapping(Table *t)
 	log_info("table %s: column mapping on (a column name needs it)", t->dir);
 }
 
-/* Adds the column of source value v, named by the rule above. */
+/* Adds the column of source value v, named by the rules above. */
 static bool
 add_source_column(Table *t, const EventValue *v, char *errstr, size_t errlen)
 {
 	size_t		n = strlen(v->name);
-	char	   *name = bytebuf_xmalloc(n + 2);
+	char	   *buf = bytebuf_xmalloc(n + 2);
+	char	   *alias = NULL;
+	const char *name;
 	bool		ok;
 
-	name[0] = '_';
-	memcpy(name + 1, v->name, n + 1);
-	if (!t->mapped && needs_mapping(t, source_is_reserved(v->name) ? name : name + 1))
+	buf[0] = '_';
+	memcpy(buf + 1, v->name, n + 1);
+	name = source_is_reserved(v->name) ? buf : buf + 1;
+	for (int i = 0; i < t->ncols && alias == NULL; i++)
+		if (delta_names_clash(t->cols[i].name, name))
+			name = alias = case_alias(v->name);
+	for (int i = 0; i < t->ncols && alias != NULL; i++)
+		if (delta_names_clash(t->cols[i].name, alias))
+		{
+			/* two source names equal but for case, and the same h */
+			snprintf(errstr, errlen, "column \"%s\": its name and the name it "
+					 "would take, \"%s\", are both taken (names equal but "
+					 "for case)", v->name, alias);
+			free(alias);
+			free(buf);
+			return false;
+		}
+	if (!t->mapped && delta_name_needs_mapping(name))
 		start_mapping(t);
-	ok = add_column(t, source_is_reserved(v->name) ? name : name + 1,
-					v->want_type ? v->want_type : "string", NULL, 0,
+	ok = add_column(t, name, v->want_type ? v->want_type : "string", NULL, 0,
 					errstr, errlen);
-	free(name);
+	if (ok && alias != NULL)
+		log_info("table %s: column \"%s\" is stored as \"%s\" (another "
+				 "column's name equals it but for case)", t->dir, v->name, alias);
+	free(alias);
+	free(buf);
 	return ok;
 }
 

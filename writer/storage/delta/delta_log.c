@@ -29,6 +29,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <wctype.h>
 
 #include <json-c/json.h>
 
@@ -1465,6 +1467,48 @@ delta_name_needs_mapping(const char *name)
 		if (*p < 0x20 || *p == 0x7f || strchr(" ,;{}()=", *p) != NULL)
 			return true;
 	return false;
+}
+
+/*
+ * Next code point of valid UTF-8 text s (column names are checked when
+ * decoded, writer/event.c); a byte that starts no sequence stands for itself.
+ */
+static const unsigned char *
+utf8_next(const unsigned char *s, wint_t *cp)
+{
+	int			n = *s >= 0xf0 ? 3 : *s >= 0xe0 ? 2 : *s >= 0xc0 ? 1 : 0;
+	wint_t		c = n == 0 ? *s : *s & (0x3f >> n);
+
+	s++;
+	for (; n > 0 && (*s & 0xc0) == 0x80; n--)
+		c = (c << 6) | (*s++ & 0x3f);
+	*cp = c;
+	return s;
+}
+
+bool
+delta_names_clash(const char *a, const char *b)
+{
+	static locale_t utf8;
+	const unsigned char *p = (const unsigned char *) a,
+			   *q = (const unsigned char *) b;
+
+	/* Spark lower-cases by Unicode's rules: C.UTF-8's towlower, not the C locale's */
+	if (utf8 == (locale_t) 0)
+		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
+	while (*p && *q)
+	{
+		wint_t		x,
+					y;
+
+		p = utf8_next(p, &x);
+		q = utf8_next(q, &y);
+		if (x != y &&
+			(utf8 ? towlower_l(x, utf8) != towlower_l(y, utf8) :
+			 x >= 0x80 || y >= 0x80 || tolower((int) x) != tolower((int) y)))
+			return false;
+	}
+	return *p == *q;
 }
 
 void

@@ -175,6 +175,13 @@ extern int64_t delta_max_column_id(const DeltaTable *t);
 #define DELTA_MAX_PLAIN_NAME 255
 extern bool delta_name_needs_mapping(const char *name);
 
+/*
+ * true when two column names are one to Delta: Spark compares them without
+ * regard to case ("Mixed" and "mixed", "Äpfel" and "äpfel"), so a table
+ * cannot have both, with column mapping or without.  Names are UTF-8.
+ */
+extern bool delta_names_clash(const char *a, const char *b);
+
 /* A new column's physical name, "col-<uuid>" (buf >= 48 bytes). */
 extern void delta_new_physical_name(char *buf);
 
