@@ -133,7 +133,7 @@ regress_run()
 
 run_tap()
 {
-	local t=$1 out=$WORK/tap/$(basename "$t").out rc
+	local t=$1 out=$WORK/tap/$(basename "$t").out rc start=$SECONDS
 	local testdir=$WORK/tap/$(basename "$t" .pl)
 	mkdir -p "$testdir"
 	echo "=== $t"
@@ -158,6 +158,7 @@ run_tap()
 		tail -n 5 "$testdir"/{tmp_check/log,log}/"regress_log_$(basename "$t" .pl)" 2>/dev/null
 		failed=$((failed + 1))
 	fi
+	echo "--- $t: $((SECONDS - start)) s"
 }
 
 # The newer releases, each in its Debian root once made (scripts/pg.sh):
