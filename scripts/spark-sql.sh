@@ -9,6 +9,11 @@
 #       one JSON request a line, {"table": DIR, "sql": "..."} ("table" is
 #       optional); one JSON answer a line, {"rows": [...], "columns": [...]}
 #       or {"error": "..."}: many statements for one JVM start
+#   scripts/spark-sql.sh --serve PORTFILE
+#       the same requests over TCP connections to 127.0.0.1:PORT (PORT
+#       written to PORTFILE once it listens), a session each; exits after
+#       SPARK_IDLE_S seconds (default 1800) without a connection.  The test
+#       suite shares one such JVM per peer (t/CdcSpark.pm)
 #
 # SPARK_PEER picks the peer: spark35 (default: Spark 3.5 with delta-spark
 # 3.3) or spark33 (the seed lab's Spark 3.3.2 with delta-core 2.3.0).

@@ -1,5 +1,11 @@
 # CdcSpark.pm: Spark with Delta Lake as a reader of the writer's tables, for
-# the TAP tests (scripts/spark-sql.sh --batch, one JVM per test file).
+# the TAP tests.  One JVM per peer serves every test file of a run
+# (scripts/spark-sql.sh --serve): t/run_tests.sh names a directory,
+# CDC_SPARK_SHARED, where the first test that needs a peer starts it and
+# the run stops it at its end; each test file talks to it over its own
+# connection, a Spark session of its own.  Without CDC_SPARK_SHARED (a test
+# run by prove alone) the file starts a JVM for itself
+# (scripts/spark-sql.sh --batch).
 #
 #   my $spark = CdcSpark->start('spark35');   # starts the JVM early (it is slow)
 #   my $a = $spark->sql($dir, 'SELECT ...');  # {rows => [...], columns => [...]} or {error => ...}
@@ -16,9 +22,12 @@ use strict;
 use warnings;
 
 use Carp;
+use Fcntl qw(:flock);
+use IO::Socket::INET;
 use IPC::Run;
 use JSON::PP;
 use MIME::Base64;
+use POSIX qw(setsid);
 use Test::More;
 
 use CdcKafka;
@@ -31,24 +40,91 @@ my $ANSWER_S = 600;
 sub start
 {
 	my ($class, $peer) = @_;
+	my $self = bless { peer => $peer }, $class;
+	if (my $shared = $ENV{CDC_SPARK_SHARED})
+	{
+		$self->{portfile} = "$shared/$peer.port";
+		$self->{log} = "$shared/$peer.log";
+		$self->serve_start($shared);
+		return $self;
+	}
 	my ($in, $out, $err) = ('', '', '');
 	local $ENV{SPARK_PEER} = $peer;
 	# each answer within $ANSWER_S seconds (the timer restarts with each
 	# request): generous, a JVM on a loaded 2-core machine can crawl
-	my $timer = IPC::Run::timeout($ANSWER_S);
-	my $h = IPC::Run::start([ "$CdcKafka::ROOT/scripts/spark-sql.sh", '--batch' ],
-		'<', \$in, '>', \$out, '2>', \$err, $timer);
-	return bless { h => $h, timer => $timer, in => \$in, out => \$out, err => \$err,
-		peer => $peer }, $class;
+	$self->{timer} = IPC::Run::timeout($ANSWER_S);
+	$self->{h} = IPC::Run::start([ "$CdcKafka::ROOT/scripts/spark-sql.sh", '--batch' ],
+		'<', \$in, '>', \$out, '2>', \$err, $self->{timer});
+	@$self{qw(in out err)} = (\$in, \$out, \$err);
+	return $self;
+}
+
+# Starts the peer's shared JVM unless it runs (a port file and a live
+# process); it outlives this test file.  The lock keeps two files from
+# starting it twice.
+sub serve_start
+{
+	my ($self, $shared) = @_;
+	my $peer = $self->{peer};
+	open(my $lock, '>', "$shared/$peer.lock") or croak "$shared/$peer.lock: $!";
+	flock($lock, LOCK_EX) or croak "flock: $!";
+	my $pid = CdcKafka::slurp("$shared/$peer.pid");
+	chomp $pid;
+	return if $pid ne '' && kill(0, $pid);
+	unlink $self->{portfile};
+	$pid = fork() // croak "fork: $!";
+	if ($pid == 0)
+	{
+		setsid();
+		open(STDIN, '<', '/dev/null');
+		open(STDOUT, '>>', $self->{log});
+		open(STDERR, '>&', \*STDOUT);
+		$ENV{SPARK_PEER} = $peer;
+		$ENV{SPARK_MEM} //= '1536m';	# a whole run's tables, one at a time
+		exec("$CdcKafka::ROOT/scripts/spark-sql.sh", '--serve', $self->{portfile});
+		POSIX::_exit(127);
+	}
+	open(my $fh, '>', "$shared/$peer.pid") or croak "$shared/$peer.pid: $!";
+	print $fh "$pid\n";
+	close $fh;
+	return;
 }
 
 sub peer { return $_[0]{peer}; }
+
+sub log_tail
+{
+	my ($file) = @_;
+	my $l = CdcKafka::slurp($file);
+	return substr($l, length($l) > 2000 ? -2000 : 0);
+}
+
+# The connection to the shared JVM, once it listens.
+sub connection
+{
+	my ($self) = @_;
+	return $self->{sock} if $self->{sock};
+	my $port;
+	my $until = time + $ANSWER_S;
+	until (($port = CdcKafka::slurp($self->{portfile})) =~ /^\d+\n/)
+	{
+		croak "$self->{peer}: the shared Spark JVM did not listen within $ANSWER_S s; its log ends with: "
+		  . log_tail($self->{log}) if time > $until;
+		select(undef, undef, undef, 0.2);
+	}
+	chomp $port;
+	$self->{sock} = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port, Proto => 'tcp')
+	  or croak "$self->{peer}: cannot reach the shared Spark JVM at 127.0.0.1:$port: $!";
+	return $self->{sock};
+}
 
 # One statement; with $dir, "t" is the table's newest snapshot.
 sub sql
 {
 	my ($self, $dir, $sql) = @_;
-	${ $self->{in} } .= $JSON->encode({ table => $dir, sql => $sql }) . "\n";
+	my $req = $JSON->encode({ table => $dir, sql => $sql }) . "\n";
+	return $self->sql_shared($req, $sql) if $self->{portfile};
+	${ $self->{in} } .= $req;
 	my $out = $self->{out};
 	$self->{timer}->start($ANSWER_S);
 	my $err = $self->{err};
@@ -59,9 +135,32 @@ sub sql
 	return $JSON->decode($1);
 }
 
+sub sql_shared
+{
+	my ($self, $req, $sql) = @_;
+	my $sock = $self->connection;
+	my $line;
+	eval {
+		local $SIG{ALRM} = sub { die "timed out after $ANSWER_S s\n" };
+		alarm $ANSWER_S;
+		print $sock $req or die "send: $!\n";
+		$line = <$sock>;
+		alarm 0;
+		defined $line or die "connection closed\n";
+		1;
+	} or do {
+		alarm 0;
+		my $e = $@;
+		croak "$self->{peer}: no answer to \"$sql\" ($e); the shared JVM's log ends with: "
+		  . log_tail($self->{log});
+	};
+	return $JSON->decode($line);
+}
+
 sub stop
 {
 	my ($self) = @_;
+	close(delete $self->{sock}) if $self->{sock};
 	return unless $self->{h};
 	$self->{timer}->start(120);
 	eval { $self->{h}->finish; 1 } or $self->{h}->kill_kill;

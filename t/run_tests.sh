@@ -71,6 +71,14 @@ fi
 REGRESS_LIST=${REGRESS:-$(cd "$ROOT" && make -s --no-print-directory PG_CONFIG="$PG_CONFIG" regress-list)}
 export PATH="$BINDIR:$ROOT/sidecar:$ROOT/writer:$ROOT/tools:$PATH"
 cd "$ROOT"
+# One Spark JVM per peer serves the whole run (t/CdcSpark.pm starts it for
+# the first test file that asks): a start costs a minute of CPU, and a dozen
+# files read with Spark.  A nested run (the matrix) shares its caller's.
+if [ -z "${CDC_SPARK_SHARED:-}" ]; then
+	export CDC_SPARK_SHARED=$WORK/spark
+	mkdir -p "$CDC_SPARK_SHARED"
+	trap 'for f in "$CDC_SPARK_SHARED"/*.pid; do [ -f "$f" ] && kill -TERM -- "-$(cat "$f")" 2>/dev/null; done' EXIT
+fi
 passed=0
 failed=0
 

@@ -11,6 +11,12 @@
  *                               answers each with one line:
  *                               {"rows": [...], "columns": [[name, type], ...]}
  *                               or {"error": MESSAGE}
+ *   SparkSql --serve PORTFILE   the same requests over TCP connections to
+ *                               127.0.0.1, one session each (its own views
+ *                               and settings), so many test files share one
+ *                               JVM start; writes the port to PORTFILE once
+ *                               it listens, and exits after IDLE seconds
+ *                               without a connection (SPARK_IDLE_S, 1800)
  *
  * Values: numbers as JSON numbers (NaN and infinities as strings), decimals
  * as exact strings, binary as base64, dates as YYYY-MM-DD, timestamps as
@@ -18,13 +24,23 @@
  * objects, arrays as arrays, maps as objects.
  */
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -35,6 +51,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.delta.DeltaLog;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.BinaryType;
 import org.apache.spark.sql.types.DataType;
@@ -56,7 +73,7 @@ public class SparkSql
 	{
 		if (args.length == 0 || (!args[0].equals("--batch") && args.length < 2))
 		{
-			System.err.println("usage: SparkSql TABLE_DIR SQL... | SparkSql --batch");
+			System.err.println("usage: SparkSql TABLE_DIR SQL... | SparkSql --batch | SparkSql --serve PORTFILE");
 			System.exit(1);
 		}
 		/* Spark writes to stdout now and then: keep stdout for our JSON. */
@@ -66,28 +83,9 @@ public class SparkSql
 		SparkSession spark = session();
 		int rc = 0;
 		if (args[0].equals("--batch"))
-		{
-			BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-			String line;
-			while ((line = in.readLine()) != null)
-			{
-				if (line.isBlank())
-					continue;
-				ObjectNode answer;
-				try
-				{
-					JsonNode req = M.readTree(line);
-					String table = req.hasNonNull("table") ? req.get("table").asText() : null;
-					answer = run(spark, table, req.get("sql").asText());
-				}
-				catch (Exception e)
-				{
-					answer = F.objectNode();
-					answer.put("error", message(e));
-				}
-				out.println(M.writeValueAsString(answer));
-			}
-		}
+			answer(spark, new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)), out);
+		else if (args[0].equals("--serve"))
+			serve(spark, Paths.get(args[1]));
 		else
 		{
 			for (int i = 1; i < args.length; i++)
@@ -108,6 +106,87 @@ public class SparkSql
 		out.flush();
 		spark.stop();
 		System.exit(rc);
+	}
+
+	/* Answers each request line of in with one line on out, until in ends. */
+	private static void answer(SparkSession spark, BufferedReader in, PrintStream out) throws IOException
+	{
+		String line;
+
+		while ((line = in.readLine()) != null)
+		{
+			if (line.isBlank())
+				continue;
+			ObjectNode answer;
+			try
+			{
+				JsonNode req = M.readTree(line);
+				String table = req.hasNonNull("table") ? req.get("table").asText() : null;
+				answer = run(spark, table, req.get("sql").asText());
+			}
+			catch (Exception e)
+			{
+				answer = F.objectNode();
+				answer.put("error", message(e));
+			}
+			out.println(M.writeValueAsString(answer));
+		}
+		out.flush();
+	}
+
+	/*
+	 * Each connection gets a session of its own over the one SparkContext,
+	 * on a thread of its own; when it closes, the Delta logs it opened are
+	 * dropped from Delta's cache, so a long run holds no table it is done
+	 * with.
+	 */
+	private static void serve(SparkSession spark, Path portFile) throws Exception
+	{
+		long idleMs = 1000L * Long.parseLong(System.getenv().getOrDefault("SPARK_IDLE_S", "1800"));
+		AtomicInteger open = new AtomicInteger();
+		AtomicLong lastClose = new AtomicLong(System.currentTimeMillis());
+		ServerSocket server = new ServerSocket(0, 16, InetAddress.getLoopbackAddress());
+		Path tmp = portFile.resolveSibling(portFile.getFileName() + ".tmp");
+
+		Files.write(tmp, (server.getLocalPort() + "\n").getBytes(StandardCharsets.UTF_8));
+		Files.move(tmp, portFile, StandardCopyOption.ATOMIC_MOVE);
+		server.setSoTimeout(10000);
+		for (;;)
+		{
+			Socket conn;
+			try
+			{
+				conn = server.accept();
+			}
+			catch (SocketTimeoutException e)
+			{
+				if (open.get() == 0 && System.currentTimeMillis() - lastClose.get() > idleMs)
+					break;
+				continue;
+			}
+			open.incrementAndGet();
+			Thread t = new Thread(() -> {
+				try (Socket c = conn)
+				{
+					answer(spark.newSession(),
+						   new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8)),
+						   new PrintStream(c.getOutputStream(), true, "UTF-8"));
+				}
+				catch (IOException e)
+				{
+					System.err.println("spark-sql: connection: " + message(e));
+				}
+				finally
+				{
+					DeltaLog.clearCache();
+					lastClose.set(System.currentTimeMillis());
+					open.decrementAndGet();
+				}
+			});
+			t.setDaemon(true);
+			t.start();
+		}
+		Files.deleteIfExists(portFile);
 	}
 
 	/* A local session with Delta's SQL extension and catalog, UTC, no UI. */
