@@ -3,7 +3,8 @@
 # with a smaller __source_lsn is gone".  The current-state query of
 # README.md and doc/writer.md (one and the same, taken from the docs here)
 # gives exactly PostgreSQL's rows after truncates, inserts, updates and
-# deletes, several in one transaction, on a topic of four partitions.
+# deletes, several in one transaction, on a topic of four partitions, in
+# DuckDB and in Spark (its select list named: Spark has no EXCLUDE).
 use strict;
 use warnings;
 
@@ -12,7 +13,10 @@ use JSON::PP;
 use Test::More;
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
+
+my $spark = CdcSpark->start('spark35');
 
 my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
 mkdir $work;
@@ -73,6 +77,13 @@ my $r = eval { CdcWriter::delta_read($dir, "SELECT id, v FROM ($sql) ORDER BY id
 is_deeply($r->{errors}, [], 'DuckDB reads the table');
 cmp_ok($r->{results}[1][0]{parts}, '>', 1, 'the rows are on several partitions');
 is_deeply($r->{results}[0], JSON::PP->new->decode($pg), 'the documented query gives PostgreSQL\'s rows');
+
+(my $spark_sql = $sql) =~ s/SELECT \* EXCLUDE \(rn\) FROM/SELECT id, v FROM/;
+my $a = $spark->sql($dir, "$spark_sql ORDER BY id");
+is($a->{error}, undef, 'Spark runs the documented query');
+is_deeply($a->{rows}, JSON::PP->new->decode($pg), 'Spark: the documented query gives PostgreSQL\'s rows');
+$spark->agrees_with_duckdb($dir, 'truncates on four partitions');
+$spark->stop;
 
 $mb->stop;
 done_testing();
