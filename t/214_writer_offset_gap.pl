@@ -13,7 +13,10 @@ use JSON::PP;
 use Test::More;
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
+
+my $spark = CdcSpark->start('spark35');
 
 my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
 mkdir $work;
@@ -94,6 +97,10 @@ like($dl[0]{reason}, qr/offsets 10\.\.$last are gone from Kafka.*skipped \(offse
 my $r = CdcWriter::delta_read($dir, 'SELECT count(*)::BIGINT AS n, min(id) FILTER (WHERE id >= 10)::BIGINT AS first FROM t');
 is_deeply($r->{errors}, [], 'DuckDB reads the table');
 is_deeply($r->{results}[0], [ { n => '' . (10 + $next - $earliest), first => "$earliest" } ], 'rows resume at the earliest offset');
+# the commit that records the skip, and the other table, read by Spark too
+$spark->agrees_with_duckdb($dir, 'a table with skipped offsets');
+$spark->agrees_with_duckdb($odir, 'the table that went on');
+$spark->stop;
 
 sub slurp { open(my $f, '<', $_[0]) or return ''; local $/; return <$f>; }
 

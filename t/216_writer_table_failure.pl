@@ -12,7 +12,10 @@ use File::Temp qw(tempdir);
 use Test::More;
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
+
+my $spark = CdcSpark->start('spark35');
 
 my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
 mkdir $work;
@@ -69,7 +72,9 @@ for my $d ($gdir, $rdir, "$root/public/blocked")
 	is_deeply([ $r->{errors}, $r->{results}[0][0]{n}, $r->{results}[0][0]{ids} ],
 		[ [], $r->{results}[0][0]{ids}, $d eq $gdir ? 15 : $d eq $rdir ? 10 : 5 ],
 		"$d: DuckDB reads every row once");
+	$spark->agrees_with_duckdb($d, 'after a pause and a restart');
 }
+$spark->stop;
 
 $mb->stop;
 done_testing();
