@@ -8,6 +8,7 @@ use File::Path qw(make_path);
 use Test::More;
 
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
 
 my $work = $ENV{TESTDIR} // die 'TESTDIR';
@@ -28,5 +29,8 @@ is(scalar @lines, 4, 'one info line for the one commit') or diag($text);
 is_deeply([ @lines[ 1 .. 3 ] ], [ 0, 3, 'lg.s.items [0] @2' ],
 	'it names version 0, 3 rows and the last offset of lg.s.items [0]');
 like($lines[0] // '', qr{/delta/s/items$}, 'and the table');
+my $spark = CdcSpark->start('spark35');
+$spark->agrees_with_duckdb("$work/delta/s/items", 'the logged commit');
+$spark->stop;
 
 done_testing();

@@ -31,6 +31,7 @@ use Test::More;
 use Time::HiRes qw(time usleep);
 use IO::Socket::INET;
 use CdcKafka;
+use CdcSpark;
 use CdcWriter;
 
 my $seed = $ENV{CDC_SOAK_SEED} // (int(time * 1000) ^ $$) % 1_000_000_007;
@@ -190,6 +191,7 @@ sub compare
 
 my ($total_faults, $total_changes, $total_lost, $total_dup, $total_disorder) = (0, 0, 0, 0, 0);
 
+my $spark = CdcSpark->start('spark35');
 for my $s (1 .. $schedules)
 {
 	my $real = ($ENV{CDC_SOAK_BROKER} // '') eq 'kafka' ? 1
@@ -400,6 +402,11 @@ for my $s (1 .. $schedules)
 	is_deeply($r->{errors}, [], "schedule $s: the Delta log replays cleanly");
 	my @delta = split / /, $r->{results}[0][0]{c} // '';
 	my ($dl, $dd) = compare("schedule $s Delta", \@expected, \@delta, 0);
+	# Spark, through Delta's own log reader, reads the same rows
+	my $a = $spark->sql($tdir, q{SELECT concat_ws(' ', sort_array(collect_list(concat_ws(':', id, __op, v)))) AS c FROM t});
+	is($a->{error}, undef, "schedule $s: Spark reads the table");
+	ok(($a->{rows}[0]{c} // '') eq join(' ', sort @delta), "schedule $s: Spark reads the rows DuckDB reads ("
+		  . scalar(@delta) . ')');
 	is($kl, 0, "schedule $s: no committed change lost in Kafka");
 	is($kd, 0, "schedule $s: none duplicated in Kafka");
 	is($ko, 0, "schedule $s: in commit order per key in Kafka");
