@@ -575,6 +575,11 @@ local_list(ObjStore *base, const char *prefix, const char *start_after,
 	size_t		dlen = slash ? (size_t) (slash - prefix) + 1 : 0;
 
 	base->stats.requests++;
+	if (dlen + 2 > sizeof(rel))
+	{
+		snprintf(errstr, errlen, "list: prefix too long (%zu bytes)", dlen);
+		return OBJSTORE_ERROR;
+	}
 	memcpy(rel, prefix, dlen);
 	rel[dlen] = '\0';
 	if (dlen > 0)
@@ -584,7 +589,8 @@ local_list(ObjStore *base, const char *prefix, const char *start_after,
 		char		probe[PATH_MAX];
 
 		/* the prefix's directory must resolve inside the root */
-		snprintf(probe, sizeof(probe), "%sx", rel);
+		memcpy(probe, rel, dlen);
+		strcpy(probe + dlen, "x");
 		if (!local_path(l.s, "list", probe, false, path, dir, errstr, errlen))
 			return OBJSTORE_ERROR;
 	}

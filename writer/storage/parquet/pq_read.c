@@ -292,7 +292,7 @@ pq_read_column_chunk(PqReader *r, ThriftReader *tr, PqRowGroup *rg,
 		return true;			/* the caller reports the Thrift error */
 	if (external)
 	{
-		snprintf(errstr, errlen, "column \"%s\" is stored in another file "
+		snprintf(errstr, errlen, "column \"%.256s\" is stored in another file "
 				 "(not supported)", path);
 		return false;
 	}
@@ -303,12 +303,12 @@ pq_read_column_chunk(PqReader *r, ThriftReader *tr, PqRowGroup *rg,
 		leaf = pq_read_find_leaf(r, path);
 	if (leaf < 0)
 	{
-		snprintf(errstr, errlen, "column chunk \"%s\" is not in the schema", path);
+		snprintf(errstr, errlen, "column chunk \"%.256s\" is not in the schema", path);
 		return false;
 	}
 	if (rg->chunks[leaf].present)
 	{
-		snprintf(errstr, errlen, "column chunk \"%s\" appears twice in a row "
+		snprintf(errstr, errlen, "column chunk \"%.256s\" appears twice in a row "
 				 "group", path);
 		return false;
 	}
@@ -318,7 +318,7 @@ pq_read_column_chunk(PqReader *r, ThriftReader *tr, PqRowGroup *rg,
 	if (m.start < 4 || m.size < 0 || m.size > PQ_MAX_CHUNK ||
 		m.start > r->file_size - m.size || m.num_values < 0)
 	{
-		snprintf(errstr, errlen, "column chunk \"%s\" has a bad offset or size",
+		snprintf(errstr, errlen, "column chunk \"%.256s\" has a bad offset or size",
 				 path);
 		return false;
 	}
