@@ -61,7 +61,8 @@ my @twice = grep { my %n; grep { $n{$_}++ } @$_ } @schemas;
 is(scalar @twice, 0, 'no schema in the log names a column twice')
   or diag(explain(\@twice));
 ok((grep { $_ eq 'x' } @{ $schemas[-1] }), 'the latest schema has the new column');
-my $r = CdcWriter::delta_read($dir, 'SELECT id, name, x FROM t ORDER BY id');
+my $r;
+$r = CdcWriter::delta_read($dir, 'SELECT id, name, x FROM t ORDER BY id');
 is_deeply($r->{errors}, [], 'DuckDB reads the table');
 is_deeply($r->{results}[0], [ { id => 1, name => 'one', x => undef }, { id => 2, name => 'two', x => undef },
 		{ id => 3, name => 'three', x => 'bx' }, { id => 4, name => 'four', x => 'ax' } ],
@@ -69,6 +70,55 @@ is_deeply($r->{results}[0], [ { id => 1, name => 'one', x => undef }, { id => 2,
 
 # Spark, through Delta's own log reader, reads what DuckDB reads
 $spark->agrees_with_duckdb($dir, 'two topics on one table, one adding a column');
+
+# Both add mapped columns at once (a table with column mapping on): A holds
+# a row with "a b" and "c d", B commits one with "b b" and "c d" first.  A's
+# retried commit must give its own new column an id the log has not given,
+# and keep the physical name the log gave "c d" (B's rows hold it there).
+my $mdir = "$root/public/mapped";
+my ($ma, $mb) = ('a.public.mapped', 'b.public.mapped');
+$kb->create_topic("$_:1") for ($ma, $mb);
+my @base = ([ id => 'int32', optional => JSON::PP::false ], [ 'has space' => 'string' ]);
+$bw = CdcWriter::start_writer($kb->bootstrap, $root, "$work/mb.log", '-t', $mb,
+	'-X', 'kafka.group.id=mwb', '-X', 'flush.interval.ms=200');
+put($mb, \@base, { id => 1, 'has space' => 's1' });
+ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($mdir) == 1 }), 'B creates a mapped table');
+$aw = CdcWriter::start_writer($kb->bootstrap, $root, "$work/ma.log", '-t', $ma,
+	'-X', 'kafka.group.id=mwa', '-X', 'flush.interval.ms=600000');
+put($ma, [ @base, [ 'a b' => 'string' ], [ 'c d' => 'string' ] ],
+	{ id => 2, 'has space' => 's2', 'a b' => 'ab2', 'c d' => 'cd2' });
+ok(CdcWriter::wait_for(sub { CdcKafka::slurp("$work/ma.log") =~ /table \Q$mdir\E: 2 new column/ }),
+	'A holds a row with two new columns');
+put($mb, [ @base, [ 'b b' => 'string' ], [ 'c d' => 'string' ] ],
+	{ id => 3, 'has space' => 's3', 'b b' => 'bb3', 'c d' => 'cd3' });
+ok(CdcWriter::wait_for(sub { CdcWriter::committed_rows($mdir) == 2 }), 'B commits a row with two new columns');
+is(CdcWriter::stop_writer($aw), 0, 'A exits 0 after committing at its stop');
+is(CdcWriter::stop_writer($bw), 0, 'B exits 0');
+my @mfields = map { decode_json($_->{metaData}{schemaString})->{fields} }
+  grep { $_->{metaData} } CdcWriter::log_actions($mdir);
+my (%id, %phys);
+for my $f (@{ $mfields[-1] })
+{
+	push @{ $id{ $f->{metadata}{'delta.columnMapping.id'} } }, $f->{name};
+	push @{ $phys{ $f->{metadata}{'delta.columnMapping.physicalName'} } }, $f->{name};
+}
+is_deeply([ grep { @{ $id{$_} } > 1 } sort keys %id ], [], 'no two columns share a column mapping id')
+  or diag(explain(\%id));
+is_deeply([ grep { @{ $phys{$_} } > 1 } sort keys %phys ], [], 'no two columns share a physical name')
+  or diag(explain(\%phys));
+my %cd_phys = map { $_->{metadata}{'delta.columnMapping.physicalName'} => 1 }
+  grep { $_->{name} eq 'c d' } map { @$_ } @mfields;
+is(scalar keys %cd_phys, 1, '"c d" keeps the physical name its first commit gave it');
+my ($maxid) = map { $_->{metaData}{configuration}{'delta.columnMapping.maxColumnId'} }
+  grep { $_->{metaData} } reverse CdcWriter::log_actions($mdir);
+cmp_ok($maxid, '>=', (sort { $b <=> $a } keys %id)[0], 'maxColumnId is at least every id');
+$r = CdcWriter::delta_read($mdir, 'SELECT id, "has space" AS s, "a b" AS ab, "b b" AS bb, "c d" AS cd FROM t ORDER BY id');
+is_deeply($r->{errors}, [], 'DuckDB reads the mapped table');
+is_deeply($r->{results}[0], [ { id => 1, s => 's1', ab => undef, bb => undef, cd => undef },
+		{ id => 2, s => 's2', ab => 'ab2', bb => undef, cd => 'cd2' },
+		{ id => 3, s => 's3', ab => undef, bb => 'bb3', cd => 'cd3' } ],
+	'every row of both writers, each value in its column');
+$spark->agrees_with_duckdb($mdir, 'two writers adding mapped columns at once');
 $spark->stop;
 
 $kb->stop;

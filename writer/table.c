@@ -202,6 +202,23 @@ alias_def_name(TableColumn *c)
 }
 
 /*
+ * A new column's physical name (buf >= 48 bytes): the one its name gives
+ * (delta_new_physical_name), unless a column renamed by another engine
+ * has that one already.
+ */
+static void
+new_physical_name(const Table *t, const char *name, char *buf)
+{
+	delta_new_physical_name(name, buf);
+	for (int i = 0; i < t->ncols; i++)
+		if (t->cols[i].physical && strcmp(t->cols[i].physical, buf) == 0)
+		{
+			delta_new_physical_name(NULL, buf);
+			return;
+		}
+}
+
+/*
  * Adds a column.  physical and id are column mapping's (from the log), or
  * NULL and 0 for a new column, which gets a fresh id and a "col-<uuid>"
  * physical name when the table maps columns.
@@ -239,7 +256,7 @@ add_column(Table *t, const char *name, const char *delta_type,
 	}
 	if (t->mapped && physical == NULL)
 	{
-		delta_new_physical_name(fresh);
+		new_physical_name(t, name, fresh);
 		physical = fresh;
 	}
 	if (t->mapped && id <= 0)
@@ -912,47 +929,89 @@ delta_schema_of(const Table *t)
 }
 
 /*
- * Another writer turned column mapping on (see start_mapping): take its ids
- * and physical names.  The file we hold named every column by its name,
- * which stays right for a column whose physical name is its name (it was in
- * the log before mapping) or that the log does not have yet (it keeps its
- * name as physical name); any other column of a file with rows cannot be
- * committed under the log's mapping, and the table stops.
+ * Our columns against the log's (as last read), when the table maps
+ * columns: another writer may have added a column we added too, or given
+ * an id we gave.  A column the log has takes the log's id and physical
+ * name, and a column it lacks an id above every id of the log's.  The
+ * physical names agree unless both turned mapping on at once (see
+ * delta_new_physical_name and start_mapping).  A file we hold with rows
+ * is written: its columns keep the physical names (and Parquet field_ids)
+ * we gave them.  Mode name reads a file by physical name, so only another
+ * physical name keeps it from being committed; mode id reads by field_id,
+ * so another id does too.  The table then stops.
  */
 static bool
-adopt_log_mapping(Table *t, const DeltaColumn *cols, int ncols, char *errstr,
+match_log_mapping(Table *t, const DeltaColumn *cols, int ncols, char *errstr,
 				  size_t errlen)
 {
-	t->mapped = true;
-	t->max_id = delta_max_column_id(t->delta);
+	int64_t		next = delta_max_column_id(t->delta);
+	bool		by_id = delta_column_mapping_by_id(t->delta);
+	bool		renumber = false;
+
 	for (int i = 0; i < t->ncols; i++)
 	{
 		TableColumn *c = &t->cols[i];
 		const DeltaColumn *lc = NULL;
+		const char *physical;
 
 		for (int k = 0; k < ncols && lc == NULL; k++)
-			if (strcmp(cols[k].name, c->name) == 0 && cols[k].physical_name)
+			if (strcmp(cols[k].name, c->name) == 0)
 				lc = &cols[k];
-		if (lc && t->file_rows > 0 && strcmp(lc->physical_name, c->name) != 0)
+		if (lc == NULL)
 		{
-			snprintf(errstr, errlen, "another writer turned column mapping on "
-					 "and named column \"%s\" \"%s\" in the data files",
-					 c->name, lc->physical_name);
+			renumber |= c->id <= next;
+			continue;
+		}
+		/* an unmapped log's columns are in its files under their names */
+		physical = lc->physical_name ? lc->physical_name : lc->name;
+		if (t->file_rows > 0 &&
+			(strcmp(c->physical, physical) != 0 ||
+			 (by_id && lc->id != c->id)))
+		{
+			snprintf(errstr, errlen, "another writer gave column \"%s\" "
+					 "physical name \"%s\" and id %" PRId64 ", the file we "
+					 "hold has \"%s\" and id %" PRId64, c->name, physical,
+					 lc->id, c->physical, c->id);
 			return false;
 		}
 		free(c->physical);
-		c->physical = bytebuf_xstrdup(lc ? lc->physical_name : c->name);
-		c->id = lc ? lc->id : ++t->max_id;
+		c->physical = bytebuf_xstrdup(physical);
+		if (lc->id > 0)
+			c->id = lc->id;
 		alias_def_name(c);
 	}
-	log_info("table %s: column mapping turned on by another writer", t->dir);
+	for (int i = 0; renumber && i < t->ncols; i++)
+	{
+		TableColumn *c = &t->cols[i];
+		bool		in_log = false;
+
+		for (int k = 0; k < ncols && !in_log; k++)
+			in_log = strcmp(cols[k].name, c->name) == 0;
+		if (in_log)
+			continue;
+		if (by_id && t->file_rows > 0)
+		{
+			snprintf(errstr, errlen, "another writer gave column id %" PRId64
+					 " of \"%s\" in the file we hold to another column",
+					 c->id, c->name);
+			return false;
+		}
+		c->id = ++next;
+		alias_def_name(c);
+	}
+	for (int i = 0; i < t->ncols; i++)
+		if (t->cols[i].id > next)
+			next = t->cols[i].id;
+	if (next > t->max_id)
+		t->max_id = next;
 	return true;
 }
 
 /*
  * Takes the columns other writers added to the log's schema (the log as
  * last read): a commit must not drop them from it.  Only between files: a
- * Parquet file has one schema.
+ * Parquet file has one schema.  When another writer turned column mapping
+ * on (see start_mapping), the file we hold named every column by its name.
  */
 static bool
 adopt_log_columns(Table *t, char *errstr, size_t errlen)
@@ -960,8 +1019,18 @@ adopt_log_columns(Table *t, char *errstr, size_t errlen)
 	int			ncols = 0;
 	const DeltaColumn *cols = delta_schema(t->delta, &ncols);
 
-	if (delta_column_mapping(t->delta) && !t->mapped &&
-		!adopt_log_mapping(t, cols, ncols, errstr, errlen))
+	if (delta_column_mapping(t->delta) && !t->mapped)
+	{
+		t->mapped = true;
+		for (int i = 0; i < t->ncols; i++)
+		{
+			free(t->cols[i].physical);
+			t->cols[i].physical = bytebuf_xstrdup(t->cols[i].name);
+			t->cols[i].id = 0;
+		}
+		log_info("table %s: column mapping turned on by another writer", t->dir);
+	}
+	if (t->mapped && !match_log_mapping(t, cols, ncols, errstr, errlen))
 		return false;
 	for (int i = 0; i < ncols; i++)
 	{
@@ -1221,7 +1290,7 @@ start_mapping(Table *t)
 		for (int k = 0; k < nlog && !committed; k++)
 			committed = strcmp(logcols[k].name, c->name) == 0;
 		if (!committed)
-			delta_new_physical_name(fresh);
+			new_physical_name(t, c->name, fresh);
 		c->physical = bytebuf_xstrdup(committed ? c->name : fresh);
 		c->id = ++t->max_id;
 		alias_def_name(c);

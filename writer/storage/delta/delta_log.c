@@ -41,6 +41,8 @@
 #include <unistd.h>
 #include <wctype.h>
 
+#include <openssl/evp.h>
+
 #include <json-c/json.h>
 
 #include "bytebuf.h"
@@ -1446,6 +1448,14 @@ delta_column_mapping(const DeltaTable *t)
 		(strcmp(mode, "name") == 0 || strcmp(mode, "id") == 0);
 }
 
+bool
+delta_column_mapping_by_id(const DeltaTable *t)
+{
+	const char *mode = delta_config_get(t, DELTA_CM_MODE);
+
+	return delta_column_mapping(t) && strcmp(mode, "id") == 0;
+}
+
 int64_t
 delta_max_column_id(const DeltaTable *t)
 {
@@ -1512,12 +1522,26 @@ delta_names_clash(const char *a, const char *b)
 }
 
 void
-delta_new_physical_name(char *buf)
+delta_new_physical_name(const char *name, char *buf)
 {
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
 	char		uuid[40];
 
-	delta_new_uuid(uuid);
-	sprintf(buf, "col-%s", uuid);
+	if (name == NULL ||
+		!EVP_Digest(name, strlen(name), md, &mdlen, EVP_sha256(), NULL) ||
+		mdlen < 16)
+	{
+		delta_new_uuid(uuid);
+		sprintf(buf, "col-%s", uuid);
+		return;
+	}
+	md[6] = (md[6] & 0x0f) | 0x80;
+	md[8] = (md[8] & 0x3f) | 0x80;
+	sprintf(buf, "col-%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+			"%02x%02x%02x%02x%02x%02x",
+			md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8],
+			md[9], md[10], md[11], md[12], md[13], md[14], md[15]);
 }
 
 void

@@ -164,6 +164,9 @@ extern bool delta_set_config(DeltaTable *t, const char *key, const char *value);
  */
 extern bool delta_column_mapping(const DeltaTable *t);
 
+/* true for column mapping mode id: readers find columns by Parquet field_id. */
+extern bool delta_column_mapping_by_id(const DeltaTable *t);
+
 /* delta.columnMapping.maxColumnId (0 without mapping). */
 extern int64_t delta_max_column_id(const DeltaTable *t);
 
@@ -182,8 +185,12 @@ extern bool delta_name_needs_mapping(const char *name);
  */
 extern bool delta_names_clash(const char *a, const char *b);
 
-/* A new column's physical name, "col-<uuid>" (buf >= 48 bytes). */
-extern void delta_new_physical_name(char *buf);
+/*
+ * A new column's physical name, "col-<uuid>" (buf >= 48 bytes): a UUID
+ * derived from its name (version 8 over SHA-256), so that two writers
+ * adding one column at once name it alike; a random one for a NULL name.
+ */
+extern void delta_new_physical_name(const char *name, char *buf);
 
 /*
  * false (errstr says why) when the table's protocol asks for what this
