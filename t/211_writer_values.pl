@@ -2,7 +2,8 @@
 #  - numeric without typmod (VariableScaleDecimal): every scale 0..1000,
 #    the longest and the smallest values PostgreSQL has, from the plugin's
 #    own events, read by the writer's decoder (writer/test/event_dump) and
-#    compared with PostgreSQL's text of the same values;
+#    compared with PostgreSQL's text of the same values; numeric(p,s) with
+#    a negative scale, a scale above p, p up to 38 and above, the same way;
 #  - strings: only valid UTF-8 (RFC 3629) is taken, whichever way the
 #    message is read (fast scanner or json-c) and wherever the bytes are
 #    (a value, a column name, JSON text); the rest is dead-lettered;
@@ -109,6 +110,44 @@ for my $path ([ 'scanner', sub { $_[0] } ], [ 'json-c', \&payload_first ])
 	  or diag(join("\n", map { substr("$pg[$_] vs " . $J->encode($got[$_]), 0, 300) } @bad[0 .. ($#bad < 4 ? $#bad : 4)]));
 }
 
+# ---- numeric with a typmod, from the plugin ---------------------------------
+# a negative scale (PostgreSQL 15: numeric(5,-2) holds 12300 as 123 at
+# scale -2, as Debezium's Decimal does), a scale above the precision, the
+# widest Delta decimal and wider; stored as PostgreSQL prints them
+
+$node->safe_psql('postgres', q{
+	CREATE TABLE fixed (id serial PRIMARY KEY, a numeric(5,-2), b numeric(3,5),
+		c numeric(38,38), d numeric(39,-3), e numeric(1,-1000), f numeric(38,0));
+	INSERT INTO fixed (a, b, c, d, e, f) VALUES
+		(12345, 0.00123, 0.12345678901234567890123456789012345678,
+		 repeat('9', 39)::numeric * 1000, ('9' || repeat('0', 1000))::numeric, repeat('9', 38)::numeric),
+		(-99949, -0.00999, -0.00000000000000000000000000000000000001, -1234,
+		 -('4' || repeat('0', 1000))::numeric, -1),
+		(0, 0, 0, 0, 0, 0);
+});
+my @fcols = qw(a b c d e f);
+my @fpg = map { [ split /\|/ ] } split /\n/, $node->safe_psql('postgres',
+	q{SELECT concat_ws('|', a, b, c, d, e, f) FROM fixed ORDER BY id});
+my @fevents = map { my $i = index($_, ',"value":'); substr($_, $i + 9, -1) }
+  split /\n/, $node->safe_psql('postgres',
+	q[SELECT data FROM pg_logical_slot_get_changes('s', NULL, NULL) WHERE data::jsonb->>'topic' LIKE '%.fixed']);
+is(scalar @fevents, 3, 'one plugin event per row of typmod numerics');
+for my $path ([ 'scanner', sub { $_[0] } ], [ 'json-c', \&payload_first ])
+{
+	my @got = decode(map { [ undef, $path->[1]->($_) ] } @fevents);
+	my @bad;
+	for my $i (0 .. $#fpg)
+	{
+		for my $k (0 .. $#fcols)
+		{
+			my $v = value_of($got[$i], $fcols[$k]) // '(none)';
+			push @bad, "row $i $fcols[$k]: " . substr($fpg[$i][$k], 0, 60) . ' vs ' . substr($v, 0, 60)
+			  if $v ne $fpg[$i][$k];
+		}
+	}
+	is_deeply(\@bad, [], "$path->[0]: every typmod numeric reads as PostgreSQL prints it");
+}
+
 # ---- hand-made hostile messages --------------------------------------------
 
 my $topic = 'hv.public.items';
@@ -162,6 +201,29 @@ for my $i (0 .. $#hostile)
 	like($res[$i]{reason} // '', qr/UTF-8/, "the reason says UTF-8: $expect[$i]");
 }
 
+# column names no PostgreSQL column has: empty, or with a NUL (json-c's
+# C-string names cut "a\u0000b" to "a": a column renamed, its value lost)
+my @names = (
+	[ 'NUL in a column name of the schema', do { (my $v = ev(s => 'x')) =~ s/"field":"s"/"field":"s\\u0000t"/g; $v },
+		qr/NUL/ ],
+	[ 'NUL in a payload member name', do { (my $v = ev(s => 'x')) =~ s/"s":"x"/"s":"x","s\\u0000t":"y"/; $v }, qr/NUL/ ],
+	[ 'NUL in a schemaless column name', '{"before":null,"after":{"id":1,"c\u0000d":2},"op":"c"}', qr/NUL/ ],
+	[ 'empty column name of the schema', do { (my $v = ev(s => 'x')) =~ s/"field":"s"/"field":""/g; $v },
+		qr/column name is empty/ ],
+	[ 'empty schemaless column name', '{"before":null,"after":{"id":1,"":2},"op":"c"}', qr/empty name/ ],
+);
+@res = decode(map { [ '{"id":1}', $_->[1] ], [ '{"id":1}', payload_first($_->[1]) ] } @names);
+for my $i (0 .. $#names)
+{
+	for my $k (0, 1)
+	{
+		my $r = $res[2 * $i + $k];
+		is($r->{result}, 'bad', "$names[$i][0] is dead-lettered (" . ($k ? 'json-c' : 'scanner') . ')')
+		  or diag($J->encode($r));
+		like($r->{reason} // '', $names[$i][2], "$names[$i][0]: the reason says why");
+	}
+}
+
 # valid edges are kept byte for byte
 my %valid = ('U+10FFFF' => "\xf4\x8f\xbf\xbf", 'U+FFFF' => "\xef\xbf\xbf",
 	'U+0080' => "\xc2\x80", 'surrogate pair escape' => '\ud83d\ude00', 'NUL escape' => '\u0000');
@@ -182,7 +244,7 @@ my @dec = (
 	[ 'empty VariableScaleDecimal', ev(n => { scale => 2, value => '' }), qr/column "n".*empty decimal/ ],
 	[ 'VariableScaleDecimal scale above 16383', ev(n => { scale => 16384, value => 'AQ==' }),
 		qr/column "n".*scale outside/ ],
-	[ 'negative VariableScaleDecimal scale', ev(n => { scale => -1, value => 'AQ==' }),
+	[ 'VariableScaleDecimal scale below -1000', ev(n => { scale => -1001, value => 'AQ==' }),
 		qr/column "n".*scale outside/ ],
 	[ 'VariableScaleDecimal longer than any numeric', ev(n => { scale => 0, value => encode_base64("\x01" x 70000, '') }),
 		qr/column "n".*more digits than PostgreSQL/ ],
@@ -198,9 +260,12 @@ for my $i (0 .. $#dec)
 		like($r->{reason} // '', $dec[$i][2], "$dec[$i][0]: the reason says why");
 	}
 }
-my @ok = decode([ undef, ev(n => { scale => 5, value => 'AQ==' }) ], [ undef, ev(n => { scale => 1000, value => '/w==' }) ]);
+my @ok = decode([ undef, ev(n => { scale => 5, value => 'AQ==' }) ], [ undef, ev(n => { scale => 1000, value => '/w==' }) ],
+	[ undef, ev(n => { scale => -3, value => '/w==' }) ], [ undef, ev(n => { scale => -1000, value => 'AA==' }) ]);
 is(value_of($ok[0], 'n'), '0.00001', 'VariableScaleDecimal 1 at scale 5 is 0.00001');
 is(value_of($ok[1], 'n'), '-0.' . ('0' x 999) . '1', 'VariableScaleDecimal -1 at scale 1000');
+is(value_of($ok[2], 'n'), '-1000', 'VariableScaleDecimal -1 at scale -3 is -1000');
+is(value_of($ok[3], 'n'), '0', 'VariableScaleDecimal 0 at scale -1000 is 0');
 
 # deletes without "before": the key must name the row
 my $del = CdcWriter::event(topic => $topic, fields => \@fields, op => 'd', after => undef)->[1];

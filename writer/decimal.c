@@ -39,7 +39,7 @@ size_t
 decimal_text_cap(size_t n, int scale)
 {
 	/* 256^n < 10^(2.41 n): 3 digits a byte; sign, "0.", NUL */
-	return n * 3 + (size_t) (scale > 0 ? scale : 0) + 8;
+	return n * 3 + (size_t) (scale > 0 ? scale : -scale) + 8;
 }
 
 void
@@ -112,6 +112,9 @@ decimal_be_text(const unsigned char *b, size_t n, int scale, char *out)
 			if (i == (size_t) scale && scale > 0)
 				out[o++] = '.';
 		}
+		/* a negative scale: the unscaled value counts tens, hundreds, ... */
+		for (int k = scale; k < 0 && !(nd == 1 && digits[0] == '0'); k++)
+			out[o++] = '0';
 	}
 	out[o] = '\0';
 	free(limb);

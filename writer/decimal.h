@@ -26,6 +26,12 @@
 /* Largest scale taken: PostgreSQL's numeric display scale is 14 bits. */
 #define DECIMAL_MAX_SCALE 16383
 
+/*
+ * Smallest scale taken: PostgreSQL 15's numeric(p,s) takes s down to -1000
+ * (numeric(5,-2) holds 12300 as 123 at scale -2, as Debezium sends it).
+ */
+#define DECIMAL_MIN_SCALE (-1000)
+
 /* Big-endian two's complement bytes -> __int128; false if > 16 bytes. */
 extern bool decimal_from_be(const unsigned char *b, size_t n, __int128 *out);
 
@@ -34,8 +40,8 @@ extern size_t decimal_text_cap(size_t n, int scale);
 
 /*
  * Renders n big-endian two's complement bytes (any n up to
- * DECIMAL_MAX_BYTES) at scale as text ("-0.00001"); out has
- * decimal_text_cap(n, scale) bytes.
+ * DECIMAL_MAX_BYTES) at scale as text ("-0.00001", and "12300" for 123 at
+ * scale -2); out has decimal_text_cap(n, scale) bytes.
  */
 extern void decimal_be_text(const unsigned char *b, size_t n, int scale,
 							char *out);

@@ -255,36 +255,57 @@ read_hex4(const char *s, const char *end, unsigned *out)
  * must be half of a pair.  json-c lets both through (invalid bytes as they
  * are, a lone surrogate as U+FFFD), so the json-c path checks the whole
  * text first: a message the scanner refuses for its strings is refused by
- * json-c's path as well, never stored changed.
+ * json-c's path as well, never stored changed.  With names, a member name
+ * with a \u0000 escape is refused too: json-c's keys are C strings, which
+ * would cut it short (a column "a\u0000b" stored as "a"), and no
+ * PostgreSQL column has one.  Returns what is wrong, or NULL.
  */
-static bool
-json_text_valid(const char *s, size_t len)
+static const char *
+json_text_problem(const char *s, size_t len, bool names)
 {
+	bool		in_string = false,
+				nul = false;
+
 	if (!utf8_valid((const unsigned char *) s, len))
-		return false;
+		return "not valid JSON: a string is not valid UTF-8 or has a lone "
+			"surrogate escape";
 	for (size_t i = 0; i < len; i++)
 	{
 		unsigned	cp,
 					lo;
 
+		if (s[i] == '"')
+		{
+			const char *next = in_string && nul && names ?
+				skip_ws(s + i + 1, s + len) : NULL;
+
+			if (next && next < s + len && *next == ':')
+				return "a member name holds a NUL character (\\u0000)";
+			in_string = !in_string;
+			nul = false;
+			continue;
+		}
 		if (s[i] != '\\')
 			continue;
 		if (i + 1 < len && s[i + 1] == 'u' && read_hex4(s + i + 2, s + len, &cp))
 		{
 			if (cp >= 0xDC00 && cp <= 0xDFFF)
-				return false;
+				return "not valid JSON: a string is not valid UTF-8 or has a "
+					"lone surrogate escape";
 			if (cp >= 0xD800 && cp <= 0xDBFF)
 			{
 				if (i + 12 > len || s[i + 6] != '\\' || s[i + 7] != 'u' ||
 					!read_hex4(s + i + 8, s + len, &lo) || lo < 0xDC00 || lo > 0xDFFF)
-					return false;
+					return "not valid JSON: a string is not valid UTF-8 or "
+						"has a lone surrogate escape";
 				i += 6;
 			}
+			nul |= cp == 0;
 			i += 4;
 		}
 		i++;					/* the escaped character */
 	}
-	return true;
+	return NULL;
 }
 
 /* 64-bit hash, a word at a time: only needs to spread schema versions. */
@@ -570,7 +591,7 @@ field_from_schema(EventField *f, struct json_object *fs)
 			if (scale < 0 || precision < 1 || precision > 38 || scale > precision)
 			{
 				field_set(f, EK_DECIMAL_TEXT, PQ_STRING, "string");
-				f->want.scale = scale < 0 ? 0 : scale;
+				f->want.scale = scale;
 				return;
 			}
 			field_set(f, EK_DECIMAL, PQ_DECIMAL, "");
@@ -618,7 +639,8 @@ schema_free(EventSchema *s)
 
 /* Builds the field list of a row struct schema ({"type":"struct","fields"}). */
 static bool
-schema_fields(EventSchema *s, struct json_object *row)
+schema_fields(EventSchema *s, struct json_object *row, char *errstr,
+			  size_t errlen)
 {
 	struct json_object *fields;
 	size_t		n,
@@ -626,19 +648,32 @@ schema_fields(EventSchema *s, struct json_object *row)
 
 	if (!json_object_object_get_ex(row, "fields", &fields) ||
 		!json_object_is_type(fields, json_type_array))
+	{
+		snprintf(errstr, errlen, "schema: row struct has no valid \"fields\"");
 		return false;
+	}
 	n = json_object_array_length(fields);
 	s->fields = bytebuf_xcalloc(n ? n : 1, sizeof(EventField));
 	for (i = 0; i < n; i++)
 	{
 		struct json_object *fs = json_object_array_get_idx(fields, i);
-		const char *fname = get_string(fs, "field");
+		struct json_object *fv;
+		const char *fname;
 		EventField *f;
 
-		if (fname == NULL)
+		if (!json_object_object_get_ex(fs, "field", &fv) ||
+			!json_object_is_type(fv, json_type_string))
 			continue;
-		if (!utf8_valid((const unsigned char *) fname, strlen(fname)))
+		fname = json_object_get_string(fv);
+		/* as PostgreSQL names a column: not empty, no NUL, UTF-8 */
+		if (fname[0] == '\0' ||
+			strlen(fname) != (size_t) json_object_get_string_len(fv) ||
+			!utf8_valid((const unsigned char *) fname, strlen(fname)))
+		{
+			snprintf(errstr, errlen, "schema: a column name is empty, holds a "
+					 "NUL character or is not valid UTF-8");
 			return false;
+		}
 		f = &s->fields[s->nfields];
 		f->name = bytebuf_xstrdup(fname);
 		field_from_schema(f, fs);
@@ -661,11 +696,11 @@ schema_parse(const char *text, size_t len, char *errstr, size_t errlen)
 	EventSchema *s;
 	size_t		i,
 				n;
+	const char *why;
 
-	if (!json_text_valid(text, len))
+	if ((why = json_text_problem(text, len, true)) != NULL)
 	{
-		snprintf(errstr, errlen, "schema: a string is not valid UTF-8 or has "
-				 "a lone surrogate escape");
+		snprintf(errstr, errlen, "schema: %s", why);
 		return NULL;
 	}
 	root = json_tokener_parse(text);
@@ -692,11 +727,10 @@ schema_parse(const char *text, size_t len, char *errstr, size_t errlen)
 	}
 	s = bytebuf_xcalloc(1, sizeof(EventSchema));
 	/* no before/after struct (truncate- or message-only): no columns */
-	if (row != NULL && !schema_fields(s, row))
+	if (row != NULL && !schema_fields(s, row, errstr, errlen))
 	{
 		schema_free(s);
 		json_object_put(root);
-		snprintf(errstr, errlen, "schema: row struct has no valid \"fields\"");
 		return NULL;
 	}
 	json_object_put(root);
@@ -861,11 +895,11 @@ parse_json(EventParser *p, const char *s, size_t len, size_t *consumed,
 {
 	struct json_object *o;
 	enum json_tokener_error jerr;
+	const char *why;
 
-	if (!json_text_valid(s, len))
+	if ((why = json_text_problem(s, len, true)) != NULL)
 	{
-		snprintf(errstr, errlen, "not valid JSON: a string is not valid UTF-8 "
-				 "or has a lone surrogate escape");
+		snprintf(errstr, errlen, "%s", why);
 		return NULL;
 	}
 	json_tokener_reset(p->tok);
@@ -1322,9 +1356,9 @@ decimal_token_text(EventParser *p, const unsigned char *buf, long n, int64_t sca
 		p->scan_error = "a decimal with more digits than PostgreSQL's numeric holds";
 		return NULL;
 	}
-	if (scale < 0 || scale > DECIMAL_MAX_SCALE)
+	if (scale < DECIMAL_MIN_SCALE || scale > DECIMAL_MAX_SCALE)
 	{
-		p->scan_error = "a decimal scale outside 0..16383";
+		p->scan_error = "a decimal scale outside -1000..16383";
 		return NULL;
 	}
 	text = scratch_alloc(p, decimal_text_cap(n, (int) scale));
@@ -1364,7 +1398,7 @@ decode_untyped(EventParser *p, const char **pp, const char *end,
 		case '{':
 		case '[':
 			p->scan_error = "JSON text that is not valid UTF-8";
-			if ((e = skip_value(q, end)) == NULL || !json_text_valid(q, e - q))
+			if ((e = skip_value(q, end)) == NULL || json_text_problem(q, e - q, false) != NULL)
 				return false;
 			out->type = EV_JSON;
 			out->s = q;
@@ -1550,7 +1584,7 @@ decode_value(EventParser *p, const EventField *f, const char **pp,
 				const char *e = skip_value(q, end);
 
 				p->scan_error = "JSON text that is not valid UTF-8";
-				if (e == NULL || e == q || !json_text_valid(q, e - q))
+				if (e == NULL || e == q || json_text_problem(q, e - q, false) != NULL)
 					break;
 				out->type = EV_STRING;
 				out->s = q;
@@ -1628,6 +1662,11 @@ row_values(EventParser *p, const EventSchema *s, struct json_object *row,
 				snprintf(errstr, errlen, "a column name is not valid UTF-8");
 				return false;
 			}
+			if (k[0] == '\0')
+			{
+				snprintf(errstr, errlen, "a column has an empty name");
+				return false;
+			}
 			val = &p->values[i++];
 			memset(val, 0, sizeof(*val));
 			val->name = k;
@@ -1666,7 +1705,8 @@ scan_object(EventParser *p, const char **pp, const char *end, ScanMember cb,
 		const char *key;
 		size_t		keylen;
 
-		if (q >= end || *q != '"' || !scan_string(p, &q, end, &key, &keylen))
+		if (q >= end || *q != '"' || !scan_string(p, &q, end, &key, &keylen) ||
+			memchr(key, '\0', keylen) != NULL)
 			return false;
 		q = skip_ws(q, end);
 		if (q >= end || *q != ':')
@@ -1925,8 +1965,11 @@ key_values(EventParser *p, const char *key, size_t keylen, EventRow *out,
 	if (json_object_object_get_ex(p->keyobj, "schema", &sch) &&
 		json_object_object_get_ex(p->keyobj, "payload", &pay))
 	{
+		char		kerr[256];
+
 		memset(&ks, 0, sizeof(ks));
-		if (json_object_is_type(sch, json_type_object) && schema_fields(&ks, sch))
+		if (json_object_is_type(sch, json_type_object) &&
+			schema_fields(&ks, sch, kerr, sizeof(kerr)))
 		{
 			ok = row_values(p, &ks, pay, out, errstr, errlen);
 			/* values point at field names: keep them in the scratch */
@@ -1961,6 +2004,10 @@ key_values(EventParser *p, const char *key, size_t keylen, EventRow *out,
 			free(ks.fields);
 			return ok;
 		}
+		/* no usable key schema: the key's own member names */
+		for (int i = 0; i < ks.nfields; i++)
+			free(ks.fields[i].name);
+		free(ks.fields);
 		return row_values(p, NULL, pay, out, errstr, errlen);
 	}
 	return row_values(p, NULL, p->keyobj, out, errstr, errlen);
