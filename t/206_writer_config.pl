@@ -48,7 +48,15 @@ my @cases = (
 	[ [ '-r', $root, '-p', 'b', '-X', 'assignment=static' ], qr/assignment=static needs topics/ ],
 	[ [ '-r', $root, '-t', 'a', 'stray' ], qr/unexpected argument "stray"/ ],
 	[ [ '-r', $root, '-t', 'a', '-c', "$work/missing.conf" ], qr/missing\.conf/ ],
+	# librdkafka would skip offsets Kafka no longer holds in silence
+	[ [ '-r', $root, '-t', 'a', '-X', 'kafka.auto.offset.reset=earliest' ], qr/auto\.offset\.reset=earliest.*offset\.gap=skip/ ],
+	[ [ '-r', $root, '-t', 'a', '-X', 'auto.offset.reset=latest' ], qr/auto\.offset\.reset=latest/ ],
+	# a root that exists but cannot be written concerns every table
+	[ [ '-r', "$work/ro", '-t', 'a', '-X', "deadletter.path=$work/dl.jsonl" ], qr/\/ro" is not writable/ ],
+	[ [ '-r', $root, '-t', 'a', '-X', "deadletter.path=$work/ro/dl.jsonl" ], qr/\Q$work\E\/ro\/dl\.jsonl/ ],
 );
+mkdir "$work/ro";
+chmod 0555, "$work/ro";
 for my $c (@cases)
 {
 	($rc, $out, $err) = run_writer(@{ $c->[0] });

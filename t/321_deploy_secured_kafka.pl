@@ -10,6 +10,7 @@
 #      this machine is replaced (hosts, the password, the CA file, the
 #      table root); the security settings are the files' own;
 #   3. a wrong password is refused by the broker, and the sidecar says so;
+#      the writer says so and exits 2;
 #   4. -X dump of the files masks the password, not the mechanism or user.
 use strict;
 use warnings;
@@ -156,6 +157,20 @@ ok(CdcKafka::wait_until(sub { slurp($blog) =~ /SASL authentication error/ }, 120
 $hb->signal('TERM');
 eval { $hb->finish; 1 } or $hb->kill_kill;
 unlike(slurp($blog), qr/not-the-password/, 'without printing the password');
+
+# the writer: a refused login concerns every table, so it exits 2 (README)
+my $bad_wconf = "$work/writer-bad.conf";
+(my $wtext = slurp($writer_conf)) =~ s/^kafka\.sasl\.password=.*$/kafka.sasl.password=not-the-password/m;
+open(my $wfh, '>', $bad_wconf) or die;
+print $wfh $wtext;
+close $wfh;
+my ($bwout, $bwerr) = ('', '');
+my $bw = IPC::Run::start([ exec_start('cdc_delta_writer.service', $bad_wconf) ], '<', \undef,
+	'>', \$bwout, '2>', \$bwerr, IPC::Run::timeout(120));
+eval { $bw->finish; 1 } or do { $bw->kill_kill; $bwerr .= "\n(still running after 120 s)"; };
+is($bw->result, 2, 'a wrong password: the writer exits 2') or diag($bwerr);
+like($bwerr, qr/Kafka refused the login: .*SASL authentication error/, '... saying Kafka refused the login');
+unlike($bwerr, qr/not-the-password/, '... without printing the password');
 
 # ---------------------------------------------------------------- 4. dump
 

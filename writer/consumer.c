@@ -454,6 +454,13 @@ error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 		c->fatal = true;
 		return;
 	}
+	if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION)
+	{
+		/* it concerns every table, and retrying will not change it */
+		log_error("Kafka refused the login: %s", reason);
+		c->fatal = true;
+		return;
+	}
 	/* transient (broker down, all brokers down): librdkafka retries */
 	log_warn("Kafka: %s", reason);
 }
@@ -469,8 +476,9 @@ log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 		log_debug("librdkafka %s: %s", fac, buf);
 }
 
-static bool
-has_kafka_key(const Config *cfg, const char *key)
+/* The value of librdkafka property key as configured (kafka.*), or NULL. */
+static const char *
+kafka_key_value(const Config *cfg, const char *key)
 {
 	int			iter = 0;
 	const char *name,
@@ -478,8 +486,14 @@ has_kafka_key(const Config *cfg, const char *key)
 
 	while (config_prefix_next(cfg, "kafka.", &iter, &name, &value))
 		if (strcmp(name, key) == 0)
-			return true;
-	return false;
+			return value;
+	return NULL;
+}
+
+static bool
+has_kafka_key(const Config *cfg, const char *key)
+{
+	return kafka_key_value(cfg, key) != NULL;
 }
 
 /* Every partition of every listed topic, from the cluster's metadata. */
@@ -551,6 +565,7 @@ consumer_new(const Config *cfg, const ConsumerOptions *opts, DeadLetter *dl,
 	rd_kafka_conf_t *conf;
 	rd_kafka_topic_partition_list_t *subs;
 	rd_kafka_resp_err_t err;
+	const char *reset = kafka_key_value(cfg, "auto.offset.reset");
 	static const char *const defaults[][2] = {
 		{"group.id", "cdc_delta_writer"},
 		/* a position Kafka no longer holds is reported, never skipped */
@@ -563,6 +578,16 @@ consumer_new(const Config *cfg, const ConsumerOptions *opts, DeadLetter *dl,
 	if (c == NULL)
 	{
 		snprintf(errstr, errlen, "out of memory");
+		return NULL;
+	}
+	if (reset && strcmp(reset, "error") != 0)
+	{
+		/* librdkafka would skip them in silence: only offset.gap=skip may */
+		snprintf(errstr, errlen, "kafka.auto.offset.reset=%s would skip offsets "
+				 "Kafka no longer holds without a record: the writer starts "
+				 "where the Delta log says, and offset.gap=skip accepts a gap",
+				 reset);
+		free(c);
 		return NULL;
 	}
 	c->opts = *opts;

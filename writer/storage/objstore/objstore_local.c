@@ -89,6 +89,13 @@ objstore_local_open(const char *root, char *errstr, size_t errlen)
 				 strerror(errno));
 		return NULL;
 	}
+	/* it concerns every table: say so now, not once per table */
+	if (access(canon, W_OK | X_OK) != 0)
+	{
+		snprintf(errstr, errlen, "table root \"%s\" is not writable: %s",
+				 canon, strerror(errno));
+		return NULL;
+	}
 	s = bytebuf_xcalloc(1, sizeof(LocalStore));
 	s->base.ops = &local_ops;
 	s->base.describe = bytebuf_xstrdup(canon);
