@@ -1038,8 +1038,22 @@ adopt_log_columns(Table *t, char *errstr, size_t errlen)
 		const char *physical = cols[i].physical_name ? cols[i].physical_name :
 			t->mapped ? cols[i].name : NULL;
 
-		if (find_column(t, cols[i].name) < 0 &&
-			!add_column(t, cols[i].name, cols[i].type, physical, cols[i].id,
+		if (find_column(t, cols[i].name) >= 0)
+			continue;
+		for (int k = 0; k < t->ncols; k++)
+			if (delta_names_clash(t->cols[k].name, cols[i].name))
+			{
+				/*
+				 * Both added one name but for case at once: Delta takes
+				 * one of them, and our file is written.  After a restart,
+				 * ours is stored under its case_alias() name.
+				 */
+				snprintf(errstr, errlen, "another writer added column \"%s\", "
+						 "which equals our new column \"%s\" but for case",
+						 cols[i].name, t->cols[k].name);
+				return false;
+			}
+		if (!add_column(t, cols[i].name, cols[i].type, physical, cols[i].id,
 						errstr, errlen))
 			return false;
 	}
