@@ -266,6 +266,11 @@ is(value_of($ok[0], 'n'), '0.00001', 'VariableScaleDecimal 1 at scale 5 is 0.000
 is(value_of($ok[1], 'n'), '-0.' . ('0' x 999) . '1', 'VariableScaleDecimal -1 at scale 1000');
 is(value_of($ok[2], 'n'), '-1000', 'VariableScaleDecimal -1 at scale -3 is -1000');
 is(value_of($ok[3], 'n'), '0', 'VariableScaleDecimal 0 at scale -1000 is 0');
+# sign bytes in front of a Decimal change nothing, however many
+@ok = decode([ undef, ev(d => encode_base64(("\0" x 19) . "\x01", '')) ],
+	[ undef, ev(d => encode_base64(("\xff" x 19) . "\xfe", '')) ]);
+is(value_of($ok[0], 'd'), '0.01', 'Decimal 1 in 20 bytes at scale 2 is 0.01');
+is(value_of($ok[1], 'd'), '-0.02', 'Decimal -2 in 20 bytes at scale 2 is -0.02');
 
 # deletes without "before": the key must name the row
 my $del = CdcWriter::event(topic => $topic, fields => \@fields, op => 'd', after => undef)->[1];

@@ -21,6 +21,12 @@ decimal_from_be(const unsigned char *b, size_t n, __int128 *out)
 {
 	unsigned __int128 v;
 
+	/* sign bytes in front change nothing (Java's toByteArray has none) */
+	while (n > 16 && (b[0] == 0 || b[0] == 0xff) && (b[0] & 0x80) == (b[1] & 0x80))
+	{
+		b++;
+		n--;
+	}
 	if (n > 16)
 		return false;
 	if (n == 0)

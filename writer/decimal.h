@@ -32,7 +32,10 @@
  */
 #define DECIMAL_MIN_SCALE (-1000)
 
-/* Big-endian two's complement bytes -> __int128; false if > 16 bytes. */
+/*
+ * Big-endian two's complement bytes -> __int128; false if the value needs
+ * more than 16 bytes.
+ */
 extern bool decimal_from_be(const unsigned char *b, size_t n, __int128 *out);
 
 /* Room decimal_be_text needs for n bytes at scale (with the NUL). */
