@@ -1027,6 +1027,7 @@ adopt_log_columns(Table *t, char *errstr, size_t errlen)
 			free(t->cols[i].physical);
 			t->cols[i].physical = bytebuf_xstrdup(t->cols[i].name);
 			t->cols[i].id = 0;
+			alias_def_name(&t->cols[i]);
 		}
 		log_info("table %s: column mapping turned on by another writer", t->dir);
 	}
