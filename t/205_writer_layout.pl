@@ -2,7 +2,9 @@
 # pages in one file (small parquet.row_group.bytes and parquet.page.bytes),
 # dictionary-encoded and plain columns (parquet.dictionary on and off),
 # nullable columns with runs of nulls, and the add actions' statistics
-# (numRecords, minValues, maxValues, nullCount) equal to the data.
+# (numRecords, minValues, maxValues, nullCount) equal to the data.  Every
+# version has its version checksum (.crc), equal to the state the log gives
+# and valid for Delta's own check, which fails on a wrong one.
 use strict;
 use warnings;
 
@@ -165,6 +167,32 @@ sub slurp { open(my $f, '<', $_[0]) or return ''; local $/; return <$f>; }
 # Spark, through Delta's own log reader, reads what DuckDB reads
 $spark->agrees_with_duckdb($dirs{$_}, "$_: many row groups and pages") for sort keys %dirs;
 $spark->agrees_with_duckdb("$work/delta_bytes/public/dict", 'files cut at flush.bytes');
+
+# a version checksum (.crc) for every version: one commit, several, and
+# several over writer restarts (group, then static)
+$spark->checksums_valid($dirs{$_}, "$_: a table written in one run") for sort keys %dirs;
+$spark->checksums_valid("$work/delta_bytes/public/dict", 'several commits');
+$spark->checksums_valid("$work/delta_static/public/static", 'commits of three writer runs');
+# and both checks fail on a wrong one: a copy with one file too many in its newest .crc
+{
+	my $copy = "$work/tampered";
+	system('cp', '-r', "$work/delta_bytes/public/dict", $copy) == 0 or die "cp: $?";
+	my ($crc) = reverse sort glob("$copy/_delta_log/*.crc");
+	open(my $fh, '<', $crc) or die "$crc: $!";
+	my $text = <$fh>;
+	close $fh;
+	my ($v) = $crc =~ m{/(\d{20})\.crc$};
+	my $files = $text =~ /"numFiles":(\d+)/ ? $1 : die "$crc: no numFiles";
+	$text =~ s/"numFiles":\d+/'"numFiles":' . ($files + 1)/e;
+	open($fh, '>', $crc) or die "$crc: $!";
+	print $fh $text;
+	close $fh;
+	my ($n, $problems) = CdcWriter::checksum_problems($copy);
+	is_deeply($problems, [ sprintf('version %d: numFiles %d, the log says %d', $v, $files + 1, $files) ],
+		'a wrong numFiles: the log check names it');
+	like($spark->checksum_error($copy), qr/DELTA_TXN_LOG_FAILED_INTEGRITY/,
+		'a wrong numFiles: Delta fails the transaction (integrity check)');
+}
 $spark->stop;
 
 $kb->stop;

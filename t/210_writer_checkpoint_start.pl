@@ -17,7 +17,8 @@
 #      then to JSON replay from 0; a 1-of-1 multi-part name; a checkpoint
 #      being written (.tmp-PID) is no V2 checkpoint; protocol versions
 #      beyond int are rejected; more than 256 configuration entries
-#      survive the writer's own checkpoint.
+#      survive the writer's own checkpoint; no version checksum (.crc)
+#      for a metaData with a field the writer does not keep.
 # In every case the table state read from the checkpoint equals the one
 # JSON replay gives (delta_tool state), and DuckDB still reads the table.
 use strict;
@@ -426,6 +427,34 @@ sub commit_path { my ($dir, $v) = @_; return sprintf("%s/_delta_log/%020d.json",
 	my ($rc2, $cp_state, $err2) = run_tool('state', $dir);
 	like($err2, qr/started from checkpoint/, 'bigconf: opened from the checkpoint');
 	is_deeply([ $cp_state =~ /^(configuration .*)$/mg ], \@conf, 'bigconf: all 300 entries in the checkpoint');
+}
+
+# 4f. version checksums: none rather than a wrong one when the metaData
+# has a field the writer does not keep (here another engine's description)
+{
+	my $dir = "$work/described";
+	append_n($dir, 1, 0);
+	my ($md) = grep { /"metaData"/ } split(/\n/, slurp_file(commit_path($dir, 0)));
+	my $m = decode_json($md);
+	$m->{metaData}{description} = 'set by another engine';
+	open(my $fh, '>', commit_path($dir, 1)) or die;
+	print $fh JSON::PP->new->canonical->encode($m), "\n";
+	close $fh;
+	my ($rc, $out, $err) = run_tool('append', $dir, 'app', 100, 10, 'interval=0');
+	is($rc, 0, 'described: commit 2 on a table with a description') or diag($err);
+	my ($n, $problems) = CdcWriter::checksum_problems($dir);
+	is_deeply($problems, [ 'version 1: no .crc', 'version 2: no .crc' ],
+		'described: .crc for version 0, none (rather than a wrong one) once the metaData has a description');
+	# the same when the description comes from a checkpoint (DuckDB's keeps it)
+	my ($out2, $err2) = ('', '');
+	IPC::Run::run([ 'node', "$CdcKafka::ROOT/t/js/delta_checkpoint_make.mjs", $dir, 2, 'zstd', 'v1', 1 ],
+		'<', \undef, '>', \$out2, '2>', \$err2, IPC::Run::timeout(120));
+	is($?, 0, 'described: DuckDB wrote checkpoint 2') or diag($err2);
+	unlink map { commit_path($dir, $_) } 0 .. 2;
+	($rc, $out, $err) = run_tool('append', $dir, 'app', 200, 10, 'interval=0');
+	is($rc, 0, 'described: commit 3 after the checkpoint') or diag($err);
+	ok(-e commit_path($dir, 3) && !-e sprintf("%s/_delta_log/%020d.crc", $dir, 3),
+		'described: no .crc for version 3 either (the description read from the checkpoint)');
 }
 
 $kb->stop;

@@ -6,6 +6,8 @@
 # rewritten), VACUUM (the removed files deleted).  Then the writer resumes
 # from Spark's commits and Spark's checkpoint, appends, evolves the schema
 # (its metaData must keep Spark's table property) and checkpoints again.
+# Every version, ours and Spark's, has a version checksum (.crc) that
+# matches the log and that Delta finds valid.
 # After each step Spark and DuckDB read the same rows, and every event is
 # there once except the deleted ones.
 use strict;
@@ -136,6 +138,10 @@ seqs_are(\@want, 'after the schema change');
 my $x = $spark->sql($dir, 'SELECT count(extra) AS n FROM t');
 is($x->{rows}[0]{n}, 30, 'Spark reads the new column');
 $spark->agrees_with_duckdb($dir, 'after the writer resumed and evolved the schema');
+# version checksums: ours (before Spark, and after resuming from Spark's
+# checkpoint with Spark's metaData) and Spark's, each equal to the log's
+# state, and valid for Delta
+$spark->checksums_valid($dir, "our and Spark's versions");
 
 # 5. and Spark can maintain it again, from our checkpoint
 spark_ok("OPTIMIZE $t", 'OPTIMIZE after the writer');

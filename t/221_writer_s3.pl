@@ -5,7 +5,7 @@
 #     its current state equals PostgreSQL's table;
 #  2. two writers in one consumer group commit to one S3 table at once:
 #     no commit lost, none duplicated (every event exactly once, the log's
-#     versions without a gap);
+#     versions without a gap, each with its version checksum);
 #  3. kill -9 of the writer in the middle of a multipart upload leaves no
 #     visible partial object, and the restart commits every row once;
 #  4. wrong credentials, a missing bucket and the server stopped mid-flush
@@ -160,7 +160,11 @@ sub exactly_once
 	is(CdcWriter::stop_writer($b), 0, 'race: writer B exits 0');
 	my $conflicts = () = (CdcKafka::slurp("$work/a.log") . CdcKafka::slurp("$work/b.log")) =~ /was another writer's; retrying/g;
 	diag("race: $conflicts commit(s) lost a version to the other writer and were retried");
-	exactly_once('race/public/events', 1200, 'race');
+	my $copy = exactly_once('race/public/events', 1200, 'race');
+	# each commit's version checksum, written after a refresh when the
+	# commit lost a race, describes exactly that version
+	my ($nv, $problems) = CdcWriter::checksum_problems("$copy/race/public/events");
+	is_deeply($problems, [], "race: each of the $nv versions has a .crc on S3 equal to the log's state");
 }
 
 # ---------- 3. kill -9 in the middle of a multipart upload ----------

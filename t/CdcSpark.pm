@@ -10,6 +10,7 @@
 #   my $spark = CdcSpark->start('spark35');   # starts the JVM early (it is slow)
 #   my $a = $spark->sql($dir, 'SELECT ...');  # {rows => [...], columns => [...]} or {error => ...}
 #   $spark->agrees_with_duckdb($dir, 'label');   # the assertions below
+#   $spark->checksums_valid($dir, 'label');      # the .crc files, by us and by Delta
 #   $spark->stop;
 #
 # Spark reads the table through Delta's own log reader, DuckDB through
@@ -245,6 +246,36 @@ sub agrees_with_duckdb
 	is_deeply([ @$dt{qw(format numFiles minReaderVersion minWriterVersion)} ],
 		[ 'delta', $duck->{files}, @$protocol{qw(minReaderVersion minWriterVersion)} ], "$label: DESCRIBE DETAIL: format, live files, protocol");
 	return $duck;
+}
+
+# Delta's own check of the version checksums: with
+# incremental.commit.verify on, a transaction validates the .crc of the
+# version it starts from against Delta's replay of the log (numFiles,
+# tableSizeBytes, metadata, protocol, setTransactions), and with
+# checksum.mismatch.fatal a mismatch fails it.  The transaction is a DELETE
+# that matches nothing, so it commits nothing.  Returns Spark's error, or
+# undef when the checksum (if any) is valid.
+sub checksum_error
+{
+	my ($self, $dir) = @_;
+	my @conf = map { "spark.databricks.delta.$_" } qw(incremental.commit.verify checksum.mismatch.fatal);
+	$self->sql(undef, "SET $_ = true") for @conf;
+	my $r = $self->sql(undef, "DELETE FROM delta.`$dir` WHERE false");
+	$self->sql(undef, "RESET $_") for @conf;
+	return $r->{error};
+}
+
+# Every version of the table has its .crc, equal to the state the log
+# gives (CdcWriter::checksum_problems), and Delta validates the newest.
+sub checksums_valid
+{
+	my ($self, $dir, $label) = @_;
+	$label = "$self->{peer}: $label";
+	my ($n, $problems) = CdcWriter::checksum_problems($dir);
+	cmp_ok($n, '>', 0, "$label: the log has $n versions");
+	is_deeply($problems, [], "$label: each version has a .crc equal to the log's state");
+	is($self->checksum_error($dir), undef, "$label: Delta finds the newest .crc valid");
+	return;
 }
 
 # The seed table's current state as Spark computes it from the change log

@@ -210,6 +210,60 @@ sub log_actions
 	return @actions;
 }
 
+# The version checksums (_delta_log/<version>.crc) against the log:
+# replays the JSON commits from version 0 and, for each version, checks
+# that its .crc exists and that numFiles, tableSizeBytes, metadata,
+# protocol and (when present) setTransactions equal the replayed state.
+# Returns the number of versions and a list of problems, one line each.
+sub checksum_problems
+{
+	my ($dir) = @_;
+	my (%live, %txn, $meta, $protocol, @problems);
+	my @commits = sort glob("$dir/_delta_log/" . ('[0-9]' x 20) . '.json');
+	for my $i (0 .. $#commits)
+	{
+		my ($v) = $commits[$i] =~ m{/(\d{20})\.json$};
+		return (0, ["commit $i is missing: replay from version 0 impossible"]) if $v != $i;
+		open(my $fh, '<', $commits[$i]) or croak "$commits[$i]: $!";
+		while (my $line = <$fh>)
+		{
+			my $a = eval { $JSON->decode($line) } or next;
+			$live{ $a->{add}{path} } = $a->{add}{size} if $a->{add};
+			delete $live{ $a->{remove}{path} } if $a->{remove};
+			$txn{ $a->{txn}{appId} } = $a->{txn} if $a->{txn};
+			$meta = $a->{metaData} if $a->{metaData};
+			$protocol = $a->{protocol} if $a->{protocol};
+		}
+		close $fh;
+		(my $crc_file = $commits[$i]) =~ s/\.json$/.crc/;
+		open(my $ch, '<', $crc_file) or do { push @problems, "version $i: no .crc"; next; };
+		my $crc = eval { local $/; $JSON->decode(scalar <$ch>) };
+		close $ch;
+		if (!$crc) { push @problems, "version $i: .crc is not JSON"; next; }
+		my $bytes = 0;
+		$bytes += $_ for values %live;
+		my %want = (numFiles => scalar(keys %live), tableSizeBytes => $bytes, numMetadata => 1, numProtocol => 1);
+		for my $k (sort keys %want)
+		{
+			push @problems, "version $i: $k " . ($crc->{$k} // 'missing') . ", the log says $want{$k}"
+			  if ($crc->{$k} // -1) != $want{$k};
+		}
+		for ([ metadata => $meta ], [ protocol => $protocol ])
+		{
+			my ($k, $log) = @$_;
+			my ($got, $exp) = map { defined $_ ? $JSON->encode($_) : 'none' } $crc->{$k}, $log;
+			push @problems, "version $i: $k $got, the log says $exp" if $got ne $exp;
+		}
+		if ($crc->{setTransactions})
+		{
+			my ($got, $exp) = map { join(',', sort map { $JSON->encode($_) } @$_) }
+			  $crc->{setTransactions}, [ values %txn ];
+			push @problems, "version $i: setTransactions $got, the log says $exp" if $got ne $exp;
+		}
+	}
+	return (scalar @commits, \@problems);
+}
+
 # Rows committed to a table (sum of numRecords over live adds), from the
 # log alone (cheap enough to poll).
 sub committed_rows

@@ -1240,7 +1240,7 @@ table_flush(Table *t, char *errstr, size_t errlen)
 	}
 	if (errstr[0])
 	{
-		/* the commit stands; only the checkpoint failed */
+		/* the commit stands; only its .crc or checkpoint failed */
 		log_warn("table %s: %s", t->dir, errstr);
 		errstr[0] = '\0';
 	}

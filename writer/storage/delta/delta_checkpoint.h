@@ -80,6 +80,15 @@ typedef struct DeltaMetadataAction
 	const char *const *config_values;
 	int			nconfig;
 	int64_t		created_time;	/* ms, DELTA_DEFAULT_CREATED_TIME if absent */
+	/*
+	 * Fields the table state does not keep, only looked at: a metaData
+	 * with a name, a description or a format other than plain Parquet is
+	 * one the writer cannot describe exactly in a version checksum.
+	 */
+	const char *name;			/* NULL if absent or null */
+	const char *description;
+	const char *format_provider;	/* NULL if absent: "parquet" */
+	int			nformat_options;
 } DeltaMetadataAction;
 
 /*

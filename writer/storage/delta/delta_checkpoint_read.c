@@ -41,6 +41,10 @@ typedef enum CpField
 	F_META_PARTCOLS,			/* list<string> */
 	F_META_CONF_KEY,			/* map<string,string> */
 	F_META_CONF_VALUE,
+	F_META_NAME,
+	F_META_DESCRIPTION,
+	F_META_FORMAT,
+	F_META_FORMAT_OPTIONS,		/* map<string,string>, keys only */
 	F_PROTO_READER,
 	F_PROTO_WRITER,
 	F_COUNT
@@ -72,6 +76,10 @@ static const struct
 	[F_META_PARTCOLS] = {"partitionColumns", DELTA_CP_METADATA, K_LIST},
 	[F_META_CONF_KEY] = {"configuration", DELTA_CP_METADATA, K_LIST},
 	[F_META_CONF_VALUE] = {"configuration", DELTA_CP_METADATA, K_LIST},
+	[F_META_NAME] = {"name", DELTA_CP_METADATA, K_STRING},
+	[F_META_DESCRIPTION] = {"description", DELTA_CP_METADATA, K_STRING},
+	[F_META_FORMAT] = {"format.provider", DELTA_CP_METADATA, K_STRING},
+	[F_META_FORMAT_OPTIONS] = {"format.options", DELTA_CP_METADATA, K_LIST},
 	[F_PROTO_READER] = {"minReaderVersion", DELTA_CP_PROTOCOL, K_INT},
 	[F_PROTO_WRITER] = {"minWriterVersion", DELTA_CP_PROTOCOL, K_INT},
 };
@@ -264,6 +272,10 @@ cp_apply_metadata(CpColumn *cols, const DeltaCheckpointSink *sink,
 	md.schema_string = cp_str(&cols[F_META_SCHEMA]);
 	md.created_time = cp_int_or(&cols[F_META_CREATED], DELTA_DEFAULT_CREATED_TIME);
 	md.npartition_columns = cp_count_elements(&cols[F_META_PARTCOLS]);
+	md.name = cp_str(&cols[F_META_NAME]);
+	md.description = cp_str(&cols[F_META_DESCRIPTION]);
+	md.format_provider = cp_str(&cols[F_META_FORMAT]);
+	md.nformat_options = cp_count_elements(&cols[F_META_FORMAT_OPTIONS]);
 	nk = cp_elements(&cols[F_META_CONF_KEY], keys, n);
 	nv = cols[F_META_CONF_VALUE].leaf >= 0 ?
 		cp_elements(&cols[F_META_CONF_VALUE], values, n) : nk;

@@ -19,7 +19,8 @@
  * which is the mutual exclusion Delta requires, and readers never see a
  * partial commit because the object appears only complete.  Checkpoints
  * and _last_checkpoint are ordinary puts (complete or absent; the protocol
- * lets _last_checkpoint be overwritten).
+ * lets _last_checkpoint be overwritten); a version checksum (.crc) is
+ * put-if-absent after its commit (never overwritten).
  *
  *-------------------------------------------------------------------------
  */
@@ -93,6 +94,7 @@ struct DeltaTable
 	char	  **config_keys;
 	char	  **config_values;
 	int			nconfig;
+	bool		meta_unkept;	/* metaData has a field not kept above */
 
 	DeltaFileEntry *files;
 	int			nfiles;			/* entries, live or not */
@@ -102,6 +104,11 @@ struct DeltaTable
 	int		   *live;			/* dense list of live entries */
 	int			nlive;
 	bool		live_dirty;
+	int64_t		live_count;		/* live files and their bytes, kept as */
+	int64_t		live_bytes;		/* actions apply, for the .crc */
+
+	/* a replay failed half-way: the state is no version's (no .crc) */
+	bool		state_broken;
 
 	DeltaTxnEntry *txns;
 	int			ntxns;
@@ -248,6 +255,11 @@ delta_apply_add(DeltaTable *t, const char *path, int64_t size, int64_t mtime,
 {
 	DeltaFileEntry *f = delta_file_lookup(t, path, true);
 
+	if (f->live)
+		t->live_bytes -= f->size;
+	else
+		t->live_count++;
+	t->live_bytes += size;
 	f->size = size;
 	f->modification_time = mtime;
 	free(f->stats);
@@ -261,8 +273,10 @@ delta_apply_remove(DeltaTable *t, const char *path)
 {
 	DeltaFileEntry *f = delta_file_lookup(t, path, false);
 
-	if (f)
+	if (f && f->live)
 	{
+		t->live_count--;
+		t->live_bytes -= f->size;
 		f->live = false;
 		free(f->stats);
 		f->stats = NULL;
@@ -396,6 +410,9 @@ delta_apply_metadata(DeltaTable *t, const DeltaMetadataAction *md,
 	free(t->meta_id);
 	t->meta_id = bytebuf_xstrdup(md->id);
 	t->created_time = md->created_time;
+	t->meta_unkept = md->name != NULL || md->description != NULL ||
+		(md->format_provider != NULL && strcmp(md->format_provider, "parquet") != 0) ||
+		md->nformat_options > 0;
 	delta_free_config(t);
 	t->config_keys = calloc(md->nconfig + 1, sizeof(char *));
 	t->config_values = calloc(md->nconfig + 1, sizeof(char *));
@@ -415,7 +432,9 @@ delta_apply_metadata_json(DeltaTable *t, json_object *mdo, char *errstr,
 {
 	DeltaMetadataAction md = {0};
 	json_object *pc,
-			   *conf;
+			   *conf,
+			   *format,
+			   *options;
 	const char **keys = NULL;
 	const char **values = NULL;
 	bool		ok;
@@ -424,6 +443,16 @@ delta_apply_metadata_json(DeltaTable *t, json_object *mdo, char *errstr,
 	md.schema_string = delta_get_string(mdo, "schemaString");
 	md.created_time = delta_get_int64(mdo, "createdTime",
 									  DELTA_DEFAULT_CREATED_TIME);
+	md.name = delta_get_string(mdo, "name");
+	md.description = delta_get_string(mdo, "description");
+	if (json_object_object_get_ex(mdo, "format", &format) &&
+		json_object_is_type(format, json_type_object))
+	{
+		md.format_provider = delta_get_string(format, "provider");
+		if (json_object_object_get_ex(format, "options", &options) &&
+			json_object_is_type(options, json_type_object))
+			md.nformat_options = json_object_object_length(options);
+	}
 	if (json_object_object_get_ex(mdo, "partitionColumns", &pc) &&
 		json_object_is_type(pc, json_type_array))
 		md.npartition_columns = (int) json_object_array_length(pc);
@@ -593,6 +622,8 @@ delta_replay_version(DeltaTable *t, int64_t v, bool *missing,
 	bytebuf_free(&b);
 	if (ok)
 		t->version = v;
+	else
+		t->state_broken = true;
 	return ok;
 }
 
@@ -990,6 +1021,9 @@ delta_reset_state(DeltaTable *t)
 	t->nfiles = t->files_cap = t->nlive = t->ntxns = t->txns_cap = 0;
 	t->fht_mask = 0;
 	t->live_dirty = false;
+	t->live_count = t->live_bytes = 0;
+	t->state_broken = false;
+	t->meta_unkept = false;
 	t->version = -1;
 	t->min_reader = DELTA_DEFAULT_MIN_READER;
 	t->min_writer = DELTA_DEFAULT_MIN_WRITER;
@@ -1670,6 +1704,7 @@ delta_new_uuid(char *out)
 }
 
 static void delta_put_i64(ByteBuf *b, int64_t v);
+static bool delta_write_checksum(DeltaTable *t, char *errstr, size_t errlen);
 
 static void
 delta_build_schema_string(ByteBuf *b, const DeltaColumn *cols, int n)
@@ -1741,6 +1776,50 @@ delta_put_i64(ByteBuf *b, int64_t v)
 
 	snprintf(num, sizeof(num), "%" PRId64, v);
 	bytebuf_puts(b, num);
+}
+
+/* A protocol action's object. */
+static void
+delta_put_protocol(ByteBuf *b, int min_reader, int min_writer)
+{
+	bytebuf_puts(b, "{\"minReaderVersion\":");
+	delta_put_i64(b, min_reader);
+	bytebuf_puts(b, ",\"minWriterVersion\":");
+	delta_put_i64(b, min_writer);
+	bytebuf_putc(b, '}');
+}
+
+/*
+ * A metaData action's object: plain Parquet, unpartitioned (the only
+ * tables this writer writes); createdTime only when >= 0.
+ */
+static void
+delta_put_metadata(ByteBuf *b, const char *id, const char *schema_string,
+				   size_t schema_len, const char *const *keys,
+				   const char *const *values, int nconfig,
+				   int64_t created_time)
+{
+	bytebuf_puts(b, "{\"id\":");
+	json_out_cstring(b, id);
+	bytebuf_puts(b, ",\"format\":{\"provider\":\"parquet\",\"options\":{}},"
+				 "\"schemaString\":");
+	json_out_string(b, schema_string, schema_len);
+	bytebuf_puts(b, ",\"partitionColumns\":[],\"configuration\":{");
+	for (int i = 0; i < nconfig; i++)
+	{
+		if (i > 0)
+			bytebuf_putc(b, ',');
+		json_out_cstring(b, keys[i]);
+		bytebuf_putc(b, ':');
+		json_out_cstring(b, values[i]);
+	}
+	bytebuf_putc(b, '}');
+	if (created_time >= 0)
+	{
+		bytebuf_puts(b, ",\"createdTime\":");
+		delta_put_i64(b, created_time);
+	}
+	bytebuf_putc(b, '}');
 }
 
 /*
@@ -1841,8 +1920,11 @@ delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 	bytebuf_puts(&b, ",\"isBlindAppend\":true,\"engineInfo\":\""
 				 DELTA_ENGINE_INFO "\"}}\n");
 	if (v == 0 && !mapped_schema)
-		bytebuf_puts(&b, "{\"protocol\":{\"minReaderVersion\":1,"
-					 "\"minWriterVersion\":2}}\n");
+	{
+		bytebuf_puts(&b, "{\"protocol\":");
+		delta_put_protocol(&b, 1, 2);
+		bytebuf_puts(&b, "}\n");
+	}
 	else if (mapped_schema && (v == 0 || t->min_reader < 2 || t->min_writer < 5))
 	{
 		/*
@@ -1850,51 +1932,46 @@ delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 		 * columns keep their names as physical names, which is how
 		 * PROTOCOL.md enables it on a table with data): reader 2, writer 5.
 		 */
-		bytebuf_puts(&b, "{\"protocol\":{\"minReaderVersion\":2,"
-					 "\"minWriterVersion\":5}}\n");
+		bytebuf_puts(&b, "{\"protocol\":");
+		delta_put_protocol(&b, 2, 5);
+		bytebuf_puts(&b, "}\n");
 	}
 	if (new_schema)
 	{
 		ByteBuf		s = {0};
+		const char **keys = bytebuf_xcalloc(t->nconfig + 2, sizeof(char *));
+		const char **values = bytebuf_xcalloc(t->nconfig + 2, sizeof(char *));
+		const char *mode = delta_config_get(t, DELTA_CM_MODE);
+		int			n = 0;
+		char		max_id_text[32];
 
 		if (t->meta_id == NULL)
 			delta_new_uuid(uuid);
 		delta_build_schema_string(&s, c->schema, c->nschema);
-		bytebuf_puts(&b, "{\"metaData\":{\"id\":");
-		json_out_cstring(&b, t->meta_id ? t->meta_id : uuid);
-		bytebuf_puts(&b, ",\"format\":{\"provider\":\"parquet\",\"options\":{}},"
-					 "\"schemaString\":");
-		json_out_string(&b, (const char *) s.data, s.len);
-		bytebuf_puts(&b, ",\"partitionColumns\":[],\"configuration\":{");
+		for (int i = 0; i < t->nconfig; i++)
 		{
-			const char *sep = "";
-			const char *mode = delta_config_get(t, DELTA_CM_MODE);
-
-			for (int i = 0; i < t->nconfig; i++)
-			{
-				if (mapped_schema &&
-					(strcmp(t->config_keys[i], DELTA_CM_MODE) == 0 ||
-					 strcmp(t->config_keys[i], DELTA_CM_MAX_ID) == 0))
-					continue;
-				bytebuf_puts(&b, sep);
-				sep = ",";
-				json_out_cstring(&b, t->config_keys[i]);
-				bytebuf_putc(&b, ':');
-				json_out_cstring(&b, t->config_values[i]);
-			}
-			if (mapped_schema)
-			{
-				bytebuf_puts(&b, sep);
-				bytebuf_puts(&b, "\"" DELTA_CM_MODE "\":");
-				json_out_cstring(&b, mapping_on && mode ? mode : "name");
-				bytebuf_puts(&b, ",\"" DELTA_CM_MAX_ID "\":\"");
-				delta_put_i64(&b, max_id);
-				bytebuf_putc(&b, '"');
-			}
+			if (mapped_schema &&
+				(strcmp(t->config_keys[i], DELTA_CM_MODE) == 0 ||
+				 strcmp(t->config_keys[i], DELTA_CM_MAX_ID) == 0))
+				continue;
+			keys[n] = t->config_keys[i];
+			values[n++] = t->config_values[i];
 		}
-		bytebuf_puts(&b, "},\"createdTime\":");
-		delta_put_i64(&b, t->created_time >= 0 ? t->created_time : now);
-		bytebuf_puts(&b, "}}\n");
+		if (mapped_schema)
+		{
+			snprintf(max_id_text, sizeof(max_id_text), "%" PRId64, max_id);
+			keys[n] = DELTA_CM_MODE;
+			values[n++] = mapping_on && mode ? mode : "name";
+			keys[n] = DELTA_CM_MAX_ID;
+			values[n++] = max_id_text;
+		}
+		bytebuf_puts(&b, "{\"metaData\":");
+		delta_put_metadata(&b, t->meta_id ? t->meta_id : uuid,
+						   (const char *) s.data, s.len, keys, values, n,
+						   t->created_time >= 0 ? t->created_time : now);
+		bytebuf_puts(&b, "}\n");
+		free(keys);
+		free(values);
 		bytebuf_free(&s);
 	}
 	for (int i = 0; i < c->ntxns; i++)
@@ -1952,21 +2029,106 @@ delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 	snprintf(what, sizeof(what), "%s/%s", t->log_dir, name);
 	if (!delta_replay_text(t, (char *) b.data, what, errstr, errlen))
 	{
+		t->state_broken = true;
 		bytebuf_free(&b);
 		return DELTA_ERROR;
 	}
 	bytebuf_free(&b);
 	t->version = v;
 
-	if (t->checkpoint_interval > 0 && v > 0 && v % t->checkpoint_interval == 0)
+	/* the commit stands whatever follows: failures are warnings */
 	{
+		char		crcerr[512];
 		char		cperr[512];
+		bool		crc_ok = delta_write_checksum(t, crcerr, sizeof(crcerr));
+		bool		cp_ok = t->checkpoint_interval <= 0 || v == 0 ||
+			v % t->checkpoint_interval != 0 ||
+			delta_checkpoint(t, cperr, sizeof(cperr));
 
-		if (!delta_checkpoint(t, cperr, sizeof(cperr)))
-			snprintf(errstr, errlen, "commit %" PRId64 " done, checkpoint "
-					 "failed: %s", v, cperr);
+		if (!crc_ok || !cp_ok)
+			snprintf(errstr, errlen, "commit %" PRId64 " done%s%s%s%s", v,
+					 crc_ok ? "" : ", version checksum not written: ",
+					 crc_ok ? "" : crcerr,
+					 cp_ok ? "" : ", checkpoint failed: ",
+					 cp_ok ? "" : cperr);
 	}
 	return DELTA_OK;
+}
+
+/* ---------- version checksums ---------- */
+
+/*
+ * Writes _delta_log/<version>.crc for t->version (PROTOCOL.md "Version
+ * Checksum File"): the live files' count and bytes, the metaData and
+ * protocol, and the txns.  Called right after the commit, when the state
+ * is exactly that version's: the replay before it was complete (delta_open
+ * or delta_refresh) and the commit's own actions are applied.  A missing
+ * checksum is allowed (readers must cope), a wrong one is not, so none is
+ * written when the state is not exact: a replay failed half-way, or the
+ * metaData has a field this writer does not keep (a name, a description,
+ * a format other than plain Parquet).  Never overwrites an existing one.
+ *
+ * Optional fields: setTransactions, unless a retention duration makes
+ * readers drop old txns by their own clock or a txn lacks lastUpdated
+ * (which the state does not keep apart from 0); no allFiles (one entry
+ * per live file in every commit would grow with the table), no
+ * fileSizeHistogram (PROTOCOL.md and Delta Spark 3.3 name it differently,
+ * and neither checks it), no txnId.  Domain metadata, deletion vectors and
+ * in-commit timestamps need protocol features this writer does not write.
+ *
+ * Returns false (errstr says why) when the put failed.
+ */
+static bool
+delta_write_checksum(DeltaTable *t, char *errstr, size_t errlen)
+{
+	ByteBuf		b = {0};
+	char		name[64];
+	char		key[4096];
+	bool		txns = delta_config_get(t, "delta.setTransactionRetentionDuration") == NULL;
+	ObjStoreResult r;
+
+	if (t->version < 0 || t->state_broken || t->meta_unkept)
+		return true;
+	for (int i = 0; i < t->ntxns; i++)
+		txns &= t->txns[i].last_updated > 0;
+
+	bytebuf_puts(&b, "{\"tableSizeBytes\":");
+	delta_put_i64(&b, t->live_bytes);
+	bytebuf_puts(&b, ",\"numFiles\":");
+	delta_put_i64(&b, t->live_count);
+	bytebuf_puts(&b, ",\"numMetadata\":1,\"numProtocol\":1");
+	if (txns)
+	{
+		bytebuf_puts(&b, ",\"setTransactions\":[");
+		for (int i = 0; i < t->ntxns; i++)
+		{
+			bytebuf_puts(&b, i > 0 ? ",{\"appId\":" : "{\"appId\":");
+			json_out_cstring(&b, t->txns[i].app_id);
+			bytebuf_puts(&b, ",\"version\":");
+			delta_put_i64(&b, t->txns[i].version);
+			bytebuf_puts(&b, ",\"lastUpdated\":");
+			delta_put_i64(&b, t->txns[i].last_updated);
+			bytebuf_putc(&b, '}');
+		}
+		bytebuf_putc(&b, ']');
+	}
+	bytebuf_puts(&b, ",\"metadata\":");
+	delta_put_metadata(&b, t->meta_id, t->schema_string,
+					   strlen(t->schema_string),
+					   (const char *const *) t->config_keys,
+					   (const char *const *) t->config_values, t->nconfig,
+					   t->created_time);
+	bytebuf_puts(&b, ",\"protocol\":");
+	delta_put_protocol(&b, t->min_reader, t->min_writer);
+	bytebuf_puts(&b, "}\n");
+
+	snprintf(name, sizeof(name), "%020" PRId64 ".crc", t->version);
+	delta_log_key(t, name, key, sizeof(key));
+	r = objstore_put_if_absent(t->store, key, b.data, b.len, errstr, errlen);
+	bytebuf_free(&b);
+	if (r == OBJSTORE_EXISTS)
+		snprintf(errstr, errlen, "\"%s/%s\" already exists", t->log_dir, name);
+	return r == OBJSTORE_OK;
 }
 
 /* ---------- checkpoints ---------- */

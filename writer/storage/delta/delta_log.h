@@ -145,9 +145,11 @@ extern const char *delta_file_path(const DeltaTable *t, int i);
  * current one.  A schema whose columns carry mapping ids turns column
  * mapping on (mode name): the commit then also upgrades the protocol to
  * reader 2 / writer 5 and records delta.columnMapping.maxColumnId; once on,
- * every column must carry an id and a physical name.  After the commit, writes a checkpoint when the new version
- * is a multiple of the checkpoint interval (a failing checkpoint is only a
- * warning in errstr; the commit stands and DELTA_OK is returned).
+ * every column must carry an id and a physical name.  After the commit,
+ * writes the version's checksum (<version>.crc) when the state is known
+ * exactly, and a checkpoint when the new version is a multiple of the
+ * checkpoint interval (a failing .crc or checkpoint is only a warning in
+ * errstr; the commit stands and DELTA_OK is returned).
  */
 extern DeltaResult delta_commit(DeltaTable *t, const DeltaCommit *c,
 								char *errstr, size_t errlen);
