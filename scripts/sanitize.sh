@@ -30,7 +30,8 @@ SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-poin
 make -C "$W/src" -s -j2 \
 	DAEMON_CFLAGS="-O1 -g -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers $SAN" \
 	writer/cdc_delta_writer sidecar/cdc_kafka_sidecar tools/cdc_kafka_mock_broker \
-	writer/test/event_dump writer/test/delta_tool writer/test/pq_gen sidecar/sidecar_unit_test
+	writer/test/event_dump writer/test/table_dir writer/storage/delta/test/delta_tool \
+	writer/storage/parquet/test/pq_gen sidecar/sidecar_unit_test
 mkdir -p "$W/reports"
 chmod 777 "$W/reports"
 chown -R postgres: "$W/src" 2>/dev/null || true

@@ -13,12 +13,13 @@ use JSON::PP;
 use Test::More;
 
 my $root = $ENV{CDC_ROOT} // '.';
-my $pq_gen = "$root/writer/test/pq_gen";
-my $delta_tool = "$root/writer/test/delta_tool";
+my $pq_gen = "$root/writer/storage/parquet/test/pq_gen";
+my $delta_tool = "$root/writer/storage/delta/test/delta_tool";
+my $table_dir = "$root/writer/test/table_dir";
 my $js = "$root/t/js";
 my $dir = tempdir(CLEANUP => 1, DIR => $ENV{TESTDIR} ? do { make_path($ENV{TESTDIR}); $ENV{TESTDIR} } : undef);
 
-ok(-x $pq_gen && -x $delta_tool, 'test programs are built (make)')
+ok(-x $pq_gen && -x $delta_tool && -x $table_dir, 'test programs are built (make)')
   or BAIL_OUT('writer/test programs missing; run make');
 
 sub run
@@ -171,17 +172,17 @@ is(scalar @tmp, 0, 'no temporary files left in _delta_log');
 my $proot = "$dir/root";
 for my $case ([ '../x', 'a/b' ], [ '.', '..' ], [ '/etc', '../../..' ], [ "sch\x{e9}ma", 'T 1' ])
 {
-	($rc, $out) = run("$delta_tool table-dir $proot '$case->[0]' '$case->[1]'");
+	($rc, $out) = run("$table_dir $proot '$case->[0]' '$case->[1]'");
 	chomp $out;
 	is($rc, 0, "table-dir '$case->[0]' '$case->[1]' accepted (escaped)");
 	like($out, qr{^\Q$proot\E/[A-Za-z0-9_-]+/[A-Za-z0-9_-]+$}, "  -> $out is two plain components under the root");
 }
 ok(!-e "$dir/x" && !-e "$dir/a" && !-e "/etc/-2e-2e-2f-2e-2e-2f-2e-2e",
 	'nothing created outside the root');
-($rc, $out) = run("$delta_tool table-dir $proot '' t");
+($rc, $out) = run("$table_dir $proot '' t");
 isnt($rc, 0, 'an empty name is refused');
 symlink('/tmp', "$proot/evil") or die;
-($rc, $out) = run("$delta_tool table-dir $proot evil t");
+($rc, $out) = run("$table_dir $proot evil t");
 isnt($rc, 0, 'a symlink under the root pointing outside is refused');
 like($out, qr/outside the root/, '  with a clear message');
 

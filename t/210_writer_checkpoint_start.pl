@@ -39,7 +39,7 @@ my $spark = CdcSpark->start('spark35');
 my $work = $ENV{TESTDIR} // tempdir(CLEANUP => 1);
 mkdir $work;
 my $root = "$work/delta";
-my $tool = CdcKafka::program('writer/test/delta_tool');
+my $tool = CdcKafka::program('writer/storage/delta/test/delta_tool');
 my @fields = ([ seq => 'int64', optional => JSON::PP::false ], [ payload => 'string' ]);
 my @topics = map { "cp.public.$_" } qw(own duck full);
 my $kb = CdcKafka::start_kafka(topics => [ map { "$_:2" } @topics ]);

@@ -1,6 +1,6 @@
 # cdc_delta_writer ls TABLE_PATH [VERSION]: the live Parquet files of a
 # Delta table at its latest or a given version, as DuckDB's read_parquet()
-# reads them.  The table is built with writer/test/delta_tool (4 appends, a
+# reads them.  The table is built with writer/storage/delta/test/delta_tool (4 appends, a
 # checkpoint at version 3) plus one commit written here as another engine
 # would (a remove, and an add whose URI-encoded path holds a space); DuckDB
 # counts the rows of exactly the files ls prints.  Then the commits before
@@ -18,7 +18,7 @@ use CdcKafka;
 
 my $root = $CdcKafka::ROOT;
 my $writer = CdcKafka::program('writer/cdc_delta_writer');
-my $delta_tool = "$root/writer/test/delta_tool";
+my $delta_tool = "$root/writer/storage/delta/test/delta_tool";
 my $dir = tempdir(CLEANUP => 1, DIR => $ENV{TESTDIR} ? do { make_path($ENV{TESTDIR}); $ENV{TESTDIR} } : undef);
 my $table = "$dir/table";
 

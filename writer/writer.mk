@@ -28,8 +28,12 @@ DAEMON_OBJS += writer/test/event_dump.o
 writer/test/event_dump: writer/test/event_dump.o writer/event.o writer/decimal.o \
 		$(WRITER_STORAGE_OBJS)
 	$(DAEMON_CC) $(DAEMON_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
-all: writer/test/event_dump
+# The table directories paths.c gives, for tests.
+DAEMON_OBJS += writer/test/table_dir.o
+writer/test/table_dir: writer/test/table_dir.o writer/paths.o $(WRITER_STORAGE_OBJS)
+	$(DAEMON_CC) $(DAEMON_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
+all: writer/test/event_dump writer/test/table_dir
 clean: clean-event-dump
 .PHONY: clean-event-dump
 clean-event-dump:
-	rm -f writer/test/event_dump
+	rm -f writer/test/event_dump writer/test/table_dir

@@ -1,4 +1,4 @@
-// parquet_check.mjs: checks a Parquet file written by writer/test/pq_gen
+// parquet_check.mjs: checks a Parquet file written by writer/storage/parquet/test/pq_gen
 // with DuckDB (values, types, footer statistics, encodings, row groups) and
 // with a small page-header walker of our own (pages per column chunk and
 // the encoding of each page), and checks the Delta stats JSON pq_gen

@@ -35,13 +35,14 @@ DAEMON_LIBS += -lsnappy -lz $(OBJSTORE_LIBS)
 # SHA-256 of names too long for a directory (writer/paths.c)
 DAEMON_LIBS += -lcrypto
 
-# Test drivers of the library (t/200, t/210, t/240 run them); table-dir
-# of delta_tool also checks writer/paths.c's keys.
-WRITER_STORAGE_TESTS = writer/test/pq_gen writer/test/delta_tool
+# Test drivers of the library, each in its part's test/ (t/200, t/210,
+# t/240 run them).
+WRITER_STORAGE_TESTS = writer/storage/parquet/test/pq_gen \
+	writer/storage/delta/test/delta_tool
 
 DAEMON_OBJS += $(WRITER_STORAGE_OBJS) $(WRITER_STORAGE_TESTS:=.o)
 
-$(WRITER_STORAGE_TESTS): %: %.o $(WRITER_STORAGE_OBJS) writer/paths.o
+$(WRITER_STORAGE_TESTS): %: %.o $(WRITER_STORAGE_OBJS)
 	$(DAEMON_CC) $(DAEMON_CFLAGS) -o $@ $^ $(DAEMON_LIBS)
 
 all: $(WRITER_STORAGE_TESTS)

@@ -1,7 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * delta_tool.c
- *	  Test driver for delta_log.c and paths.c, used by t/200_parquet_duckdb.pl:
+ *	  Test driver for delta_log.c and delta_checkpoint*.c, used by
+ *	  t/200_parquet_duckdb.pl, t/210_writer_checkpoint_start.pl and
+ *	  t/240_writer_ls.pl:
  *
  *	  delta_tool append DIR APPID OFFSET ROWS [evolve] [interval=N]
  *		  write a Parquet data file of ROWS rows (values from OFFSET) and
@@ -10,7 +12,6 @@
  *	  delta_tool show DIR          print version, txns and live files
  *	  delta_tool race DIR          two handles commit the same version:
  *		  the second must get DELTA_CONFLICT
- *	  delta_tool table-dir ROOT SCHEMA TABLE
  *	  delta_tool state DIR         open the table, print how (stderr) and
  *		  its whole replayed state (delta_write_state)
  *	  delta_tool cp-read FILE...   read checkpoint parts and print their
@@ -27,7 +28,6 @@
 #include "delta_checkpoint.h"
 #include "delta_log.h"
 #include "parquet.h"
-#include "paths.h"
 
 /* Opens the table at dir, or says why not on stderr. */
 static DeltaTable *
@@ -298,9 +298,6 @@ cmd_race(const char *dir)
 int
 main(int argc, char **argv)
 {
-	char		errstr[512];
-	char		out[4096];
-
 	if (argc >= 6 && strcmp(argv[1], "append") == 0)
 		return cmd_append(argc, argv);
 	if (argc == 3 && strcmp(argv[1], "show") == 0)
@@ -313,26 +310,6 @@ main(int argc, char **argv)
 		return cmd_txn(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "race") == 0)
 		return cmd_race(argv[2]);
-	if (argc == 5 && strcmp(argv[1], "table-dir") == 0)
-	{
-		/* the table's key, and the store's check that it stays inside */
-		ObjStore   *store = objstore_open(argv[2], NULL, errstr, sizeof(errstr));
-		char		key[4200];
-		char		stage[4096];
-		bool		ok;
-
-		ok = store != NULL &&
-			paths_table_key(argv[3], argv[4], out, sizeof(out), errstr, sizeof(errstr));
-		snprintf(key, sizeof(key), "%s/_delta_log/probe", out);
-		ok = ok && objstore_stage_path(store, key, stage, sizeof(stage),
-									   errstr, sizeof(errstr));
-		if (ok)
-			printf("%s/%s\n", objstore_describe(store), out);
-		else
-			printf("error %s\n", errstr);
-		objstore_close(store);
-		return ok ? 0 : 1;
-	}
-	fprintf(stderr, "usage: delta_tool append|show|txn|race|table-dir ...\n");
+	fprintf(stderr, "usage: delta_tool append|show|state|cp-read|txn|race ...\n");
 	return 1;
 }
