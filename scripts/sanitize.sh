@@ -17,7 +17,7 @@ if [ ${#TESTS[@]} -eq 0 ]; then
 	# quick ones (the mock broker but for t/105), about 2 minutes in all;
 	# the decoder is the fuzzer's (fuzz/)
 	TESTS=(t/105_sidecar_bad_input.pl t/121_sidecar_shutdown.pl
-		t/215_writer_truncate.pl t/216_writer_table_failure.pl)
+		t/218_writer_truncate.pl t/216_writer_table_failure.pl)
 fi
 
 W=$(mktemp -d /tmp/cdc_kafka_sanitize.XXXXXX)
