@@ -1537,7 +1537,12 @@ delta_names_clash(const char *a, const char *b)
 	const unsigned char *p = (const unsigned char *) a,
 			   *q = (const unsigned char *) b;
 
-	/* Spark lower-cases by Unicode's rules: C.UTF-8's towlower, not the C locale's */
+	/*
+	 * Spark lower-cases by Unicode's rules: C.UTF-8's towlower, not the C
+	 * locale's.  Java lower-cases a final capital sigma to "ς" and compares
+	 * char by char through upper case too ("ſ" is "s"): lower(upper(c))
+	 * takes those.
+	 */
 	if (utf8 == (locale_t) 0)
 		utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
 	while (*p && *q)
@@ -1548,7 +1553,9 @@ delta_names_clash(const char *a, const char *b)
 		p = utf8_next(p, &x);
 		q = utf8_next(q, &y);
 		if (x != y &&
-			(utf8 ? towlower_l(x, utf8) != towlower_l(y, utf8) :
+			(utf8 ? towlower_l(x, utf8) != towlower_l(y, utf8) &&
+			 towlower_l(towupper_l(x, utf8), utf8) !=
+			 towlower_l(towupper_l(y, utf8), utf8) :
 			 x >= 0x80 || y >= 0x80 || tolower((int) x) != tolower((int) y)))
 			return false;
 	}
