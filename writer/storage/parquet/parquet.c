@@ -11,9 +11,9 @@
  * are kept in a per-column buffer until the row group is flushed.
  *
  * Dictionary decisions, per column chunk: a column starts in dictionary
- * mode; when its first page closes with more than half of its values
- * distinct, the page is re-encoded PLAIN and the dictionary dropped (ids,
- * timestamps); when the dictionary outgrows dictionary_max_bytes, the
+ * mode; when its first 4096 values, or its first page if shorter, are more
+ * than half distinct, they are re-encoded PLAIN and the dictionary dropped
+ * (ids, timestamps); when the dictionary outgrows dictionary_max_bytes, the
  * remaining pages of the chunk are PLAIN (what parquet-java does).
  *
  * Statistics are kept per chunk (footer min_value/max_value/null_count)
@@ -697,6 +697,34 @@ pq_dict_entry_len(const PqColumn *c, uint32_t i)
 	}
 }
 
+/*
+ * Mostly distinct values on the first page (ids, offsets, timestamps): a
+ * dictionary does not pay.  Decided when the page closes, or as soon as
+ * PQ_DICT_SAMPLE values show it (sample > 1), which spares hashing every
+ * value of a large first page into a dictionary that is then dropped.
+ */
+#define PQ_DICT_SAMPLE 4096
+
+static inline bool
+pq_dict_not_paying(const PqColumn *c, uint32_t sample)
+{
+	return c->dict_mode && c->dict_pages == 0 && c->plain_pages == 0 &&
+		c->page_nonnull >= sample &&
+		(uint64_t) c->dict_n * 2 > c->page_nonnull;
+}
+
+/* The first page's values so far, PLAIN; the dictionary dropped. */
+static void
+pq_dict_to_plain(PqWriter *w, PqColumn *c)
+{
+	c->plain.len = 0;
+	for (uint32_t i = 0; i < c->page_nonnull; i++)
+		bytebuf_append(&c->plain, c->dict.data + c->dict_off[c->idx[i]],
+					   pq_dict_entry_len(c, c->idx[i]));
+	pq_dict_clear(w, c);
+	c->dict_mode = false;
+}
+
 static void
 pq_close_page(PqWriter *w, PqColumn *c)
 {
@@ -706,17 +734,8 @@ pq_close_page(PqWriter *w, PqColumn *c)
 	if (c->page_values == 0)
 		return;
 
-	/* Mostly distinct values on the first page: dictionary does not pay. */
-	if (c->dict_mode && c->dict_pages == 0 && c->plain_pages == 0 &&
-		c->page_nonnull > 0 && (uint64_t) c->dict_n * 2 > c->page_nonnull)
-	{
-		c->plain.len = 0;
-		for (uint32_t i = 0; i < c->page_nonnull; i++)
-			bytebuf_append(&c->plain, c->dict.data + c->dict_off[c->idx[i]],
-						   pq_dict_entry_len(c, c->idx[i]));
-		pq_dict_clear(w, c);
-		c->dict_mode = false;
-	}
+	if (pq_dict_not_paying(c, 1))
+		pq_dict_to_plain(w, c);
 
 	w->body.len = 0;
 	if (c->nullable)
@@ -908,7 +927,9 @@ pq_append(PqWriter *w, PqColumn *c, const uint8_t *p, size_t n,
 	c->page_nonnull++;
 	c->page_bytes += n;
 	w->buffered += n;
-	if (c->dict_mode && c->dict.len > w->opt.dictionary_max_bytes)
+	if (c->page_nonnull == PQ_DICT_SAMPLE && pq_dict_not_paying(c, PQ_DICT_SAMPLE))
+		pq_dict_to_plain(w, c);
+	else if (c->dict_mode && c->dict.len > w->opt.dictionary_max_bytes)
 	{
 		/* dictionary too big: this chunk continues in PLAIN */
 		pq_close_page(w, c);
