@@ -37,9 +37,10 @@ fi
 
 # The JVM peers of the tests and benchmarks, from Maven Central into the
 # shared cache (scripts/peers.sh); the tests, run as "postgres", only read it.
-# spark35: Spark 3.5 with delta-spark 3.3; spark33: the seed lab's Spark 3.3.2
-# with delta-core 2.3.0 and its Kafka source.
-for peer in kafka debezium s3 spark35 spark33; do
+# spark35: Spark 3.5 with delta-spark 3.3, spark35-s3a its S3 connector
+# (hadoop-aws and the AWS SDK); spark33: the seed lab's Spark 3.3.2 with
+# delta-core 2.3.0 and its Kafka source.
+for peer in kafka debezium s3 spark35 spark35-s3a spark33; do
 	bash "$ROOT/scripts/peers.sh" dir "$peer" >/dev/null 2>&1 ||
 		as_root env CDC_CACHE="${CDC_CACHE:-/var/cache/cdc_kafka}" bash "$ROOT/scripts/peers.sh" fetch "$peer"
 done

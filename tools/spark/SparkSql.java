@@ -1,7 +1,8 @@
 /*
  * SparkSql: runs SQL on Delta tables with Spark and Delta Lake's own log
  * reader (spark.read.format("delta")), in one local[2] JVM, and prints the
- * results as JSON.  scripts/spark-sql.sh builds and runs it; the tests use
+ * results as JSON.  A table is a directory or an s3a://bucket/key URL (S3
+ * settings from the environment, see s3a()).  scripts/spark-sql.sh builds and runs it; the tests use
  * it to check that Spark reads every table cdc_delta_writer writes.
  *
  *   SparkSql TABLE_DIR SQL...   each SQL runs with the table as view "t";
@@ -193,7 +194,7 @@ public class SparkSql
 	private static SparkSession session() throws Exception
 	{
 		String warehouse = Files.createTempDirectory("spark-sql-warehouse").toString();
-		return SparkSession.builder()
+		return s3a(SparkSession.builder())
 			.appName("cdc_kafka spark-sql")
 			.master("local[2]")
 			.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
@@ -207,6 +208,35 @@ public class SparkSql
 			.config("spark.driver.host", "127.0.0.1")
 			.config("spark.driver.bindAddress", "127.0.0.1")
 			.getOrCreate();
+	}
+
+	/*
+	 * s3a:// tables (hadoop-aws, scripts/peers/spark35-s3a): the endpoint and
+	 * region as the AWS tools and cdc_delta_writer take them from the
+	 * environment, path-style requests with an explicit endpoint (what
+	 * S3-compatible stores expect), no TLS to an http:// one.  Credentials
+	 * stay out of Spark's configuration (which Spark may print): S3A's own
+	 * default chain reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+	 * AWS_SESSION_TOKEN.
+	 */
+	private static SparkSession.Builder s3a(SparkSession.Builder b)
+	{
+		String endpoint = env("AWS_ENDPOINT_URL_S3", env("AWS_ENDPOINT_URL", null));
+		String region = env("AWS_REGION", env("AWS_DEFAULT_REGION", null));
+		if (region != null)
+			b.config("spark.hadoop.fs.s3a.endpoint.region", region);
+		if (endpoint != null)
+			b.config("spark.hadoop.fs.s3a.endpoint", endpoint)
+				.config("spark.hadoop.fs.s3a.path.style.access", "true")
+				.config("spark.hadoop.fs.s3a.connection.ssl.enabled",
+						String.valueOf(!endpoint.startsWith("http://")));
+		return b;
+	}
+
+	private static String env(String name, String otherwise)
+	{
+		String v = System.getenv(name);
+		return v == null || v.isEmpty() ? otherwise : v;
 	}
 
 	/*
