@@ -1,11 +1,14 @@
 # The Delta writer on S3 (a real S3-compatible server, S3Proxy, through
 # scripts/s3.sh; -r s3://bucket/prefix):
 #  1. the seed lab's changes (PostgreSQL, the cdc_kafka plugin, Apache Kafka) go
-#     into a table on S3 that DuckDB reads back from the downloaded files:
-#     its current state equals PostgreSQL's table;
+#     into a table on S3 that DuckDB reads back from the downloaded files
+#     and Spark 3.5 with Delta through s3a (hadoop-aws, the settings
+#     scripts/spark-sql.sh takes from AWS_*): both read the same rows, and
+#     the current state equals PostgreSQL's table;
 #  2. two writers in one consumer group commit to one S3 table at once:
 #     no commit lost, none duplicated (every event exactly once, the log's
-#     versions without a gap, each with its version checksum);
+#     versions without a gap, each with its version checksum), and Spark
+#     reads it (from a checkpoint) as DuckDB does;
 #  3. kill -9 of the writer in the middle of a multipart upload leaves no
 #     visible partial object, and the restart commits every row once;
 #  4. wrong credentials, a missing bucket and the server stopped mid-flush
@@ -22,6 +25,7 @@ use Time::HiRes qw(usleep);
 
 use CdcKafka;
 use CdcS3;
+use CdcSpark;
 use CdcWriter;
 
 my $work = $ENV{TESTDIR} // die 'TESTDIR unset';
@@ -71,7 +75,11 @@ sub parquet_objects
 my $kb = CdcKafka::start_kafka(topics => [ 'lab_cdc.inventory.customers:1',
 		's3.public.events:4', 's3.public.big:4', 's3.public.errs:2' ]);
 
-# ---------- 1. the seed pipeline into S3, read back by DuckDB ----------
+# Spark 3.5 reads the tables of 1 and 2 through s3a (started early, as it
+# is slow to start, with AWS_* set)
+my $spark = CdcSpark->start('spark35');
+
+# ---------- 1. the seed pipeline into S3, read back by DuckDB and Spark ----------
 {
 	my $node = CdcKafka::start_pg('s3seed');
 	$node->safe_psql('postgres', "SELECT pg_create_logical_replication_slot('s', 'cdc_kafka')");
@@ -100,6 +108,10 @@ my $kb = CdcKafka::start_kafka(topics => [ 'lab_cdc.inventory.customers:1',
 	is_deeply($r->{errors}, [], 'seed: the downloaded log replays cleanly');
 	is(join("\n", map { $_->{r} } @{ $r->{results}[0] }), $expected,
 		'seed: DuckDB\'s current state of the S3 table equals the table in PostgreSQL');
+	my $url = 's3a://cdc-lake/lake/inventory/customers';
+	$spark->agrees_with_duckdb($url, 'seed: through s3a', "$copy/lake/inventory/customers");
+	is($spark->seed_current_state($url), $expected,
+		'seed: Spark\'s current state of the S3 table through s3a equals the table in PostgreSQL');
 	my %live;
 	for my $a (CdcWriter::log_actions("$copy/lake/inventory/customers"))
 	{
@@ -165,7 +177,15 @@ sub exactly_once
 	# commit lost a race, describes exactly that version
 	my ($nv, $problems) = CdcWriter::checksum_problems("$copy/race/public/events");
 	is_deeply($problems, [], "race: each of the $nv versions has a .crc on S3 equal to the log's state");
+	# commits by two writers, with checkpoints: Spark starts from one
+	ok(scalar(glob("$copy/race/public/events/_delta_log/*.checkpoint.parquet")),
+		'race: the log has a checkpoint');
+	$spark->agrees_with_duckdb('s3a://cdc-lake/race/public/events', 'race: through s3a',
+		"$copy/race/public/events");
 }
+# after PostgreSQL's stop: the server holds the pipes of the processes
+# started before it, and Spark's stop waits for their end
+$spark->stop;
 
 # ---------- 3. kill -9 in the middle of a multipart upload ----------
 {

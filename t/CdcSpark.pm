@@ -205,14 +205,17 @@ sub canonical
 
 # Spark and DuckDB read the same table: same columns, same rows (ordered by
 # topic, partition, offset), and Spark's DESCRIBE HISTORY / DETAIL match the
-# log.  Returns the DuckDB read (delta_read.mjs output) for more checks.
+# log.  Spark reads $table (a directory, or an s3a:// URL); DuckDB and the
+# log checks read $copy, a local copy of it (the table itself by default).
+# Returns the DuckDB read (delta_read.mjs output) for more checks.
 sub agrees_with_duckdb
 {
-	my ($self, $dir, $label) = @_;
+	my ($self, $table, $label, $copy) = @_;
+	my $dir = $copy // $table;
 	$label = "$self->{peer}: $label";
 	my $order = 'ORDER BY __kafka_topic, __kafka_partition, __kafka_offset';
 	my $duck = CdcWriter::delta_read($dir, "SELECT * FROM t $order");
-	my $sp = $self->sql($dir, "SELECT * FROM t $order");
+	my $sp = $self->sql($table, "SELECT * FROM t $order");
 	is($sp->{error}, undef, "$label: Spark reads the table through Delta's log");
 	my @names = map { $_->{name} } @{ $duck->{columns} };
 	is_deeply([ map { $_->[0] } @{ $sp->{columns} // [] } ], \@names,
@@ -233,14 +236,14 @@ sub agrees_with_duckdb
 	my @ops = map { $_->{commitInfo}{operation} } grep { $_->{commitInfo} } @actions;
 	my ($protocol) = reverse grep { $_ } map { $_->{protocol} } @actions;
 	$protocol //= { minReaderVersion => 1, minWriterVersion => 2 };
-	my $h = $self->sql(undef, "DESCRIBE HISTORY delta.`$dir`");
+	my $h = $self->sql(undef, "DESCRIBE HISTORY delta.`$table`");
 	is($h->{error}, undef, "$label: DESCRIBE HISTORY");
 	my @hist = sort { $a->{version} <=> $b->{version} } @{ $h->{rows} // [] };
 	# a log cleaned up by a checkpoint keeps only the newer commits
 	is_deeply([ map { $_->{operation} } @hist[ -@ops .. -1 ] ], \@ops,
 		"$label: DESCRIBE HISTORY lists each commit's operation");
 	is($hist[-1]{version}, $duck->{version}, "$label: DESCRIBE HISTORY ends at the table's version");
-	my $det = $self->sql(undef, "DESCRIBE DETAIL delta.`$dir`");
+	my $det = $self->sql(undef, "DESCRIBE DETAIL delta.`$table`");
 	is($det->{error}, undef, "$label: DESCRIBE DETAIL");
 	my $dt = $det->{rows}[0] // {};
 	is_deeply([ @$dt{qw(format numFiles minReaderVersion minWriterVersion)} ],
