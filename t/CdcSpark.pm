@@ -119,18 +119,33 @@ sub connection
 	return $self->{sock};
 }
 
-# One statement; with $dir, "t" is the table's newest snapshot.
+# One statement; with $dir, "t" is the table's newest snapshot.  Before
+# the first, the session takes this test's S3 environment (AWS_*) for
+# s3a:// tables: a shared JVM has the environment of the test that
+# started it.
 sub sql
 {
 	my ($self, $dir, $sql) = @_;
-	my $req = $JSON->encode({ table => $dir, sql => $sql }) . "\n";
-	return $self->sql_shared($req, $sql) if $self->{portfile};
+	unless ($self->{env_given}++)
+	{
+		my %aws = map { $_ => $ENV{$_} } grep { /^AWS_/ } keys %ENV;
+		my $a = %aws ? $self->request({ env => \%aws }, 'the S3 environment') : {};
+		croak "$self->{peer}: the S3 environment: $a->{error}" if $a->{error};
+	}
+	return $self->request({ table => $dir, sql => $sql }, $sql);
+}
+
+sub request
+{
+	my ($self, $r, $what) = @_;
+	my $req = $JSON->encode($r) . "\n";
+	return $self->sql_shared($req, $what) if $self->{portfile};
 	${ $self->{in} } .= $req;
 	my $out = $self->{out};
 	$self->{timer}->start($ANSWER_S);
 	my $err = $self->{err};
 	eval { $self->{h}->pump until $$out =~ /\n/; 1 }
-	  or croak "$self->{peer}: no answer to \"$sql\" ($@); its stderr ends with: "
+	  or croak "$self->{peer}: no answer to \"$what\" ($@); its stderr ends with: "
 	  . substr($$err, length($$err) > 2000 ? -2000 : 0);
 	$$out =~ s/^([^\n]*)\n//;
 	return $JSON->decode($1);

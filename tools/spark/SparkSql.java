@@ -1,9 +1,9 @@
 /*
  * SparkSql: runs SQL on Delta tables with Spark and Delta Lake's own log
  * reader (spark.read.format("delta")), in one local[2] JVM, and prints the
- * results as JSON.  A table is a directory or an s3a://bucket/key URL (S3
- * settings from the environment, see s3a()).  scripts/spark-sql.sh builds and runs it; the tests use
- * it to check that Spark reads every table cdc_delta_writer writes.
+ * results as JSON.  scripts/spark-sql.sh builds and runs it; the tests use
+ * it to check that Spark reads every table cdc_delta_writer writes.  A table
+ * is a directory or an s3a://bucket/key URL (S3 settings: see s3a()).
  *
  *   SparkSql TABLE_DIR SQL...   each SQL runs with the table as view "t";
  *                               one JSON object per row on stdout
@@ -11,7 +11,8 @@
  *                               a line: {"table": DIR (optional), "sql": SQL};
  *                               answers each with one line:
  *                               {"rows": [...], "columns": [[name, type], ...]}
- *                               or {"error": MESSAGE}
+ *                               or {"error": MESSAGE}; {"env": {AWS_...: ...}}
+ *                               gives the session S3 settings (see s3a())
  *   SparkSql --serve PORTFILE   the same requests over TCP connections to
  *                               127.0.0.1, one session each (its own views
  *                               and settings), so many test files share one
@@ -38,8 +39,10 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -122,8 +125,13 @@ public class SparkSql
 			try
 			{
 				JsonNode req = M.readTree(line);
-				String table = req.hasNonNull("table") ? req.get("table").asText() : null;
-				answer = run(spark, table, req.get("sql").asText());
+				if (req.has("env"))
+					answer = s3aSession(spark, req.get("env"));
+				else
+				{
+					String table = req.hasNonNull("table") ? req.get("table").asText() : null;
+					answer = run(spark, table, req.get("sql").asText());
+				}
 			}
 			catch (Exception e)
 			{
@@ -194,7 +202,10 @@ public class SparkSql
 	private static SparkSession session() throws Exception
 	{
 		String warehouse = Files.createTempDirectory("spark-sql-warehouse").toString();
-		return s3a(SparkSession.builder())
+		SparkSession.Builder b = SparkSession.builder();
+		for (Map.Entry<String, String> e : s3a(System.getenv(), false).entrySet())
+			b.config("spark.hadoop." + e.getKey(), e.getValue());
+		return b
 			.appName("cdc_kafka spark-sql")
 			.master("local[2]")
 			.config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
@@ -211,32 +222,61 @@ public class SparkSql
 	}
 
 	/*
-	 * s3a:// tables (hadoop-aws, scripts/peers/spark35-s3a): the endpoint and
-	 * region as the AWS tools and cdc_delta_writer take them from the
-	 * environment, path-style requests with an explicit endpoint (what
-	 * S3-compatible stores expect), no TLS to an http:// one.  Credentials
-	 * stay out of Spark's configuration (which Spark may print): S3A's own
-	 * default chain reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-	 * AWS_SESSION_TOKEN.
+	 * S3 settings for s3a:// tables (hadoop-aws, scripts/peers/spark35-s3a)
+	 * from an environment, read as the AWS tools and cdc_delta_writer read it:
+	 * the endpoint and region, path-style requests with an explicit endpoint
+	 * (what S3-compatible stores expect), no TLS to an http:// one.  The keys
+	 * only with keys: S3A's own default chain reads AWS_ACCESS_KEY_ID,
+	 * AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN from the JVM's environment,
+	 * so they stay out of Spark's configuration (which Spark may print).
 	 */
-	private static SparkSession.Builder s3a(SparkSession.Builder b)
+	private static Map<String, String> s3a(Map<String, String> env, boolean keys)
 	{
-		String endpoint = env("AWS_ENDPOINT_URL_S3", env("AWS_ENDPOINT_URL", null));
-		String region = env("AWS_REGION", env("AWS_DEFAULT_REGION", null));
+		Map<String, String> conf = new TreeMap<>();
+		String endpoint = env(env, "AWS_ENDPOINT_URL_S3", env(env, "AWS_ENDPOINT_URL", null));
+		String region = env(env, "AWS_REGION", env(env, "AWS_DEFAULT_REGION", null));
+
 		if (region != null)
-			b.config("spark.hadoop.fs.s3a.endpoint.region", region);
+			conf.put("fs.s3a.endpoint.region", region);
 		if (endpoint != null)
-			b.config("spark.hadoop.fs.s3a.endpoint", endpoint)
-				.config("spark.hadoop.fs.s3a.path.style.access", "true")
-				.config("spark.hadoop.fs.s3a.connection.ssl.enabled",
-						String.valueOf(!endpoint.startsWith("http://")));
-		return b;
+		{
+			conf.put("fs.s3a.endpoint", endpoint);
+			conf.put("fs.s3a.path.style.access", "true");
+			conf.put("fs.s3a.connection.ssl.enabled", String.valueOf(!endpoint.startsWith("http://")));
+		}
+		if (keys && env(env, "AWS_ACCESS_KEY_ID", null) != null)
+		{
+			conf.put("fs.s3a.access.key", env.get("AWS_ACCESS_KEY_ID"));
+			conf.put("fs.s3a.secret.key", env(env, "AWS_SECRET_ACCESS_KEY", ""));
+			if (env(env, "AWS_SESSION_TOKEN", null) != null)
+				conf.put("fs.s3a.session.token", env.get("AWS_SESSION_TOKEN"));
+		}
+		return conf;
 	}
 
-	private static String env(String name, String otherwise)
+	private static String env(Map<String, String> env, String name, String otherwise)
 	{
-		String v = System.getenv(name);
+		String v = env.get(name);
 		return v == null || v.isEmpty() ? otherwise : v;
+	}
+
+	/*
+	 * A shared JVM's session takes its client's environment (the JVM's is
+	 * that of whoever started it), keys included, as session settings,
+	 * which reach Hadoop through the session's Hadoop configuration.  S3A
+	 * keeps one file system per bucket for the JVM's life: the first session
+	 * to read a bucket sets its endpoint and keys.
+	 */
+	private static ObjectNode s3aSession(SparkSession spark, JsonNode env)
+	{
+		Map<String, String> vars = new HashMap<>();
+		env.fields().forEachRemaining(e -> vars.put(e.getKey(), e.getValue().asText()));
+		for (Map.Entry<String, String> e : s3a(vars, true).entrySet())
+			spark.conf().set(e.getKey(), e.getValue());
+		ObjectNode answer = F.objectNode();
+		answer.putArray("columns");
+		answer.putArray("rows");
+		return answer;
 	}
 
 	/*
