@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -48,7 +49,16 @@ static const char *const producer_defaults[][2] = {
 	{"partitioner", "murmur2_random"},
 	/* retry forever: a broker outage must hold events, not drop them */
 	{"message.timeout.ms", "0"},
-	{"linger.ms", "5"},
+	/*
+	 * Idempotent, librdkafka (to 2.x at least) sends a partition's next
+	 * batch only once the one in flight is acknowledged; meanwhile its
+	 * broker thread spins (poll with no timeout) as soon as the oldest
+	 * waiting message is older than linger.ms.  5 ms is less than a
+	 * loaded broker takes to answer: that spin was a third to half of
+	 * the sidecar's CPU (bench/e2e).  A batch also leaves as soon as it
+	 * is full, so this delays only small transactions.
+	 */
+	{"linger.ms", "20"},
 	/*
 	 * lz4: 6x (schemas off) to 20x (schemas on) fewer bytes on the broker
 	 * than none, for less CPU in all (sending less costs less than
@@ -57,8 +67,13 @@ static const char *const producer_defaults[][2] = {
 	 */
 	{"compression.type", "lz4"},
 	{"queue.buffering.max.messages", "100000"},
-	/* bounded memory: the whole daemon should stay well under 64 MB */
-	{"queue.buffering.max.kbytes", "16384"},
+	/*
+	 * Two batches (message.max.bytes each): one in flight and the next
+	 * filling.  More only ages the waiting messages past linger.ms (see
+	 * above) and costs memory; producer_size_queue raises it with
+	 * message.max.bytes.
+	 */
+	{"queue.buffering.max.kbytes", "2048"},
 	{"client.id", "cdc_kafka_sidecar"},
 	{NULL, NULL}
 };
@@ -214,6 +229,48 @@ producer_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *bu
 		log_debug("kafka %s: %s", fac, buf);
 }
 
+static long long
+producer_conf_int(rd_kafka_conf_t *conf, const char *name)
+{
+	char		buf[32];
+	size_t		size = sizeof(buf);
+
+	if (rd_kafka_conf_get(conf, name, buf, &size) != RD_KAFKA_CONF_OK)
+		return 0;
+	return atoll(buf);
+}
+
+/*
+ * librdkafka refuses a message larger than its whole queue as "queue
+ * full", however long one waits for room: the queue must hold the
+ * largest message Kafka takes, or such an event would stall the stream
+ * for good.  The default also grows to two of them (a batch in flight,
+ * the next one filling) when message.max.bytes is raised.
+ */
+static bool
+producer_size_queue(rd_kafka_conf_t *conf, bool user_set,
+					char *errstr, size_t errstr_size)
+{
+	long long	max_message = producer_conf_int(conf, "message.max.bytes");
+	long long	kbytes = producer_conf_int(conf, "queue.buffering.max.kbytes");
+	char		buf[32];
+
+	if (user_set)
+	{
+		if (kbytes * 1024 >= max_message)
+			return true;
+		snprintf(errstr, errstr_size,
+				 "kafka.queue.buffering.max.kbytes=%lld cannot hold one message of "
+				 "kafka.message.max.bytes=%lld: an event that large would wait for "
+				 "room forever", kbytes, max_message);
+		return false;
+	}
+	if (kbytes * 1024 >= 2 * max_message)
+		return true;
+	snprintf(buf, sizeof(buf), "%lld", (2 * max_message + 1023) / 1024);
+	return kafka_conf_set(conf, "queue.buffering.max.kbytes", buf, errstr, errstr_size);
+}
+
 bool
 producer_init(Producer *p, const Config *cfg, LsnTrack *track,
 			  rd_kafka_conf_t **consumer_conf, char *errstr, size_t errstr_size)
@@ -224,6 +281,7 @@ producer_init(Producer *p, const Config *cfg, LsnTrack *track,
 	const char *name;
 	const char *value;
 	bool		have_bootstrap = false;
+	bool		queue_set = false;
 	char		err[512];
 
 	memset(p, 0, sizeof(*p));
@@ -234,6 +292,8 @@ producer_init(Producer *p, const Config *cfg, LsnTrack *track,
 	{
 		if (strcmp(name, "bootstrap.servers") == 0 || strcmp(name, "metadata.broker.list") == 0)
 			have_bootstrap = true;
+		if (strcmp(name, "queue.buffering.max.kbytes") == 0)
+			queue_set = true;
 		for (int i = 0; producer_forced[i][0]; i++)
 		{
 			if (strcmp(name, producer_forced[i][0]) == 0 &&
@@ -260,7 +320,8 @@ producer_init(Producer *p, const Config *cfg, LsnTrack *track,
 							errstr, errstr_size))
 			goto fail;
 	if (!kafka_conf_apply(cfg, conf, errstr, errstr_size) ||
-		!kafka_conf_apply(cfg, cconf, errstr, errstr_size))
+		!kafka_conf_apply(cfg, cconf, errstr, errstr_size) ||
+		!producer_size_queue(conf, queue_set, errstr, errstr_size))
 		goto fail;
 	/* the tail reader: no group, nothing committed, stops at the end */
 	if (!kafka_conf_set(cconf, "enable.partition.eof", "true", errstr, errstr_size) ||

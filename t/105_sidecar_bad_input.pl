@@ -48,6 +48,13 @@ like($out, qr/expected one of initial\|never\|initial_only/, 'bad enum: lists th
 is($rc, 1, 'idempotence off: exit 1');
 like($out, qr/kafka\.enable\.idempotence must be true/, 'idempotence off: explains');
 
+# librdkafka answers "queue full" for ever to a message larger than its
+# whole queue: an event that large would stall the stream for good.
+($rc, $out) = run_sidecar('-d', $conn, @kafka, '-X', 'kafka.queue.buffering.max.kbytes=64');
+is($rc, 1, 'queue smaller than one message: exit 1');
+like($out, qr/kafka\.queue\.buffering\.max\.kbytes=64 cannot hold one message of kafka\.message\.max\.bytes=1000000/,
+	'queue smaller than one message: names both keys');
+
 ($rc, $out) = run_sidecar('-d', $conn);
 is($rc, 1, 'no Kafka: exit 1');
 like($out, qr/kafka\.bootstrap\.servers is not set/, 'no Kafka: says which key');
