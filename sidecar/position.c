@@ -100,17 +100,36 @@ position_parse(const char *text, size_t len, Position *p)
 bool
 position_table_init(PositionTable *pt, rd_kafka_conf_t *consumer_conf,
 					int lookback, int timeout_ms, const KafkaTopicSpec *create,
-					volatile sig_atomic_t *stop)
+					volatile sig_atomic_t *stop, char *errstr, size_t errstr_size)
 {
+	char		err[512];
+
 	memset(pt, 0, sizeof(*pt));
 	pt->nbuckets = 256;
 	pt->buckets = calloc(pt->nbuckets, sizeof(PositionTopic *));
 	pt->lookback = lookback;
 	pt->timeout_ms = timeout_ms;
-	pt->consumer_conf = consumer_conf;
 	pt->create = create;
 	pt->stop = stop;
-	return pt->buckets != NULL;
+	if (pt->buckets == NULL)
+	{
+		rd_kafka_conf_destroy(consumer_conf);
+		snprintf(errstr, errstr_size, "out of memory");
+		return false;
+	}
+	/*
+	 * Made now, it connects to the cluster while the sidecar connects to
+	 * PostgreSQL: a restart's first event no longer waits for a consumer
+	 * to start (and to close) before it can be produced.
+	 */
+	pt->reader = rd_kafka_new(RD_KAFKA_CONSUMER, consumer_conf, err, sizeof(err));
+	if (pt->reader == NULL)
+	{
+		rd_kafka_conf_destroy(consumer_conf);
+		snprintf(errstr, errstr_size, "could not create the tail reader: %s", err);
+		return false;
+	}
+	return true;
 }
 
 void
@@ -133,8 +152,11 @@ position_table_free(PositionTable *pt)
 		}
 	}
 	free(pt->buckets);
-	if (pt->consumer_conf)
-		rd_kafka_conf_destroy(pt->consumer_conf);
+	if (pt->reader)
+	{
+		rd_kafka_consumer_close(pt->reader);
+		rd_kafka_destroy(pt->reader);
+	}
 	memset(pt, 0, sizeof(*pt));
 }
 
@@ -279,11 +301,11 @@ position_of_message(const rd_kafka_message_t *m, Position *p)
 }
 
 /*
- * Reads the last "lookback" messages of every partition with a throw-away
- * consumer (assign, no group: nothing is committed anywhere), from
- * OFFSET_TAIL, until each partition reports its end.  The consumer finds
- * the end offsets itself, so every wait here is a poll that a stop request
- * cuts short.
+ * Reads the last "lookback" messages of every partition with the tail
+ * reader (assign, no group: nothing is committed anywhere), from
+ * OFFSET_TAIL, until each partition reports its end, then unassigns.  The
+ * consumer finds the end offsets itself, so every wait here is a poll that
+ * a stop request cuts short.
  */
 static bool
 position_learn(PositionTable *pt, PositionTopic *t, char *errstr, size_t errstr_size)
@@ -291,9 +313,8 @@ position_learn(PositionTable *pt, PositionTopic *t, char *errstr, size_t errstr_
 	rd_kafka_topic_partition_list_t *parts;
 	bool	   *done;
 	int			remaining = t->partitions;
-	rd_kafka_t *crk = NULL;
-	rd_kafka_conf_t *conf;
-	char		err[512];
+	rd_kafka_t *crk = pt->reader;
+	bool		assigned = false;
 	int64_t		deadline;
 	const struct rd_kafka_metadata *md;
 	rd_kafka_resp_err_t e;
@@ -305,14 +326,6 @@ position_learn(PositionTable *pt, PositionTopic *t, char *errstr, size_t errstr_
 		rd_kafka_topic_partition_list_add(parts, t->name, p)->offset =
 			RD_KAFKA_OFFSET_TAIL(pt->lookback);
 
-	conf = rd_kafka_conf_dup(pt->consumer_conf);
-	crk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
-	if (crk == NULL)
-	{
-		rd_kafka_conf_destroy(conf);
-		snprintf(errstr, errstr_size, "tail reader: %s", err);
-		goto done;
-	}
 	/*
 	 * Partition leaders known before the assignment, or the consumer waits
 	 * 500 ms before it asks for the end offsets.
@@ -334,6 +347,7 @@ position_learn(PositionTable *pt, PositionTopic *t, char *errstr, size_t errstr_
 		snprintf(errstr, errstr_size, "tail reader: could not assign %s", t->name);
 		goto done;
 	}
+	assigned = true;
 	while (remaining > 0)
 	{
 		rd_kafka_message_t *m;
@@ -354,7 +368,9 @@ position_learn(PositionTable *pt, PositionTopic *t, char *errstr, size_t errstr_
 		}
 		/* the timeout is for a reader that stopped moving, not a long one */
 		deadline = clock_monotonic_ms() + pt->timeout_ms;
-		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+		if (m->rkt && strcmp(rd_kafka_topic_name(m->rkt), t->name) != 0)
+			;					/* fetched for an earlier topic's assignment */
+		else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
 		{
 			/*
 			 * The end: also when the last offset holds no message (a
@@ -395,11 +411,8 @@ position_learn(PositionTable *pt, PositionTopic *t, char *errstr, size_t errstr_
 	ok = true;
 
 done:
-	if (crk)
-	{
-		rd_kafka_consumer_close(crk);
-		rd_kafka_destroy(crk);
-	}
+	if (assigned)
+		rd_kafka_assign(crk, NULL);	/* stop fetching; kept for the next topic */
 	rd_kafka_topic_partition_list_destroy(parts);
 	free(done);
 	return ok;

@@ -54,17 +54,21 @@ typedef struct PositionTable
 	int			timeout_ms;		/* per metadata/read operation */
 	volatile sig_atomic_t *stop;	/* not owned: set, waits give up */
 	const KafkaTopicSpec *create;	/* not owned; NULL: never create topics */
-	rd_kafka_conf_t *consumer_conf; /* owned template, for the tail reader */
+	rd_kafka_t *reader;			/* owned; the tail reader, a consumer made
+								 * at start so that its connection is up by
+								 * the first event, kept for later topics */
 } PositionTable;
 
 extern int	position_cmp(const Position *a, const Position *b);
 extern int	position_format(const Position *p, char *buf, size_t size);
 extern bool position_parse(const char *text, size_t len, Position *p);
 
+/* Takes consumer_conf (the tail reader's settings) in all cases. */
 extern bool position_table_init(PositionTable *pt, rd_kafka_conf_t *consumer_conf,
 								int lookback, int timeout_ms,
 								const KafkaTopicSpec *create,
-								volatile sig_atomic_t *stop);
+								volatile sig_atomic_t *stop,
+								char *errstr, size_t errstr_size);
 extern void position_table_free(PositionTable *pt);
 
 /*

@@ -491,7 +491,8 @@ producer_drain(Producer *p, int timeout_ms, ProducerWaitCb wait_cb,
 
 	while (p->in_flight > 0 && !p->failed)
 	{
-		rd_kafka_poll(p->rk, 100);
+		/* flush, not poll: what waits for linger.ms leaves now */
+		rd_kafka_flush(p->rk, 100);
 		if (wait_cb)
 			wait_cb(wait_arg);
 		if (stop && *stop)

@@ -878,9 +878,12 @@ sidecar_run(const Config *cfg, SidecarAction action, SidecarSignals *sig)
 		!producer_init(&s->producer, cfg, &s->track, &cconf, s->errstr, sizeof(s->errstr)) ||
 		!position_table_init(&s->positions, cconf,
 							 (int) config_get_int(cfg, "position.lookback"),
-							 SIDECAR_KAFKA_TIMEOUT_MS, sidecar_topic_spec(s), &sig->stop))
+							 SIDECAR_KAFKA_TIMEOUT_MS, sidecar_topic_spec(s), &sig->stop,
+							 s->errstr, sizeof(s->errstr)))
 	{
 		log_error("%s", s->errstr);
+		if (s->producer.rk)
+			producer_destroy(&s->producer);
 		lsn_track_free(&s->track);
 		free(s);
 		return 1;
