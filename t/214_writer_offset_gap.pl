@@ -4,11 +4,13 @@
 # offsets, and commits nothing past them; the other tables go on.  Only
 # offset.gap=skip goes on, recording the skipped range in the dead-letter
 # file and in the commit's commitInfo.  (It used to follow
-# auto.offset.reset=earliest with one info line: a silent loss.)
+# auto.offset.reset=earliest with one info line: a silent loss.)  A
+# partition added to a topic since the table began has its gap from 0.
 use strict;
 use warnings;
 
 use File::Temp qw(tempdir);
+use IPC::Run;
 use JSON::PP;
 use Test::More;
 
@@ -24,7 +26,8 @@ my $root = "$work/delta";
 my $log = "$work/writer.log";
 my $dlfile = "$work/dead.jsonl";
 my ($topic, $other) = ('gap.public.lost', 'gap.public.other');
-my $mb = CdcKafka::start_mock_broker(topics => [ "$topic:1", "$other:1" ]);
+my $grown = 'gap.public.grown';
+my $mb = CdcKafka::start_mock_broker(topics => [ "$topic:1", "$other:1", "$grown:2" ]);
 
 sub rows
 {
@@ -100,6 +103,41 @@ is_deeply($r->{results}[0], [ { n => '' . (10 + $next - $earliest), first => "$e
 # the commit that records the skip, and the other table, read by Spark too
 $spark->agrees_with_duckdb($dir, 'a table with skipped offsets');
 $spark->agrees_with_duckdb($odir, 'the table that went on');
+
+# A partition the log has no position for, of a topic whose lower
+# partition it has: one added since (Kafka adds partitions at the end), so
+# its offsets from 0 belong to the table, and losing them is a gap too (it
+# used to start at the earliest offset Kafka held, in silence).
+sub produce_to
+{
+	my ($t, $part, @pairs) = @_;
+	my $in = join('', map { "$_->[0]\x1e$_->[1]\n" } @pairs);
+	my ($out, $err) = ('', '');
+	IPC::Run::run([ 'kcat', '-P', '-b', $mb->bootstrap, '-t', $t, '-p', $part, '-K', "\x1e", '-Z' ],
+		'<', \$in, '>', \$out, '2>', \$err, IPC::Run::timeout(120))
+	  or die "kcat -P $t [$part]: $err";
+	return;
+}
+my $gdir = "$root/public/grown";
+my @gargs = ('-t', $grown, '-X', 'assignment=static', '-X', 'flush.interval.ms=200',
+	'-X', "deadletter.path=$dlfile");
+produce_to($grown, 0, rows($grown, 0, 9));
+truncate($log, 0);
+$w = CdcWriter::start_writer($mb->bootstrap, $root, $log, @gargs);
+ok(CdcWriter::wait_for(sub { (CdcWriter::txn_versions($gdir)->{"$grown-0"} // -1) == 9 }),
+	'grown: partition 0 committed, partition 1 empty');
+is(CdcWriter::stop_writer($w), 0, 'grown: writer stopped');
+produce_to($grown, 1, rows($grown, 100 + 300 * $_, 399 + 300 * $_, 10000)) for 0 .. 3;
+my ($glo) = CdcKafka::kcat_consume($mb->bootstrap, $grown, partition => 1);
+cmp_ok($glo->{offset}, '>', 0, "grown: Kafka no longer holds partition 1's first offsets (earliest $glo->{offset})");
+truncate($log, 0);
+$w = CdcWriter::start_writer($mb->bootstrap, $root, $log, @gargs);
+my $glast = $glo->{offset} - 1;
+ok(CdcWriter::wait_for(sub { slurp($log) =~ /\Q$grown\E \[1\]: offsets 0\.\.$glast are gone from Kafka/ }),
+	'grown: partition 1 is paused, naming offsets 0.. as gone') or diag(slurp($log));
+is(CdcWriter::stop_writer($w), 0, 'grown: exit 0');
+ok(!defined CdcWriter::txn_versions($gdir)->{"$grown-1"}, 'grown: nothing of partition 1 committed');
+
 $spark->stop;
 
 sub slurp { open(my $f, '<', $_[0]) or return ''; local $/; return <$f>; }

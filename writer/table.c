@@ -564,7 +564,16 @@ table_resume_offset(Table *t, bool refresh, const char *topic,
 	if (p->consumed < v)
 		p->consumed = v;
 	p->committed = v;
-	return v >= 0 ? v + 1 : -1;
+	if (v >= 0)
+		return v + 1;
+	/* Kafka adds partitions after the others: is this one newer than us? */
+	for (int32_t q = 0; q < partition; q++)
+	{
+		app_id(id, sizeof(id), topic, q);
+		if (delta_txn_version(t->delta, id) >= 0)
+			return 0;
+	}
+	return -1;
 }
 
 int64_t

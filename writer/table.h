@@ -60,8 +60,10 @@ extern void table_names_from_topic(const char *topic, char *schema,
 								   size_t tablelen);
 
 /*
- * Offset to resume topic-partition from: the txn version in the log + 1,
- * or -1 when the log has none.  With refresh, re-reads the log first
+ * Offset to resume topic-partition from: the txn version in the log + 1;
+ * 0 when the log has none but has one of a lower partition of the topic
+ * (the partition was added since: its offsets from 0 belong to the table);
+ * else -1.  With refresh, re-reads the log first
  * (another writer may have committed while the partition was not ours);
  * the caller asks for it once per table per assignment, as each re-read
  * costs a request on object storage.
