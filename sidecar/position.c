@@ -160,6 +160,20 @@ position_table_free(PositionTable *pt)
 	memset(pt, 0, sizeof(*pt));
 }
 
+void
+position_table_tick(PositionTable *pt)
+{
+	rd_kafka_message_t *m;
+
+	rd_kafka_poll(pt->reader, 0);	/* errors: logged, then freed */
+	while ((m = rd_kafka_consumer_poll(pt->reader, 0)) != NULL)
+	{
+		if (m->err)
+			log_debug("tail reader: %s", rd_kafka_message_errstr(m));
+		rd_kafka_message_destroy(m);
+	}
+}
+
 static size_t
 position_hash(const char *s, size_t len)
 {

@@ -72,6 +72,13 @@ extern bool position_table_init(PositionTable *pt, rd_kafka_conf_t *consumer_con
 extern void position_table_free(PositionTable *pt);
 
 /*
+ * Serves what the idle tail reader queued meanwhile (broker connections it
+ * lost, e.g. to the broker's connections.max.idle.ms): call it regularly,
+ * or those would pile up for the life of the process.
+ */
+extern void position_table_tick(PositionTable *pt);
+
+/*
  * The topic's entry, learning it on first sight: partition count from
  * metadata (creating the topic with pt->create if the broker answers that
  * it does not exist, i.e. it does not create topics itself), highest

@@ -640,6 +640,7 @@ sidecar_stream(Sidecar *s, uint64_t startpos, bool *connected)
 		if (s->endpos && s->track.confirmed >= s->endpos)
 			return sidecar_endpos_reached(s);
 		heartbeat_tick(&s->heartbeat, &s->producer, s->track.confirmed, now);
+		position_table_tick(&s->positions);
 		sidecar_stats(s, false);
 
 		if (wait > 1000)
