@@ -3,8 +3,9 @@
 # reads them.  The table is built with writer/storage/delta/test/delta_tool (4 appends, a
 # checkpoint at version 3) plus one commit written here as another engine
 # would (a remove, and an add whose URI-encoded path holds a space); DuckDB
-# counts the rows of exactly the files ls prints.  Then the commits before
-# the checkpoint are cleaned up, as Spark's log cleanup does.
+# counts the rows of exactly the files ls prints, and Spark reads the same
+# through Delta's own log reader.  Then the commits before the checkpoint
+# are cleaned up, as Spark's log cleanup does.
 use strict;
 use warnings;
 
@@ -15,12 +16,21 @@ use IPC::Run;
 use Test::More;
 
 use CdcKafka;
+use CdcSpark;
 
 my $root = $CdcKafka::ROOT;
 my $writer = CdcKafka::program('writer/cdc_delta_writer');
 my $delta_tool = "$root/writer/storage/delta/test/delta_tool";
 my $dir = tempdir(CLEANUP => 1, DIR => $ENV{TESTDIR} ? do { make_path($ENV{TESTDIR}); $ENV{TESTDIR} } : undef);
 my $table = "$dir/table";
+my $spark = CdcSpark->start('spark35');
+
+# Rows and sum(id) of the table's latest version as Spark reads it.
+sub spark_over
+{
+	my $a = $spark->sql($table, 'SELECT count(*) AS n, sum(id) AS s FROM t');
+	return $a->{error} ? "error: $a->{error}" : "$a->{rows}[0]{n},$a->{rows}[0]{s}";
+}
 
 sub run_cmd
 {
@@ -72,6 +82,7 @@ is_deeply($files, [ map { "$table/$_" } 'part-app-10.zstd.parquet', 'part-app-15
 	'part-app-22.zstd.parquet', 'sub dir/moved.parquet' ],
 	'ls prints the live files of the latest version: the removed one gone, the URI path decoded');
 is(duckdb_over(@$files), '25,300', 'DuckDB reads all 25 rows from exactly those files');
+is(spark_over(), '25,300', 'and Spark reads the same from the log');
 
 ($rc, $files, $err) = ls($table, 1);
 is_deeply($files, [ map { "$table/part-app-$_.zstd.parquet" } 0, 10 ], 'ls TABLE 1: the files of version 1')
@@ -89,6 +100,8 @@ is($rc, 0, 'ls TABLE 3 after the cleanup: from the checkpoint') or diag($err);
 is(duckdb_over(@$files), '25,300', '... the 25 rows of version 3');
 ($rc, $files, $err) = ls($table);
 is(scalar @$files, 4, 'ls TABLE after the cleanup: still the 4 live files') or diag($err);
+is(spark_over(), '25,300', 'Spark reads the same 25 rows from the checkpoint and version 4');
+$spark->stop;
 
 # What cannot be listed says why, and creates nothing.
 ($rc, $files, $err) = ls($table, 1);
