@@ -6,6 +6,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 
 PACKAGES="build-essential postgresql-15 postgresql-server-dev-15 libpq-dev
   librdkafka-dev libjson-c-dev libzstd-dev libsnappy-dev zlib1g-dev kcat libipc-run-perl
+  libjson-xs-perl
   libcurl4-openssl-dev libexpat1-dev libssl-dev debootstrap
   postgresql-15-wal2json postgresql-15-decoderbufs
   docker-compose openjdk-17-jdk-headless maven openssl systemd

@@ -27,6 +27,7 @@ use Fcntl qw(:flock);
 use IO::Socket::INET;
 use IPC::Run;
 use JSON::PP;
+use JSON::XS ();
 use MIME::Base64;
 use POSIX qw(setsid);
 use Test::More;
@@ -35,6 +36,7 @@ use CdcKafka;
 use CdcWriter;
 
 my $JSON = JSON::PP->new->utf8->canonical;
+my $JSON_ANSWER = JSON::XS->new->utf8;	# whole tables: JSON::PP is slow
 my $ANSWER_S = 600;
 
 # Spark's peer must have been fetched (scripts/deps.sh does it).
@@ -148,7 +150,7 @@ sub request
 	  or croak "$self->{peer}: no answer to \"$what\" ($@); its stderr ends with: "
 	  . substr($$err, length($$err) > 2000 ? -2000 : 0);
 	$$out =~ s/^([^\n]*)\n//;
-	return $JSON->decode($1);
+	return $JSON_ANSWER->decode($1);
 }
 
 sub sql_shared
@@ -170,7 +172,7 @@ sub sql_shared
 		croak "$self->{peer}: no answer to \"$sql\" ($e); the shared JVM's log ends with: "
 		  . log_tail($self->{log});
 	};
-	return $JSON->decode($line);
+	return $JSON_ANSWER->decode($line);
 }
 
 sub stop
