@@ -17,8 +17,9 @@
 #      then to JSON replay from 0; a 1-of-1 multi-part name; a checkpoint
 #      being written (.tmp-PID) is no V2 checkpoint; protocol versions
 #      beyond int are rejected; more than 256 configuration entries
-#      survive the writer's own checkpoint; no version checksum (.crc)
-#      for a metaData with a field the writer does not keep.
+#      survive the writer's own checkpoint; another engine's name,
+#      description and format options survive a schema change and
+#      checkpoints, and the version checksums (.crc) carry them.
 # In every case the table state read from the checkpoint equals the one
 # JSON replay gives (delta_tool state), and DuckDB still reads the table.
 use strict;
@@ -429,32 +430,63 @@ sub commit_path { my ($dir, $v) = @_; return sprintf("%s/_delta_log/%020d.json",
 	is_deeply([ $cp_state =~ /^(configuration .*)$/mg ], \@conf, 'bigconf: all 300 entries in the checkpoint');
 }
 
-# 4f. version checksums: none rather than a wrong one when the metaData
-# has a field the writer does not keep (here another engine's description)
+# 4f. another engine's metaData fields that the writer does not use (a
+# name, a description, format options, a column's comment) survive its schema change, its
+# checkpoint and a DuckDB checkpoint, and its version checksums carry them
 {
 	my $dir = "$work/described";
+	my $enc = JSON::PP->new->utf8->canonical;
 	append_n($dir, 1, 0);
 	my ($md) = grep { /"metaData"/ } split(/\n/, slurp_file(commit_path($dir, 0)));
-	my $m = decode_json($md);
-	$m->{metaData}{description} = 'set by another engine';
-	open(my $fh, '>', commit_path($dir, 1)) or die;
-	print $fh JSON::PP->new->canonical->encode($m), "\n";
+	my $m = decode_json($md)->{metaData};
+	$m->{name} = 'events';
+	$m->{description} = "set by \"another\" engine\n(\x{e9})";
+	$m->{format}{options} = { 'opt.a' => 'x', 'opt.b' => '' };
+	# and a column comment, in the field's metadata as Spark writes it
+	my $schema = decode_json($m->{schemaString});
+	$schema->{fields}[1]{metadata} = { comment => "the \x{e9} column", 'x.other' => [ 1, { a => JSON::PP::true } ] };
+	$m->{schemaString} = JSON::PP->new->canonical->encode($schema);
+	open(my $fh, '>:raw', commit_path($dir, 1)) or die;
+	print $fh $enc->encode({ metaData => $m }), "\n";
 	close $fh;
-	my ($rc, $out, $err) = run_tool('append', $dir, 'app', 100, 10, 'interval=0');
-	is($rc, 0, 'described: commit 2 on a table with a description') or diag($err);
+	my ($rc, $out, $err) = run_tool('append', $dir, 'app', 100, 10, 'evolve', 'interval=0');
+	is($rc, 0, 'described: commit 2 adds a column') or diag($err);
+	my ($md2) = grep { /"metaData"/ } split(/\n/, slurp_file(commit_path($dir, 2)));
+	my $m2 = decode_json($md2)->{metaData};
+	like($m2->{schemaString}, qr/"note"/, 'described: commit 2 has a new metaData with the column');
+	my $schema2 = JSON::PP->new->decode($m2->{schemaString});
+	is_deeply($schema2->{fields}[1], $schema->{fields}[1], 'described: a column keeps its field metadata (comment)');
+	my %want = %$m;
+	$want{schemaString} = $m2->{schemaString};
+	is($enc->encode($m2), $enc->encode(\%want),
+		'described: and keeps every other field (id, name, description, format options, createdTime, configuration)');
 	my ($n, $problems) = CdcWriter::checksum_problems($dir);
-	is_deeply($problems, [ 'version 1: no .crc', 'version 2: no .crc' ],
-		'described: .crc for version 0, none (rather than a wrong one) once the metaData has a description');
-	# the same when the description comes from a checkpoint (DuckDB's keeps it)
+	is_deeply($problems, [ 'version 1: no .crc' ],
+		"described: each of the $n versions but the hand-written 1 has a .crc equal to the log's state");
+	my ($rc0, $json_state) = run_tool('state', $dir);
+	like($json_state, qr/^description set by "another" engine$/m, 'described: the state has the description');
+	# from a DuckDB checkpoint
 	my ($out2, $err2) = ('', '');
 	IPC::Run::run([ 'node', "$CdcKafka::ROOT/t/js/delta_checkpoint_make.mjs", $dir, 2, 'zstd', 'v1', 1 ],
 		'<', \undef, '>', \$out2, '2>', \$err2, IPC::Run::timeout(120));
 	is($?, 0, 'described: DuckDB wrote checkpoint 2') or diag($err2);
-	unlink map { commit_path($dir, $_) } 0 .. 2;
-	($rc, $out, $err) = run_tool('append', $dir, 'app', 200, 10, 'interval=0');
-	is($rc, 0, 'described: commit 3 after the checkpoint') or diag($err);
-	ok(-e commit_path($dir, 3) && !-e sprintf("%s/_delta_log/%020d.crc", $dir, 3),
-		'described: no .crc for version 3 either (the description read from the checkpoint)');
+	my ($rc1, $duck_state, $err1) = run_tool('state', $dir);
+	like($err1, qr/started from checkpoint/, "described: opened from DuckDB's checkpoint");
+	is($duck_state, $json_state, "described: DuckDB's checkpoint gives the same metaData as the log");
+	# our checkpoint 3, written from the state DuckDB's checkpoint gave
+	($rc, $out, $err) = run_tool('append', $dir, 'app', 200, 10, 'evolve', 'interval=3');
+	is($rc, 0, 'described: commit 3 and our checkpoint') or diag($err);
+	($n, $problems) = CdcWriter::checksum_problems($dir);
+	is_deeply($problems, [ 'version 1: no .crc' ],
+		"described: after the checkpoints too, each of the $n versions but 1 has an exact .crc");
+	my ($rc3, $json_state3) = run_tool('state', $dir);
+	unlink map { commit_path($dir, $_) } 0 .. 3;
+	my ($rc4, $cp_state, $err4) = run_tool('state', $dir);
+	like($err4, qr/started from checkpoint "[^"]*00003\.checkpoint\.parquet"/, 'described: opened from our checkpoint 3');
+	is($cp_state, $json_state3, 'described: our checkpoint keeps name, description and format options');
+	my ($rc5, $cp_actions) = run_tool('cp-read', cp_path($dir, 3));
+	like($cp_actions, qr/^metaData $m->{id} name events description set by "another" engine\n\(\x{c3}\x{a9}\) format parquet options opt\.a=x,opt\.b= /m,
+		'described: in our checkpoint file itself');
 }
 
 $kb->stop;

@@ -1,11 +1,15 @@
 # Spark and cdc_delta_writer on one table, both ways.  The writer writes a
 # table; while it is stopped, Spark with Delta Lake (3.5 / delta-spark 3.3)
-# changes it the way users maintain Delta tables: a table property
-# (checkpoint at every commit, so Spark writes the checkpoints), OPTIMIZE
+# changes it the way users maintain Delta tables: table properties
+# (checkpoint at every commit, so Spark writes the checkpoints; a comment,
+# which Delta keeps as the metaData's description; one of the user's own),
+# a column comment,
+# OPTIMIZE
 # (compaction: removes and an add with dataChange=false), DELETE (files
 # rewritten), VACUUM (the removed files deleted).  Then the writer resumes
 # from Spark's commits and Spark's checkpoint, appends, evolves the schema
-# (its metaData must keep Spark's table property) and checkpoints again.
+# (its metaData must keep Spark's description, properties, table id,
+# creation time and column comment) and checkpoints again (the checkpoint keeps them too).
 # Every version, ours and Spark's, has a version checksum (.crc) that
 # matches the log and that Delta finds valid.
 # After each step Spark and DuckDB read the same rows, and every event is
@@ -100,8 +104,11 @@ seqs_are(\@want, 'first run');
 
 # 2. Spark maintains it
 my $t = "delta.`$dir`";
-spark_ok("ALTER TABLE $t SET TBLPROPERTIES ('delta.checkpointInterval' = '1')",
-	'ALTER TABLE SET TBLPROPERTIES');
+spark_ok("ALTER TABLE $t ALTER COLUMN payload COMMENT 'the payload'", 'ALTER COLUMN COMMENT');
+my $comment = "kept by \"cdc\" \x{e9}t\x{e9}";
+spark_ok("ALTER TABLE $t SET TBLPROPERTIES ('delta.checkpointInterval' = '1', "
+	  . "'comment' = '$comment', 'cdc.test.owner' = 'team a')",
+	'ALTER TABLE SET TBLPROPERTIES (with a comment)');
 my $opt = spark_ok("OPTIMIZE $t", 'OPTIMIZE');
 cmp_ok($opt->{rows}[0]{metrics}{numFilesRemoved} // 0, '>', 1, 'OPTIMIZE compacted several files');
 spark_ok("DELETE FROM $t WHERE seq % 10 = 0", 'DELETE');
@@ -116,6 +123,8 @@ my @ops = map { $_->{commitInfo}{operation} } grep { $_->{commitInfo} } CdcWrite
 like(join(',', @ops), qr/SET TBLPROPERTIES,OPTIMIZE,DELETE/, "Spark's commits are in the log (@ops[-4..-1])");
 is($spark_cp, $version, "Spark checkpointed its last commit ($spark_cp)");
 seqs_are(\@want, 'after OPTIMIZE, DELETE and VACUUM');
+my ($spark_meta) = reverse grep { $_ } map { $_->{metaData} } CdcWriter::log_actions($dir);
+is($spark_meta->{description}, $comment, "Spark's metaData has the comment as its description");
 $spark->agrees_with_duckdb($dir, "after Spark's maintenance");
 
 # 3. the writer resumes from Spark's checkpoint and commits
@@ -133,7 +142,38 @@ push @want, 91 .. 120;
 my ($meta) = reverse grep { $_ } map { $_->{metaData} } CdcWriter::log_actions($dir);
 like($meta->{schemaString}, qr/"extra"/, 'the writer evolved the schema');
 is($meta->{configuration}{'delta.checkpointInterval'}, '1', "and kept Spark's table property");
-cmp_ok(newest_checkpoint(), '>', $spark_cp, 'the writer checkpointed after Spark');
+# everything of Spark's metaData but the schema, exactly
+my %kept = map { $_ => $meta->{$_} } grep { $_ ne 'schemaString' } keys %$meta;
+my %spark_kept = map { $_ => $spark_meta->{$_} } grep { $_ ne 'schemaString' } keys %$spark_meta;
+is_deeply(\%kept, \%spark_kept,
+	"and kept the rest of Spark's metaData: id, description, format, properties, createdTime");
+my ($payload) = grep { $_->{name} eq 'payload' } @{ JSON::PP->new->decode($meta->{schemaString})->{fields} };
+is($payload->{metadata}{comment}, 'the payload', "and kept Spark's column comment");
+my $our_cp = newest_checkpoint();
+cmp_ok($our_cp, '>', $spark_cp, 'the writer checkpointed after Spark');
+# our checkpoint, as DuckDB reads it
+my $cp_file = sprintf('%s/_delta_log/%020d.checkpoint.parquet', $dir, $our_cp);
+my $cpm = CdcWriter::delta_read($dir, "SELECT metaData.id AS id, metaData.description AS description, "
+	  . "metaData.createdTime AS created, metaData.format.provider AS provider, "
+	  . "cardinality(metaData.format.options) AS noptions, "
+	  . "list_transform(map_entries(metaData.configuration), e -> e.key || '=' || e.value) AS conf "
+	  . "FROM read_parquet('$cp_file') WHERE metaData IS NOT NULL");
+is_deeply($cpm->{errors}, [], 'DuckDB reads the table with our checkpoint');
+$_->{conf} = [ sort @{ $_->{conf} } ] for @{ $cpm->{results}[0] // [] };
+is_deeply($cpm->{results}[0],
+	[ { id => $spark_meta->{id}, description => $comment, created => $spark_meta->{createdTime},
+		provider => 'parquet', noptions => 0,
+		conf => [ sort map { "$_=$spark_meta->{configuration}{$_}" } keys %{ $spark_meta->{configuration} } ] } ],
+	"our checkpoint $our_cp keeps Spark's id, description, createdTime and properties");
+my $det = spark_ok("DESCRIBE DETAIL $t", 'DESCRIBE DETAIL');
+is($det->{rows}[0]{description}, $comment, "DESCRIBE DETAIL: Spark still sees the table's comment");
+is($det->{rows}[0]{id}, $spark_meta->{id}, 'DESCRIBE DETAIL: the same table id');
+my $desc = spark_ok("DESCRIBE TABLE $t", 'DESCRIBE TABLE');
+my ($dp) = grep { $_->{col_name} eq 'payload' } @{ $desc->{rows} // [] };
+is($dp->{comment}, 'the payload', 'DESCRIBE TABLE: Spark still sees the column comment');
+my $props = spark_ok("SHOW TBLPROPERTIES $t", 'SHOW TBLPROPERTIES');
+my %prop = map { $_->{key} => $_->{value} } @{ $props->{rows} // [] };
+is($prop{'cdc.test.owner'}, 'team a', "SHOW TBLPROPERTIES: Spark still sees the user's property");
 seqs_are(\@want, 'after the schema change');
 my $x = $spark->sql($dir, 'SELECT count(extra) AS n FROM t');
 is($x->{rows}[0]{n}, 30, 'Spark reads the new column');

@@ -199,6 +199,32 @@ cp_build_leaves(CpLeaf *leaves)
 	return nleaves;
 }
 
+/*
+ * The map a repeated metaData leaf belongs to (configuration or
+ * format.options): its keys, values and count; 0 for partitionColumns
+ * (always empty: the writer writes unpartitioned tables).
+ */
+static int
+cp_meta_map(const DeltaCheckpointInput *in, const CpLeaf *l,
+			const char *const **keys, const char *const **values)
+{
+	const DeltaMetadataAction *md = &in->meta;
+
+	if (strcmp(l->path[1], "configuration") == 0)
+	{
+		*keys = md->config_keys;
+		*values = md->config_values;
+		return md->nconfig;
+	}
+	if (strcmp(l->path[1], "format") == 0)
+	{
+		*keys = md->format_option_keys;
+		*values = md->format_option_values;
+		return md->nformat_options;
+	}
+	return 0;
+}
+
 /* Leaf values for a row of the leaf's own kind; returns the count, or -1
  * for a scalar (one value in *v). */
 static int
@@ -257,29 +283,35 @@ cp_values(const DeltaCheckpointInput *in, const CpLeaf *l, CpRow row,
 				return -1;
 			}
 		case CP_META:
-			if (l->max_rep > 0 && strcmp(l->path[1], "configuration") != 0)
-				return 0;		/* format.options, partitionColumns: empty */
 			if (l->max_rep > 0)
 			{
-				int			n = in->nconfig < max ? in->nconfig : max;
+				const char *const *keys = NULL;
+				const char *const *values = NULL;
+				int			n = cp_meta_map(in, l, &keys, &values);
 
+				n = n < max ? n : max;
 				for (int i = 0; i < n; i++)
 				{
 					memset(&v[i], 0, sizeof(CpVal));
-					v[i].s = strcmp(leaf, "key") == 0 ? in->config_keys[i] :
-						in->config_values[i];
+					v[i].s = strcmp(leaf, "key") == 0 ? keys[i] : values[i];
 				}
 				return n;
 			}
 			if (strcmp(leaf, "id") == 0)
-				v->s = in->meta_id;
+				v->s = in->meta.id;
+			else if (strcmp(leaf, "name") == 0)
+				v->s = in->meta.name;
+			else if (strcmp(leaf, "description") == 0)
+				v->s = in->meta.description;
 			else if (strcmp(leaf, "provider") == 0)
-				v->s = "parquet";
+				v->s = in->meta.format_provider ? in->meta.format_provider :
+					"parquet";
 			else if (strcmp(leaf, "schemaString") == 0)
-				v->s = in->schema_string;
-			else if (strcmp(leaf, "createdTime") == 0 && in->created_time >= 0)
+				v->s = in->meta.schema_string;
+			else if (strcmp(leaf, "createdTime") == 0 &&
+					 in->meta.created_time >= 0)
 			{
-				v->i = in->created_time;
+				v->i = in->meta.created_time;
 				v->is_int = true;
 			}
 			return -1;
@@ -345,11 +377,18 @@ cp_emit(const DeltaCheckpointInput *in, CpLeaf *l, CpRow row)
 		cp_level(l, 0, 0);
 		return;
 	}
-	/* metaData.configuration: an element per entry, however many */
-	if (row.kind == CP_META && l->max_rep > 0 && in->nconfig > 1)
+	/* a metaData map: an element per entry, however many */
+	if (row.kind == CP_META && l->max_rep > 0)
 	{
-		max = in->nconfig;
-		vals = bytebuf_xcalloc(max, sizeof(CpVal));
+		const char *const *keys;
+		const char *const *values;
+		int			n_entries = cp_meta_map(in, l, &keys, &values);
+
+		if (n_entries > 1)
+		{
+			max = n_entries;
+			vals = bytebuf_xcalloc(max, sizeof(CpVal));
+		}
 	}
 	n = cp_values(in, l, row, vals, max);
 	if (n < 0)

@@ -20,16 +20,36 @@
 #include "bytebuf.h"
 #include "delta_log.h"
 
+/*
+ * A metaData action, every field PROTOCOL.md gives it; pointers are
+ * borrowed.  The table state keeps each field as read, so that a metaData
+ * the writer writes (a new schema, a checkpoint, a version checksum) keeps
+ * what another engine set: a name, a description (Spark's table comment),
+ * format options, table properties.  partitionColumns is only counted: the
+ * writer refuses partitioned tables.
+ */
+typedef struct DeltaMetadataAction
+{
+	const char *id;
+	const char *name;			/* NULL if absent or null */
+	const char *description;	/* NULL if absent or null */
+	const char *format_provider;	/* NULL if absent: "parquet" */
+	const char *const *format_option_keys;
+	const char *const *format_option_values;
+	int			nformat_options;
+	const char *schema_string;
+	int			npartition_columns;
+	const char *const *config_keys;
+	const char *const *config_values;
+	int			nconfig;
+	int64_t		created_time;	/* ms, DELTA_DEFAULT_CREATED_TIME if absent */
+} DeltaMetadataAction;
+
 typedef struct DeltaCheckpointInput
 {
 	int			min_reader;
 	int			min_writer;
-	const char *meta_id;
-	const char *schema_string;
-	int64_t		created_time;	/* ms, < 0 if unknown */
-	const char *const *config_keys;
-	const char *const *config_values;
-	int			nconfig;
+	DeltaMetadataAction meta;	/* created_time < 0: none written */
 	const DeltaTxn *txns;
 	int			ntxns;
 	const DeltaAdd *adds;
@@ -70,26 +90,7 @@ delta_protocol_version_ok(int64_t v)
 #define DELTA_CP_METADATA	"metaData"
 #define DELTA_CP_PROTOCOL	"protocol"
 
-/* A metaData action as the table state keeps it; pointers are borrowed. */
-typedef struct DeltaMetadataAction
-{
-	const char *id;
-	const char *schema_string;
-	int			npartition_columns;
-	const char *const *config_keys;
-	const char *const *config_values;
-	int			nconfig;
-	int64_t		created_time;	/* ms, DELTA_DEFAULT_CREATED_TIME if absent */
-	/*
-	 * Fields the table state does not keep, only looked at: a metaData
-	 * with a name, a description or a format other than plain Parquet is
-	 * one the writer cannot describe exactly in a version checksum.
-	 */
-	const char *name;			/* NULL if absent or null */
-	const char *description;
-	const char *format_provider;	/* NULL if absent: "parquet" */
-	int			nformat_options;
-} DeltaMetadataAction;
+
 
 /*
  * Receives a checkpoint's actions; strings are valid only during the call.

@@ -44,7 +44,8 @@ typedef enum CpField
 	F_META_NAME,
 	F_META_DESCRIPTION,
 	F_META_FORMAT,
-	F_META_FORMAT_OPTIONS,		/* map<string,string>, keys only */
+	F_META_FORMAT_OPTION_KEY,	/* map<string,string> */
+	F_META_FORMAT_OPTION_VALUE,
 	F_PROTO_READER,
 	F_PROTO_WRITER,
 	F_COUNT
@@ -79,7 +80,8 @@ static const struct
 	[F_META_NAME] = {"name", DELTA_CP_METADATA, K_STRING},
 	[F_META_DESCRIPTION] = {"description", DELTA_CP_METADATA, K_STRING},
 	[F_META_FORMAT] = {"format.provider", DELTA_CP_METADATA, K_STRING},
-	[F_META_FORMAT_OPTIONS] = {"format.options", DELTA_CP_METADATA, K_LIST},
+	[F_META_FORMAT_OPTION_KEY] = {"format.options", DELTA_CP_METADATA, K_LIST},
+	[F_META_FORMAT_OPTION_VALUE] = {"format.options", DELTA_CP_METADATA, K_LIST},
 	[F_PROTO_READER] = {"minReaderVersion", DELTA_CP_PROTOCOL, K_INT},
 	[F_PROTO_WRITER] = {"minWriterVersion", DELTA_CP_PROTOCOL, K_INT},
 };
@@ -124,7 +126,8 @@ cp_map_leaves(const PqReader *r, CpColumn *cols, const char *file,
 		memset(&cols[f], 0, sizeof(CpColumn));
 		if (cp_fields[f].kind == K_LIST)
 			cols[f].leaf = cp_find_under(r, cp_fields[f].top, cp_fields[f].path,
-										 f == F_META_CONF_VALUE ? 1 : 0);
+										 f == F_META_CONF_VALUE ||
+										 f == F_META_FORMAT_OPTION_VALUE ? 1 : 0);
 		else
 		{
 			char		path[256];
@@ -256,52 +259,77 @@ cp_count_elements(const CpColumn *c)
 	return n;
 }
 
+/*
+ * A map<string,string> of the current row (its key and value leaves) into
+ * *keys and *values (malloc'd, strings valid as long as the row group's
+ * columns); returns the count, or -1 with errstr set when the keys and
+ * values do not pair up.  A map key is never null; a null value reads as
+ * "", as in JSON.
+ */
+static int
+cp_map(const CpColumn *key_col, const CpColumn *value_col, const char *what,
+	   const char ***keys, const char ***values, char *errstr, size_t errlen)
+{
+	int			n = cp_count_elements(key_col);
+	int			nk,
+				nv,
+				kept = 0;
+
+	*keys = bytebuf_xcalloc(n + 1, sizeof(char *));
+	*values = bytebuf_xcalloc(n + 1, sizeof(char *));
+	nk = cp_elements(key_col, *keys, n);
+	nv = value_col->leaf >= 0 ? cp_elements(value_col, *values, n) : nk;
+	if (nv != nk)
+	{
+		snprintf(errstr, errlen, "metaData.%s has %d keys and %d values",
+				 what, nk, nv);
+		return -1;
+	}
+	for (int i = 0; i < nk; i++)
+	{
+		if ((*keys)[i] == NULL)
+			continue;
+		(*keys)[kept] = (*keys)[i];
+		(*values)[kept] = (*values)[i] ? (*values)[i] : "";
+		kept++;
+	}
+	return kept;
+}
+
 static bool
 cp_apply_metadata(CpColumn *cols, const DeltaCheckpointSink *sink,
 				  char *errstr, size_t errlen)
 {
 	DeltaMetadataAction md = {0};
-	int			n = cp_count_elements(&cols[F_META_CONF_KEY]);
-	const char **keys = bytebuf_xcalloc(n + 1, sizeof(char *));
-	const char **values = bytebuf_xcalloc(n + 1, sizeof(char *));
-	int			nk,
-				nv;
+	const char **keys,
+			  **values,
+			  **opt_keys,
+			  **opt_values;
 	bool		ok;
 
 	md.id = cp_str(&cols[F_META_ID]);
-	md.schema_string = cp_str(&cols[F_META_SCHEMA]);
-	md.created_time = cp_int_or(&cols[F_META_CREATED], DELTA_DEFAULT_CREATED_TIME);
-	md.npartition_columns = cp_count_elements(&cols[F_META_PARTCOLS]);
 	md.name = cp_str(&cols[F_META_NAME]);
 	md.description = cp_str(&cols[F_META_DESCRIPTION]);
 	md.format_provider = cp_str(&cols[F_META_FORMAT]);
-	md.nformat_options = cp_count_elements(&cols[F_META_FORMAT_OPTIONS]);
-	nk = cp_elements(&cols[F_META_CONF_KEY], keys, n);
-	nv = cols[F_META_CONF_VALUE].leaf >= 0 ?
-		cp_elements(&cols[F_META_CONF_VALUE], values, n) : nk;
-	if (nv != nk)
-	{
-		snprintf(errstr, errlen, "metaData.configuration has %d keys and %d "
-				 "values", nk, nv);
-		free(keys);
-		free(values);
-		return false;
-	}
-	/* a map key is never null; a null value reads as "" as in JSON */
-	md.nconfig = 0;
-	for (int i = 0; i < nk; i++)
-	{
-		if (keys[i] == NULL)
-			continue;
-		keys[md.nconfig] = keys[i];
-		values[md.nconfig] = values[i] ? values[i] : "";
-		md.nconfig++;
-	}
+	md.nformat_options = cp_map(&cols[F_META_FORMAT_OPTION_KEY],
+								&cols[F_META_FORMAT_OPTION_VALUE], "format.options",
+								&opt_keys, &opt_values, errstr, errlen);
+	md.format_option_keys = opt_keys;
+	md.format_option_values = opt_values;
+	md.schema_string = cp_str(&cols[F_META_SCHEMA]);
+	md.npartition_columns = cp_count_elements(&cols[F_META_PARTCOLS]);
+	md.nconfig = cp_map(&cols[F_META_CONF_KEY], &cols[F_META_CONF_VALUE],
+						"configuration",
+						&keys, &values, errstr, errlen);
 	md.config_keys = keys;
 	md.config_values = values;
-	ok = sink->metadata(sink->arg, &md, errstr, errlen);
+	md.created_time = cp_int_or(&cols[F_META_CREATED], DELTA_DEFAULT_CREATED_TIME);
+	ok = md.nformat_options >= 0 && md.nconfig >= 0 &&
+		sink->metadata(sink->arg, &md, errstr, errlen);
 	free(keys);
 	free(values);
+	free(opt_keys);
+	free(opt_values);
 	return ok;
 }
 

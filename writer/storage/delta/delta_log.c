@@ -56,6 +56,10 @@
 #define DELTA_ENGINE_INFO "cdc_kafka/1.0"
 #define DELTA_VERSION_DIGITS 20
 
+/* a field's column mapping metadata (PROTOCOL.md "Column Mapping") */
+#define DELTA_CM_FIELD_ID "delta.columnMapping.id"
+#define DELTA_CM_FIELD_NAME "delta.columnMapping.physicalName"
+
 typedef struct DeltaFileEntry
 {
 	char	   *path;
@@ -64,6 +68,14 @@ typedef struct DeltaFileEntry
 	char	   *stats;			/* JSON text or NULL */
 	bool		live;
 } DeltaFileEntry;
+
+/* String keys and values (configuration, format options), owned. */
+typedef struct DeltaStrMap
+{
+	char	  **keys;
+	char	  **values;
+	int			n;
+} DeltaStrMap;
 
 typedef struct DeltaTxnEntry
 {
@@ -85,16 +97,24 @@ struct DeltaTable
 	int			min_reader;
 	int			min_writer;
 
+	/* the latest metaData, every field as read (DeltaMetadataAction) */
 	char	   *meta_id;
+	char	   *meta_name;		/* NULL if none */
+	char	   *meta_description;	/* NULL if none */
+	char	   *format_provider;	/* NULL if none: "parquet" */
+	DeltaStrMap format_options;
 	char	   *schema_string;
 	DeltaColumn *cols;
 	int			ncols;
+	/*
+	 * each column's field metadata but for column mapping's (a Spark
+	 * column comment, say) as a JSON object's text, NULL if none: kept
+	 * when a new schema is written
+	 */
+	char	  **col_metadata;
 	bool		generated;		/* a column has delta.generationExpression */
 	int64_t		created_time;
-	char	  **config_keys;
-	char	  **config_values;
-	int			nconfig;
-	bool		meta_unkept;	/* metaData has a field not kept above */
+	DeltaStrMap config;
 
 	DeltaFileEntry *files;
 	int			nfiles;			/* entries, live or not */
@@ -154,26 +174,84 @@ delta_free_schema(DeltaTable *t)
 		free(t->cols[i].name);
 		free(t->cols[i].type);
 		free(t->cols[i].physical_name);
+		free(t->col_metadata[i]);
 	}
 	free(t->cols);
+	free(t->col_metadata);
 	t->cols = NULL;
+	t->col_metadata = NULL;
 	t->ncols = 0;
 	free(t->schema_string);
 	t->schema_string = NULL;
 }
 
 static void
-delta_free_config(DeltaTable *t)
+delta_map_free(DeltaStrMap *m)
 {
-	for (int i = 0; i < t->nconfig; i++)
+	for (int i = 0; i < m->n; i++)
 	{
-		free(t->config_keys[i]);
-		free(t->config_values[i]);
+		free(m->keys[i]);
+		free(m->values[i]);
 	}
-	free(t->config_keys);
-	free(t->config_values);
-	t->config_keys = t->config_values = NULL;
-	t->nconfig = 0;
+	free(m->keys);
+	free(m->values);
+	m->keys = m->values = NULL;
+	m->n = 0;
+}
+
+/* Replaces *m with a copy of keys[0..n) and values[0..n). */
+static void
+delta_map_copy(DeltaStrMap *m, const char *const *keys,
+			   const char *const *values, int n)
+{
+	delta_map_free(m);
+	m->keys = bytebuf_xcalloc(n + 1, sizeof(char *));
+	m->values = bytebuf_xcalloc(n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++)
+	{
+		m->keys[i] = bytebuf_xstrdup(keys[i]);
+		m->values[i] = bytebuf_xstrdup(values[i]);
+	}
+	m->n = n;
+}
+
+static char *
+delta_strdup_or_null(const char *s)
+{
+	return s ? bytebuf_xstrdup(s) : NULL;
+}
+
+/* Forgets the metaData but for the schema (delta_free_schema). */
+static void
+delta_free_metadata(DeltaTable *t)
+{
+	free(t->meta_id);
+	free(t->meta_name);
+	free(t->meta_description);
+	free(t->format_provider);
+	t->meta_id = t->meta_name = t->meta_description = t->format_provider = NULL;
+	delta_map_free(&t->format_options);
+	delta_map_free(&t->config);
+	t->created_time = DELTA_DEFAULT_CREATED_TIME;
+}
+
+/* The table's metaData as an action; pointers borrowed from t. */
+static void
+delta_metadata_of(const DeltaTable *t, DeltaMetadataAction *md)
+{
+	memset(md, 0, sizeof(*md));
+	md->id = t->meta_id;
+	md->name = t->meta_name;
+	md->description = t->meta_description;
+	md->format_provider = t->format_provider;
+	md->format_option_keys = (const char *const *) t->format_options.keys;
+	md->format_option_values = (const char *const *) t->format_options.values;
+	md->nformat_options = t->format_options.n;
+	md->schema_string = t->schema_string;
+	md->config_keys = (const char *const *) t->config.keys;
+	md->config_values = (const char *const *) t->config.values;
+	md->nconfig = t->config.n;
+	md->created_time = t->created_time;
 }
 
 bool
@@ -181,18 +259,18 @@ delta_set_config(DeltaTable *t, const char *key, const char *value)
 {
 	if (t->version >= 0)
 		return false;
-	for (int i = 0; i < t->nconfig; i++)
-		if (strcmp(t->config_keys[i], key) == 0)
+	for (int i = 0; i < t->config.n; i++)
+		if (strcmp(t->config.keys[i], key) == 0)
 		{
-			free(t->config_values[i]);
-			t->config_values[i] = bytebuf_xstrdup(value);
+			free(t->config.values[i]);
+			t->config.values[i] = bytebuf_xstrdup(value);
 			return true;
 		}
-	t->config_keys = bytebuf_xrealloc(t->config_keys, (t->nconfig + 1) * sizeof(char *));
-	t->config_values = bytebuf_xrealloc(t->config_values, (t->nconfig + 1) * sizeof(char *));
-	t->config_keys[t->nconfig] = bytebuf_xstrdup(key);
-	t->config_values[t->nconfig] = bytebuf_xstrdup(value);
-	t->nconfig++;
+	t->config.keys = bytebuf_xrealloc(t->config.keys, (t->config.n + 1) * sizeof(char *));
+	t->config.values = bytebuf_xrealloc(t->config.values, (t->config.n + 1) * sizeof(char *));
+	t->config.keys[t->config.n] = bytebuf_xstrdup(key);
+	t->config.values[t->config.n] = bytebuf_xstrdup(value);
+	t->config.n++;
 	return true;
 }
 
@@ -327,7 +405,8 @@ delta_parse_schema(DeltaTable *t, const char *schema_string,
 	delta_free_schema(t);
 	t->generated = false;
 	n = (int) json_object_array_length(fields);
-	t->cols = calloc(n > 0 ? n : 1, sizeof(DeltaColumn));
+	t->cols = bytebuf_xcalloc(n > 0 ? n : 1, sizeof(DeltaColumn));
+	t->col_metadata = bytebuf_xcalloc(n > 0 ? n : 1, sizeof(char *));
 	for (int i = 0; i < n; i++)
 	{
 		json_object *f = json_object_array_get_idx(fields, i);
@@ -355,14 +434,21 @@ delta_parse_schema(DeltaTable *t, const char *schema_string,
 		{
 			json_object *v;
 
-			if (json_object_object_get_ex(md, "delta.columnMapping.physicalName", &v) &&
+			if (json_object_object_get_ex(md, DELTA_CM_FIELD_NAME, &v) &&
 				json_object_is_type(v, json_type_string))
 				t->cols[i].physical_name = bytebuf_xstrdup(json_object_get_string(v));
-			if (json_object_object_get_ex(md, "delta.columnMapping.id", &v) &&
+			if (json_object_object_get_ex(md, DELTA_CM_FIELD_ID, &v) &&
 				json_object_is_type(v, json_type_int))
 				t->cols[i].id = json_object_get_int64(v);
 			if (json_object_object_get_ex(md, "delta.generationExpression", &v))
 				t->generated = true;
+			/* the rest is another engine's: kept as it is */
+			json_object_object_del(md, DELTA_CM_FIELD_ID);
+			json_object_object_del(md, DELTA_CM_FIELD_NAME);
+			if (json_object_object_length(md) > 0)
+				t->col_metadata[i] = bytebuf_xstrdup(
+					json_object_to_json_string_ext(md, JSON_C_TO_STRING_PLAIN |
+												   JSON_C_TO_STRING_NOSLASHESCAPE));
 		}
 		t->ncols = i + 1;
 	}
@@ -407,22 +493,43 @@ delta_apply_metadata(DeltaTable *t, const DeltaMetadataAction *md,
 	}
 	if (!delta_parse_schema(t, md->schema_string, errstr, errlen))
 		return false;
-	free(t->meta_id);
+	delta_free_metadata(t);
 	t->meta_id = bytebuf_xstrdup(md->id);
+	t->meta_name = delta_strdup_or_null(md->name);
+	t->meta_description = delta_strdup_or_null(md->description);
+	t->format_provider = delta_strdup_or_null(md->format_provider);
+	delta_map_copy(&t->format_options, md->format_option_keys,
+				   md->format_option_values, md->nformat_options);
+	delta_map_copy(&t->config, md->config_keys, md->config_values,
+				   md->nconfig);
 	t->created_time = md->created_time;
-	t->meta_unkept = md->name != NULL || md->description != NULL ||
-		(md->format_provider != NULL && strcmp(md->format_provider, "parquet") != 0) ||
-		md->nformat_options > 0;
-	delta_free_config(t);
-	t->config_keys = calloc(md->nconfig + 1, sizeof(char *));
-	t->config_values = calloc(md->nconfig + 1, sizeof(char *));
-	for (int i = 0; i < md->nconfig; i++)
-	{
-		t->config_keys[i] = bytebuf_xstrdup(md->config_keys[i]);
-		t->config_values[i] = bytebuf_xstrdup(md->config_values[i]);
-	}
-	t->nconfig = md->nconfig;
 	return true;
+}
+
+/*
+ * The entries of a JSON object of strings (a map: configuration, format
+ * options) into *keys and *values (malloc'd, strings borrowed from o); a
+ * null value reads as "".  Returns the count, 0 when o is not an object.
+ */
+static int
+delta_json_map(json_object *o, const char ***keys, const char ***values)
+{
+	int			n = 0;
+
+	*keys = *values = NULL;
+	if (o == NULL || !json_object_is_type(o, json_type_object))
+		return 0;
+	*keys = bytebuf_xcalloc(json_object_object_length(o) + 1, sizeof(char *));
+	*values = bytebuf_xcalloc(json_object_object_length(o) + 1, sizeof(char *));
+	json_object_object_foreach(o, key, val)
+	{
+		const char *v = val ? json_object_get_string(val) : NULL;
+
+		(*keys)[n] = key;
+		(*values)[n] = v ? v : "";
+		n++;
+	}
+	return n;
 }
 
 /* A metaData action from a JSON commit. */
@@ -431,52 +538,43 @@ delta_apply_metadata_json(DeltaTable *t, json_object *mdo, char *errstr,
 						  size_t errlen)
 {
 	DeltaMetadataAction md = {0};
-	json_object *pc,
-			   *conf,
-			   *format,
-			   *options;
-	const char **keys = NULL;
-	const char **values = NULL;
+	json_object *pc = NULL,
+			   *conf = NULL,
+			   *format = NULL,
+			   *options = NULL;
+	const char **keys,
+			  **values,
+			  **opt_keys,
+			  **opt_values;
 	bool		ok;
 
 	md.id = delta_get_string(mdo, "id");
-	md.schema_string = delta_get_string(mdo, "schemaString");
-	md.created_time = delta_get_int64(mdo, "createdTime",
-									  DELTA_DEFAULT_CREATED_TIME);
 	md.name = delta_get_string(mdo, "name");
 	md.description = delta_get_string(mdo, "description");
 	if (json_object_object_get_ex(mdo, "format", &format) &&
 		json_object_is_type(format, json_type_object))
 	{
 		md.format_provider = delta_get_string(format, "provider");
-		if (json_object_object_get_ex(format, "options", &options) &&
-			json_object_is_type(options, json_type_object))
-			md.nformat_options = json_object_object_length(options);
+		json_object_object_get_ex(format, "options", &options);
 	}
+	md.nformat_options = delta_json_map(options, &opt_keys, &opt_values);
+	md.format_option_keys = opt_keys;
+	md.format_option_values = opt_values;
+	md.schema_string = delta_get_string(mdo, "schemaString");
 	if (json_object_object_get_ex(mdo, "partitionColumns", &pc) &&
 		json_object_is_type(pc, json_type_array))
 		md.npartition_columns = (int) json_object_array_length(pc);
-	if (json_object_object_get_ex(mdo, "configuration", &conf) &&
-		json_object_is_type(conf, json_type_object))
-	{
-		int			n = json_object_object_length(conf);
-
-		keys = bytebuf_xcalloc(n + 1, sizeof(char *));
-		values = bytebuf_xcalloc(n + 1, sizeof(char *));
-		json_object_object_foreach(conf, key, val)
-		{
-			const char *v = val ? json_object_get_string(val) : NULL;
-
-			keys[md.nconfig] = key;
-			values[md.nconfig] = v ? v : "";
-			md.nconfig++;
-		}
-	}
+	json_object_object_get_ex(mdo, "configuration", &conf);
+	md.nconfig = delta_json_map(conf, &keys, &values);
 	md.config_keys = keys;
 	md.config_values = values;
+	md.created_time = delta_get_int64(mdo, "createdTime",
+									  DELTA_DEFAULT_CREATED_TIME);
 	ok = delta_apply_metadata(t, &md, errstr, errlen);
 	free(keys);
 	free(values);
+	free(opt_keys);
+	free(opt_values);
 	return ok;
 }
 
@@ -1000,7 +1098,7 @@ static void
 delta_reset_state(DeltaTable *t)
 {
 	delta_free_schema(t);
-	delta_free_config(t);
+	delta_free_metadata(t);
 	for (int i = 0; i < t->nfiles; i++)
 	{
 		free(t->files[i].path);
@@ -1012,22 +1110,18 @@ delta_reset_state(DeltaTable *t)
 	for (int i = 0; i < t->ntxns; i++)
 		free(t->txns[i].app_id);
 	free(t->txns);
-	free(t->meta_id);
 	t->files = NULL;
 	t->fht = NULL;
 	t->live = NULL;
 	t->txns = NULL;
-	t->meta_id = NULL;
 	t->nfiles = t->files_cap = t->nlive = t->ntxns = t->txns_cap = 0;
 	t->fht_mask = 0;
 	t->live_dirty = false;
 	t->live_count = t->live_bytes = 0;
 	t->state_broken = false;
-	t->meta_unkept = false;
 	t->version = -1;
 	t->min_reader = DELTA_DEFAULT_MIN_READER;
 	t->min_writer = DELTA_DEFAULT_MIN_WRITER;
-	t->created_time = DELTA_DEFAULT_CREATED_TIME;
 }
 
 /* Replays the listed JSON commits from index first on, which must follow
@@ -1325,7 +1419,7 @@ void
 delta_write_state(const DeltaTable *t, FILE *out)
 {
 	int			n = t->nfiles > t->ntxns ? t->nfiles : t->ntxns;
-	const char ***sortable = bytebuf_xcalloc((n > t->nconfig ? n : t->nconfig) + 1,
+	const char ***sortable = bytebuf_xcalloc((n > t->config.n ? n : t->config.n) + 1,
 											 sizeof(char **));
 	int			k;
 
@@ -1334,16 +1428,24 @@ delta_write_state(const DeltaTable *t, FILE *out)
 	fprintf(out, "metaData id %s createdTime %" PRId64 "\nschemaString %s\n",
 			t->meta_id ? t->meta_id : "-", t->created_time,
 			t->schema_string ? t->schema_string : "-");
+	if (t->meta_name)
+		fprintf(out, "name %s\n", t->meta_name);
+	if (t->meta_description)
+		fprintf(out, "description %s\n", t->meta_description);
+	fprintf(out, "format %s\n", t->format_provider ? t->format_provider : "-");
+	for (int i = 0; i < t->format_options.n; i++)
+		fprintf(out, "format option %s=%s\n", t->format_options.keys[i],
+				t->format_options.values[i]);
 	/* sort pointers to the first member of each entry by its string */
-	for (int i = 0; i < t->nconfig; i++)
-		sortable[i] = (const char **) &t->config_keys[i];
-	qsort(sortable, t->nconfig, sizeof(char **), delta_cmp_str_ptr);
-	for (int i = 0; i < t->nconfig; i++)
+	for (int i = 0; i < t->config.n; i++)
+		sortable[i] = (const char **) &t->config.keys[i];
+	qsort(sortable, t->config.n, sizeof(char **), delta_cmp_str_ptr);
+	for (int i = 0; i < t->config.n; i++)
 	{
-		int			idx = (int) ((char **) sortable[i] - t->config_keys);
+		int			idx = (int) ((char **) sortable[i] - t->config.keys);
 
-		fprintf(out, "configuration %s=%s\n", t->config_keys[idx],
-				t->config_values[idx]);
+		fprintf(out, "configuration %s=%s\n", t->config.keys[idx],
+				t->config.values[idx]);
 	}
 	for (int i = 0; i < t->ntxns; i++)
 		sortable[i] = (const char **) &t->txns[i].app_id;
@@ -1463,9 +1565,9 @@ delta_file_path(const DeltaTable *t, int i)
 static const char *
 delta_config_get(const DeltaTable *t, const char *key)
 {
-	for (int i = 0; i < t->nconfig; i++)
-		if (strcmp(t->config_keys[i], key) == 0)
-			return t->config_values[i];
+	for (int i = 0; i < t->config.n; i++)
+		if (strcmp(t->config.keys[i], key) == 0)
+			return t->config.values[i];
 	return NULL;
 }
 
@@ -1713,12 +1815,23 @@ delta_new_uuid(char *out)
 static void delta_put_i64(ByteBuf *b, int64_t v);
 static bool delta_write_checksum(DeltaTable *t, char *errstr, size_t errlen);
 
+/*
+ * A schema's StructType JSON.  A column the table has keeps its field
+ * metadata (another engine's: a comment, say); column mapping's entries
+ * are written from cols.
+ */
 static void
-delta_build_schema_string(ByteBuf *b, const DeltaColumn *cols, int n)
+delta_build_schema_string(ByteBuf *b, const DeltaTable *t,
+						  const DeltaColumn *cols, int n)
 {
 	bytebuf_puts(b, "{\"type\":\"struct\",\"fields\":[");
 	for (int i = 0; i < n; i++)
 	{
+		const char *kept = NULL;
+
+		for (int k = 0; k < t->ncols && kept == NULL; k++)
+			if (strcmp(t->cols[k].name, cols[i].name) == 0)
+				kept = t->col_metadata[k];
 		if (i > 0)
 			bytebuf_putc(b, ',');
 		bytebuf_puts(b, "{\"name\":");
@@ -1727,16 +1840,18 @@ delta_build_schema_string(ByteBuf *b, const DeltaColumn *cols, int n)
 		json_out_cstring(b, cols[i].type);
 		bytebuf_puts(b, cols[i].nullable ? ",\"nullable\":true" :
 					 ",\"nullable\":false");
+		bytebuf_puts(b, ",\"metadata\":{");
+		if (kept)				/* "{...}": its entries */
+			bytebuf_append(b, kept + 1, strlen(kept) - 2);
 		if (cols[i].id > 0)
 		{
-			bytebuf_puts(b, ",\"metadata\":{\"delta.columnMapping.id\":");
+			bytebuf_puts(b, kept ? ",\"" DELTA_CM_FIELD_ID "\":" :
+						 "\"" DELTA_CM_FIELD_ID "\":");
 			delta_put_i64(b, cols[i].id);
-			bytebuf_puts(b, ",\"delta.columnMapping.physicalName\":");
+			bytebuf_puts(b, ",\"" DELTA_CM_FIELD_NAME "\":");
 			json_out_cstring(b, cols[i].physical_name);
-			bytebuf_puts(b, "}}");
 		}
-		else
-			bytebuf_puts(b, ",\"metadata\":{}}");
+		bytebuf_puts(b, "}}");
 	}
 	bytebuf_puts(b, "]}");
 }
@@ -1796,23 +1911,13 @@ delta_put_protocol(ByteBuf *b, int min_reader, int min_writer)
 	bytebuf_putc(b, '}');
 }
 
-/*
- * A metaData action's object: plain Parquet, unpartitioned (the only
- * tables this writer writes); createdTime only when >= 0.
- */
+/* A JSON object of strings (configuration, format options). */
 static void
-delta_put_metadata(ByteBuf *b, const char *id, const char *schema_string,
-				   size_t schema_len, const char *const *keys,
-				   const char *const *values, int nconfig,
-				   int64_t created_time)
+delta_put_map(ByteBuf *b, const char *const *keys, const char *const *values,
+			  int n)
 {
-	bytebuf_puts(b, "{\"id\":");
-	json_out_cstring(b, id);
-	bytebuf_puts(b, ",\"format\":{\"provider\":\"parquet\",\"options\":{}},"
-				 "\"schemaString\":");
-	json_out_string(b, schema_string, schema_len);
-	bytebuf_puts(b, ",\"partitionColumns\":[],\"configuration\":{");
-	for (int i = 0; i < nconfig; i++)
+	bytebuf_putc(b, '{');
+	for (int i = 0; i < n; i++)
 	{
 		if (i > 0)
 			bytebuf_putc(b, ',');
@@ -1821,10 +1926,41 @@ delta_put_metadata(ByteBuf *b, const char *id, const char *schema_string,
 		json_out_cstring(b, values[i]);
 	}
 	bytebuf_putc(b, '}');
-	if (created_time >= 0)
+}
+
+/*
+ * A metaData action's object, in Spark's field order: name and description
+ * only when set, createdTime only when >= 0; unpartitioned (the only tables
+ * this writer writes).
+ */
+static void
+delta_put_metadata(ByteBuf *b, const DeltaMetadataAction *md)
+{
+	bytebuf_puts(b, "{\"id\":");
+	json_out_cstring(b, md->id);
+	if (md->name)
+	{
+		bytebuf_puts(b, ",\"name\":");
+		json_out_cstring(b, md->name);
+	}
+	if (md->description)
+	{
+		bytebuf_puts(b, ",\"description\":");
+		json_out_cstring(b, md->description);
+	}
+	bytebuf_puts(b, ",\"format\":{\"provider\":");
+	json_out_cstring(b, md->format_provider ? md->format_provider : "parquet");
+	bytebuf_puts(b, ",\"options\":");
+	delta_put_map(b, md->format_option_keys, md->format_option_values,
+				  md->nformat_options);
+	bytebuf_puts(b, "},\"schemaString\":");
+	json_out_cstring(b, md->schema_string);
+	bytebuf_puts(b, ",\"partitionColumns\":[],\"configuration\":");
+	delta_put_map(b, md->config_keys, md->config_values, md->nconfig);
+	if (md->created_time >= 0)
 	{
 		bytebuf_puts(b, ",\"createdTime\":");
-		delta_put_i64(b, created_time);
+		delta_put_i64(b, md->created_time);
 	}
 	bytebuf_putc(b, '}');
 }
@@ -1840,12 +1976,12 @@ delta_writable(const DeltaTable *t, char *errstr, size_t errlen)
 {
 	const char *cdf = delta_config_get(t, "delta.enableChangeDataFeed");
 
-	for (int i = 0; t->min_writer >= 3 && i < t->nconfig; i++)
-		if (strncmp(t->config_keys[i], "delta.constraints.", 18) == 0)
+	for (int i = 0; t->min_writer >= 3 && i < t->config.n; i++)
+		if (strncmp(t->config.keys[i], "delta.constraints.", 18) == 0)
 		{
 			snprintf(errstr, errlen, "table \"%s\" has a CHECK constraint "
 					 "(%s), which this writer does not enforce", t->dir,
-					 t->config_keys[i]);
+					 t->config.keys[i]);
 			return false;
 		}
 	if (t->min_writer >= 4 && (t->generated || (cdf && strcmp(cdf, "true") == 0)))
@@ -1945,24 +2081,34 @@ delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 	}
 	if (new_schema)
 	{
+		/* the table's metaData with the new schema: other fields kept */
 		ByteBuf		s = {0};
-		const char **keys = bytebuf_xcalloc(t->nconfig + 2, sizeof(char *));
-		const char **values = bytebuf_xcalloc(t->nconfig + 2, sizeof(char *));
+		DeltaMetadataAction md;
+		const char **keys = bytebuf_xcalloc(t->config.n + 2, sizeof(char *));
+		const char **values = bytebuf_xcalloc(t->config.n + 2, sizeof(char *));
 		const char *mode = delta_config_get(t, DELTA_CM_MODE);
 		int			n = 0;
 		char		max_id_text[32];
 
+		delta_metadata_of(t, &md);
 		if (t->meta_id == NULL)
+		{
 			delta_new_uuid(uuid);
-		delta_build_schema_string(&s, c->schema, c->nschema);
-		for (int i = 0; i < t->nconfig; i++)
+			md.id = uuid;
+		}
+		if (t->created_time < 0)
+			md.created_time = now;
+		delta_build_schema_string(&s, t, c->schema, c->nschema);
+		bytebuf_putc(&s, '\0');
+		md.schema_string = (const char *) s.data;
+		for (int i = 0; i < t->config.n; i++)
 		{
 			if (mapped_schema &&
-				(strcmp(t->config_keys[i], DELTA_CM_MODE) == 0 ||
-				 strcmp(t->config_keys[i], DELTA_CM_MAX_ID) == 0))
+				(strcmp(t->config.keys[i], DELTA_CM_MODE) == 0 ||
+				 strcmp(t->config.keys[i], DELTA_CM_MAX_ID) == 0))
 				continue;
-			keys[n] = t->config_keys[i];
-			values[n++] = t->config_values[i];
+			keys[n] = t->config.keys[i];
+			values[n++] = t->config.values[i];
 		}
 		if (mapped_schema)
 		{
@@ -1972,10 +2118,11 @@ delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
 			keys[n] = DELTA_CM_MAX_ID;
 			values[n++] = max_id_text;
 		}
+		md.config_keys = keys;
+		md.config_values = values;
+		md.nconfig = n;
 		bytebuf_puts(&b, "{\"metaData\":");
-		delta_put_metadata(&b, t->meta_id ? t->meta_id : uuid,
-						   (const char *) s.data, s.len, keys, values, n,
-						   t->created_time >= 0 ? t->created_time : now);
+		delta_put_metadata(&b, &md);
 		bytebuf_puts(&b, "}\n");
 		free(keys);
 		free(values);
@@ -2071,9 +2218,9 @@ delta_commit(DeltaTable *t, const DeltaCommit *c, char *errstr, size_t errlen)
  * is exactly that version's: the replay before it was complete (delta_open
  * or delta_refresh) and the commit's own actions are applied.  A missing
  * checksum is allowed (readers must cope), a wrong one is not, so none is
- * written when the state is not exact: a replay failed half-way, or the
- * metaData has a field this writer does not keep (a name, a description,
- * a format other than plain Parquet).  Never overwrites an existing one.
+ * written when the state is not exact: a replay failed half-way.  The
+ * metaData is every field the log's has (another engine's name,
+ * description, format options too).  Never overwrites an existing one.
  *
  * Optional fields: setTransactions, unless a retention duration makes
  * readers drop old txns by their own clock or a txn lacks lastUpdated
@@ -2092,9 +2239,10 @@ delta_write_checksum(DeltaTable *t, char *errstr, size_t errlen)
 	char		name[64];
 	char		key[4096];
 	bool		txns = delta_config_get(t, "delta.setTransactionRetentionDuration") == NULL;
+	DeltaMetadataAction md;
 	ObjStoreResult r;
 
-	if (t->version < 0 || t->state_broken || t->meta_unkept)
+	if (t->version < 0 || t->state_broken)
 		return true;
 	for (int i = 0; i < t->ntxns; i++)
 		txns &= t->txns[i].last_updated > 0;
@@ -2119,12 +2267,9 @@ delta_write_checksum(DeltaTable *t, char *errstr, size_t errlen)
 		}
 		bytebuf_putc(&b, ']');
 	}
+	delta_metadata_of(t, &md);
 	bytebuf_puts(&b, ",\"metadata\":");
-	delta_put_metadata(&b, t->meta_id, t->schema_string,
-					   strlen(t->schema_string),
-					   (const char *const *) t->config_keys,
-					   (const char *const *) t->config_values, t->nconfig,
-					   t->created_time);
+	delta_put_metadata(&b, &md);
 	bytebuf_puts(&b, ",\"protocol\":");
 	delta_put_protocol(&b, t->min_reader, t->min_writer);
 	bytebuf_puts(&b, "}\n");
@@ -2177,12 +2322,7 @@ delta_checkpoint(DeltaTable *t, char *errstr, size_t errlen)
 	}
 	in.min_reader = t->min_reader;
 	in.min_writer = t->min_writer;
-	in.meta_id = t->meta_id;
-	in.schema_string = t->schema_string;
-	in.created_time = t->created_time;
-	in.config_keys = (const char *const *) t->config_keys;
-	in.config_values = (const char *const *) t->config_values;
-	in.nconfig = t->nconfig;
+	delta_metadata_of(t, &in.meta);
 	in.txns = txns;
 	in.ntxns = t->ntxns;
 	in.adds = adds;

@@ -142,7 +142,8 @@ extern const char *delta_file_path(const DeltaTable *t, int i);
 /*
  * Writes version delta_version(t) + 1.  Version 0 gets protocol + metaData;
  * later versions get metaData only when c->schema differs from the
- * current one.  A schema whose columns carry mapping ids turns column
+ * current one, with every other field of the table's metaData kept (see
+ * DeltaMetadataAction) and each existing column's field metadata.  A schema whose columns carry mapping ids turns column
  * mapping on (mode name): the commit then also upgrades the protocol to
  * reader 2 / writer 5 and records delta.columnMapping.maxColumnId; once on,
  * every column must carry an id and a physical name.  After the commit,

@@ -208,8 +208,15 @@ static bool
 print_metadata(void *arg, const DeltaMetadataAction *md, char *errstr,
 			   size_t errlen)
 {
-	printf("metaData %s partitionColumns %d createdTime %" PRId64 " schema %s\n",
-		   md->id ? md->id : "-", md->npartition_columns, md->created_time,
+	printf("metaData %s name %s description %s format %s options ",
+		   md->id ? md->id : "-", md->name ? md->name : "-",
+		   md->description ? md->description : "-",
+		   md->format_provider ? md->format_provider : "-");
+	for (int i = 0; i < md->nformat_options; i++)
+		printf("%s%s=%s", i > 0 ? "," : "", md->format_option_keys[i],
+			   md->format_option_values[i]);
+	printf(" partitionColumns %d createdTime %" PRId64 " schema %s\n",
+		   md->npartition_columns, md->created_time,
 		   md->schema_string ? md->schema_string : "-");
 	for (int i = 0; i < md->nconfig; i++)
 		printf("configuration %s=%s\n", md->config_keys[i], md->config_values[i]);
