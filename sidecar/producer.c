@@ -449,6 +449,7 @@ producer_send(Producer *p, rd_kafka_topic_t *rkt, int32_t partition,
 	{
 		char		what[400];
 
+		rd_kafka_headers_destroy(hdrs);
 		producer_describe_event(rd_kafka_topic_name(rkt), key,
 								key_len < 0 ? 0 : (size_t) key_len, value,
 								value_len < 0 ? 0 : (size_t) value_len, what, sizeof(what));

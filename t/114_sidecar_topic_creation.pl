@@ -84,6 +84,23 @@ is($node->safe_psql('postgres', "SELECT '$after'::pg_lsn < '$big_lsn'::pg_lsn"),
 my %ids = map { CdcKafka::json_or_undef($_->{key})->{payload}{id} => 1 } CdcKafka::kcat_consume($kb->bootstrap, 'tc.public.big');
 ok(!$ids{3}, 'too large: the event is not in Kafka');
 
+# The same event above the sidecar's own kafka.message.max.bytes: librdkafka
+# refuses it before it is sent; the same error, exit 2, nothing confirmed
+# (and, under scripts/sanitize.sh, nothing leaked on the way out)
+truncate($log, 0);
+$sc = CdcKafka::start_sidecar(node => $node, bootstrap => $kb->bootstrap,
+	slot => 'tc', log => $log, args => [ @args, '-X', 'kafka.message.max.bytes=100000' ]);
+ok(CdcKafka::wait_until(sub { !CdcKafka::running($sc) }, 120), 'too large for the client: the sidecar stops')
+  or diag(CdcKafka::slurp($log));
+eval { $sc->finish; };
+is($sc->full_result(0) >> 8, 2, 'too large for the client: exit 2');
+like(CdcKafka::slurp($log),
+	qr/error: .*event of 2\d{5} bytes for table public\.big \(topic tc\.public\.big\), key \{"id":3\}.*larger than kafka\.message\.max\.bytes/,
+	'too large for the client: the error names the table, the key and the size')
+  or diag(CdcKafka::slurp($log));
+is($node->safe_psql('postgres', "SELECT confirmed_flush_lsn < '$big_lsn'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'tc'"),
+	't', 'too large for the client: nothing confirmed past it');
+
 # The topic made to accept it: a restart delivers everything once.
 IPC::Run::run([ 'java', '-Xmx128m', '-cp', $cp, 'kafka.admin.ConfigCommand',
 		'--bootstrap-server', $kb->bootstrap, '--entity-type', 'topics',
