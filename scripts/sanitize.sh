@@ -14,7 +14,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TESTS=("$@")
 if [ ${#TESTS[@]} -eq 0 ]; then
-	# quick ones (the mock broker but for t/105), about 2 minutes in all;
+	# quick ones, about 2 minutes in all;
 	# the decoder is the fuzzer's (fuzz/)
 	TESTS=(t/105_sidecar_bad_input.pl t/114_sidecar_topic_creation.pl t/121_sidecar_shutdown.pl
 		t/218_writer_truncate.pl t/216_writer_table_failure.pl)
